@@ -1,0 +1,19 @@
+"""Find files shipped with plugdata, from a source checkout or from an installed wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """Return the directory of a bundled resource (``prompts`` or ``corpora/seed``).
+
+    A wheel carries them inside the package under ``_bundled/``; a source checkout or an
+    editable install reads them from the repository root.
+    """
+    for candidate in (_PACKAGE / "_bundled" / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"plugdata resource {name!r} is missing from this installation")

@@ -1,0 +1,223 @@
+"""An OpenAI-compatible chat server on 127.0.0.1 for tests, benchmarks and demos.
+
+It "translates" the JSON object in the user message by applying a function to every value
+(by default it prefixes ``[zh] ``), so results are exact and checkable. It can demand an API
+key, know only some models, refuse ``json_schema``, add latency, and inject faults.
+
+Run it by hand with ``python -m plugdata.testing.server --port 8000``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_TARGET = re.compile(r"into [^()\n]+ \((\w+)\)")
+
+
+def tag_translate(text: str, lang: str) -> str:
+    """The default fake translation: ``[lang] text``."""
+    return f"[{lang}] {text}"
+
+
+@dataclass
+class Fault:
+    """What to send instead of a normal answer: an HTTP error, or a reply with odd content."""
+
+    status: int = 200
+    content: str | None = None
+    finish_reason: str = "stop"
+    headers: dict[str, str] | None = None
+    drop: bool = False  # close the connection without answering
+
+
+FaultFn = Callable[[dict[str, Any], int], "Fault | None"]
+
+
+class FakeOpenAIServer:
+    """A threaded HTTP server speaking enough of ``/v1/chat/completions``.
+
+    Use as a context manager; ``url`` is the base URL to give the client.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        models: set[str] | None = None,
+        json_schema: bool = True,
+        latency: float = 0.0,
+        translate: Callable[[str, str], str] = tag_translate,
+        fault: FaultFn | None = None,
+        port: int = 0,
+    ) -> None:
+        self.api_key = api_key
+        self.models = models
+        self.json_schema = json_schema
+        self.latency = latency
+        self.translate = translate
+        self.fault = fault
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> FakeOpenAIServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def record(self, body: dict[str, Any]) -> int:
+        with self._lock:
+            self.requests.append(body)
+            return len(self.requests)
+
+    def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Decide the status, JSON payload and headers for one chat request."""
+        count = self.record(body)
+        if self.latency:
+            time.sleep(self.latency)
+        fault = self.fault(body, count) if self.fault else None
+        if fault is not None and fault.drop:
+            return 599, {}, {}
+        if fault is not None and fault.status != 200:
+            return fault.status, _error(f"injected fault {fault.status}"), fault.headers or {}
+        model = body.get("model", "")
+        if self.models is not None and model not in self.models:
+            return 404, _error(f"The model `{model}` does not exist.", "model_not_found"), {}
+        fmt = (body.get("response_format") or {}).get("type")
+        if fmt == "json_schema" and not self.json_schema:
+            return 400, _error("response_format type json_schema is not supported"), {}
+        messages = body.get("messages") or []
+        if fault is not None and fault.content is not None:
+            content, finish = fault.content, fault.finish_reason
+        else:
+            content, finish = self._translate(messages), "stop"
+        prompt_tokens = sum(len(str(m.get("content", ""))) for m in messages) // 4
+        return 200, {
+            "id": f"chatcmpl-{count}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": finish,
+            }],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": len(content) // 4,
+                "total_tokens": prompt_tokens + len(content) // 4,
+            },
+        }, {}  # fmt: skip
+
+    def _translate(self, messages: list[dict[str, Any]]) -> str:
+        system = next((m["content"] for m in messages if m.get("role") == "system"), "")
+        user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+        match = _TARGET.search(system)
+        lang = match.group(1) if match else "xx"
+        try:
+            payload = json.loads(user)
+        except json.JSONDecodeError:
+            return self.translate(user, lang)
+        if not isinstance(payload, dict):
+            return json.dumps(payload)
+        return json.dumps(
+            {k: self.translate(str(v), lang) for k, v in payload.items()}, ensure_ascii=False
+        )
+
+
+def _error(message: str, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "code": code}}
+
+
+def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, like a real server
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+        def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
+            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.path.rstrip("/").endswith("/models"):
+                names = sorted(server.models or {"fake-model"})
+                self._send(
+                    200,
+                    {"object": "list", "data": [{"id": n, "object": "model"} for n in names]},
+                    {},
+                )
+            else:
+                self._send(404, _error("not found"), {})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._send(404, _error(f"no route {self.path}"), {})
+                return
+            if server.api_key is not None:
+                auth = self.headers.get("Authorization", "")
+                if auth != f"Bearer {server.api_key}":
+                    self._send(401, _error("Incorrect API key provided.", "invalid_api_key"), {})
+                    return
+            try:
+                body = json.loads(raw)
+            except json.JSONDecodeError:
+                self._send(400, _error("request body is not JSON"), {})
+                return
+            status, payload, headers = server.answer(body)
+            if status == 599:  # a dropped connection
+                self.close_connection = True
+                self.connection.close()
+                return
+            self._send(status, payload, headers)
+
+    return Handler
+
+
+def main() -> None:
+    """Serve until interrupted (``python -m plugdata.testing.server``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each reply")
+    parser.add_argument("--api-key", default=None)
+    args = parser.parse_args()
+    with FakeOpenAIServer(port=args.port, latency=args.latency, api_key=args.api_key) as srv:
+        print(f"fake OpenAI-compatible server at {srv.url} (Ctrl-C to stop)", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
