@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -41,75 +42,118 @@ def _root(
     """Build pivot-guided (PLUG) multilingual instruction-tuning corpora."""
 
 
+def _opt(help: str, *names: str, panel: str = "Options") -> Any:
+    return typer.Option(*names, help=help, rich_help_panel=panel)
+
+
+SRC, MODEL, ENGINE, OUT = "Source", "Model server", "Engine and cost", "Output"
+
+
 @app.command()
 def build(
     source: Annotated[
         str,
-        typer.Option(
-            help="Named source (see `plugdata sources`), hf:OWNER/NAME, "
-            "a .json/.jsonl/.parquet/.csv file or a dataset folder."
+        _opt(
+            "Named source (see `plugdata sources`), hf:OWNER/NAME, a "
+            ".json/.jsonl/.parquet/.csv file or a dataset folder.",
+            panel=SRC,
         ),
     ],
-    targets: Annotated[
-        str, typer.Option(help="Comma-separated target languages, e.g. zh,ko,it,es.")
-    ],
-    model: Annotated[str, typer.Option(help="Translation model name on the server.")],
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            help="OpenAI-compatible API base URL (default: $OPENAI_BASE_URL, else OpenAI)."
-        ),
-    ] = None,
-    api_key: Annotated[
-        str | None, typer.Option(help="API key (default: $OPENAI_API_KEY); never written to disk.")
-    ] = None,
-    pivot: Annotated[str, typer.Option(help="Pivot language: the source's language.")] = "en",
-    out_dir: Annotated[
-        str | None, typer.Option("--out", help="Run directory (default: corpora/SOURCE-TIMESTAMP).")
-    ] = None,
-    limit: Annotated[int | None, typer.Option(help="Use at most this many source records.")] = None,
+    targets: Annotated[str, _opt("Comma-separated target languages, e.g. zh,ko,it,es.", panel=SRC)],
+    model: Annotated[str, _opt("Translation model name on the server.", panel=MODEL)],
+    pivot: Annotated[str, _opt("Pivot language: the source's language.", panel=SRC)] = "en",
+    limit: Annotated[int | None, _opt("Use at most this many source records.", panel=SRC)] = None,
     seed: Annotated[
-        int | None, typer.Option(help="Shuffle the source with this seed before --limit.")
+        int | None, _opt("Shuffle the source with this seed before --limit.", panel=SRC)
     ] = None,
     columns: Annotated[
         str | None,
-        typer.Option(help="Column mapping, e.g. instruction=question,input=context,output=answer."),
+        _opt("Column mapping, e.g. instruction=question,input=context,output=answer.", panel=SRC),
     ] = None,
-    split: Annotated[str, typer.Option(help="Split of a Hub dataset.")] = "train",
+    split: Annotated[str, _opt("Split of a Hub dataset.", panel=SRC)] = "train",
+    base_url: Annotated[
+        str | None,
+        _opt(
+            "OpenAI-compatible API base URL (default: $OPENAI_BASE_URL, else OpenAI).", panel=MODEL
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None, _opt("API key (default: $OPENAI_API_KEY); never written to disk.", panel=MODEL)
+    ] = None,
+    prompt: Annotated[
+        str, _opt("Translation prompt version or a YAML file.", panel=MODEL)
+    ] = "translate/v1",
+    temperature: Annotated[float, _opt("Sampling temperature for translation.", panel=MODEL)] = 0.0,
+    max_tokens: Annotated[int | None, _opt("Output token budget per request.", panel=MODEL)] = None,
+    response_format: Annotated[
+        str, _opt("auto, json_schema, json_object or none.", panel=MODEL)
+    ] = "auto",
+    generate: Annotated[
+        str | None,
+        _opt(
+            "pivot: regenerate pivot responses with the generator "
+            "model; target: answer target instructions directly.",
+            panel=MODEL,
+        ),
+    ] = None,
+    generator_model: Annotated[
+        str | None, _opt("Model for --generate (default: --model).", panel=MODEL)
+    ] = None,
+    generator_temperature: Annotated[
+        float, _opt("Sampling temperature for --generate.", panel=MODEL)
+    ] = 0.7,
+    concurrency: Annotated[int, _opt("Requests in flight at once.", panel=ENGINE)] = 16,
+    rpm: Annotated[float | None, _opt("Requests-per-minute limit.", panel=ENGINE)] = None,
+    tpm: Annotated[float | None, _opt("Tokens-per-minute limit (estimated).", panel=ENGINE)] = None,
+    max_attempts: Annotated[
+        int, _opt("Tries per request on 429, 5xx, timeouts and dropped connections.", panel=ENGINE)
+    ] = 6,
+    timeout: Annotated[float, _opt("Seconds before a request times out.", panel=ENGINE)] = 120.0,
+    dry_run: Annotated[
+        bool, _opt("Estimate requests, tokens and cost; send nothing.", "--dry-run", panel=ENGINE)
+    ] = False,
+    max_cost: Annotated[
+        float | None, _opt("Stop (resumably) once this many USD are spent.", panel=ENGINE)
+    ] = None,
+    price_in: Annotated[
+        float | None,
+        _opt("USD per million input tokens (overrides the price table).", panel=ENGINE),
+    ] = None,
+    price_out: Annotated[float | None, _opt("USD per million output tokens.", panel=ENGINE)] = None,
+    out_dir: Annotated[
+        str | None, _opt("Run directory (default: corpora/SOURCE-TIMESTAMP).", "--out", panel=OUT)
+    ] = None,
     formats: Annotated[
         str,
-        typer.Option(
-            help="Formats to build: plug, plug-target-first, mono, "
-            "pivot-only, code-switch, multilingual."
+        _opt(
+            "Formats to build: plug, plug-target-first, mono, pivot-only, "
+            "code-switch, multilingual.",
+            panel=OUT,
         ),
     ] = "plug,mono,pivot-only",
-    prompt: Annotated[
-        str, typer.Option(help="Translation prompt version or a YAML file.")
-    ] = "translate/v1",
-    concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 8,
-    temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.0,
-    max_tokens: Annotated[int | None, typer.Option(help="Output token budget per request.")] = None,
-    response_format: Annotated[
-        str, typer.Option(help="auto, json_schema, json_object or none.")
-    ] = "auto",
     system_prompt: Annotated[
         str | None,
-        typer.Option(
-            help="System prompt for the training rows ({pivot} and {target} are filled in)."
+        _opt(
+            "System prompt for the training rows ({pivot} and {target} are filled in).", panel=OUT
         ),
     ] = None,
     no_system: Annotated[
         bool,
-        typer.Option(
+        _opt(
+            "Put the guidance in the user turn (for templates without a system role).",
             "--no-system",
-            help="Put the guidance in the user turn (for templates without a system role).",
+            panel=OUT,
         ),
     ] = False,
-    file_format: Annotated[str, typer.Option(help="parquet or jsonl.")] = "parquet",
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing --out directory.")] = False,
+    file_format: Annotated[str, _opt("parquet or jsonl.", panel=OUT)] = "parquet",
+    overwrite: Annotated[bool, _opt("Replace an existing --out directory.", panel=OUT)] = False,
 ) -> None:
-    """Translate a source into target languages and build PLUG and baseline training sets."""
-    from plugdata.pipeline import BuildConfig
+    """Translate a source into target languages and build PLUG and baseline training sets.
+
+    Re-running the same command after a crash, Ctrl-C or --max-cost resumes: completed
+    requests are replayed from the run's request cache and only the rest are sent.
+    """
+    from plugdata.pipeline import BuildConfig, estimate
     from plugdata.pipeline import build as run_build
 
     if response_format not in ("auto", "json_schema", "json_object", "none"):
@@ -120,11 +164,18 @@ def build(
         formats=formats, prompt=prompt, concurrency=concurrency, temperature=temperature,
         max_tokens=max_tokens, response_format=response_format,  # type: ignore[arg-type]
         system_prompt=system_prompt, no_system=no_system, file_format=file_format,
-        overwrite=overwrite,
+        overwrite=overwrite, rpm=rpm, tpm=tpm, max_attempts=max_attempts, timeout=timeout,
+        max_cost=max_cost, price_in=price_in, price_out=price_out,
+        generate=generate,  # type: ignore[arg-type]
+        generator_model=generator_model, generator_temperature=generator_temperature,
     )  # fmt: skip
+    if dry_run:
+        _print_estimate(estimate(config))
+        return
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rejected]} rejected"), TextColumn("{task.fields[tokens]} tok"),
+        TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[rejected]} rejected"),
+        TextColumn("{task.fields[tokens]:,} tok"), TextColumn("${task.fields[cost]:.4f}"),
         TimeRemainingColumn(), console=err, transient=True,
     )  # fmt: skip
     tasks: dict[str, Any] = {}
@@ -132,19 +183,19 @@ def build(
     def on_start(counts: dict[str, int]) -> None:
         progress.start()
         for lang, total in counts.items():
-            tasks[lang] = progress.add_task(
-                f"{config.pivot}→{lang}", total=total, rejected=0, tokens=0
-            )
+            tasks[lang] = progress.add_task(f"{config.pivot}→{lang}", total=total, rejected=0,
+                                            tokens=0, cost=0.0, rate="")  # fmt: skip
 
     def on_pair(pair: dict[str, Any]) -> None:
         task = tasks[pair["target_lang"]]
-        fields = progress.tasks[task].fields
+        state = progress.tasks[task]
+        fields = state.fields
+        speed = state.speed
         progress.update(
-            task,
-            advance=1,
-            rejected=fields["rejected"] + (not pair["kept"]),
+            task, advance=1, rejected=fields["rejected"] + (not pair["kept"]),
             tokens=fields["tokens"] + pair["prompt_tokens"] + pair["completion_tokens"],
-        )
+            cost=fields["cost"] + pair["cost_usd"], rate=f"{speed:.1f}/s" if speed else "",
+        )  # fmt: skip
 
     try:
         result = run_build(config, on_pair=on_pair, on_start=on_start)
@@ -154,17 +205,36 @@ def build(
     out.print(f"Run directory: [bold]{result.out}[/bold]")
 
 
+def _print_estimate(plan: dict[str, Any]) -> None:
+    table = Table(title=f"Dry run: {plan['records']} records, model {plan['model']} (nothing sent)")
+    for name in ("language", "requests", "input tokens", "output tokens", "cost (USD)"):
+        table.add_column(name, justify="right")
+    rows = [*plan["languages"].items(), ("total", plan["totals"])]
+    for lang, row in rows:
+        cost = f"{row['cost_usd']:.4f}" if plan["price_known"] else "unknown"
+        table.add_row(lang, f"{row['requests']:,}", f"{row['input_tokens']:,}",
+                      f"{row['output_tokens']:,}", cost)  # fmt: skip
+    out.print(table)
+    if not plan["price_known"]:
+        out.print(
+            "No price known for this model: pass --price-in/--price-out (USD per million tokens)."
+        )
+
+
 def _print_summary(stats: dict[str, Any]) -> None:
     table = Table(title="Pairs per language")
-    for name in ("language", "pairs", "kept", "rejected", "reasons", "tokens"):
+    for name in ("language", "pairs", "kept", "rejected", "reasons", "tokens", "cost (USD)"):
         table.add_column(name)
     for lang, row in stats["languages"].items():
         reasons = ", ".join(f"{k}={v}" for k, v in row["reasons"].items()) or "-"
         tokens = row["prompt_tokens"] + row["completion_tokens"]
-        table.add_row(
-            lang, str(row["pairs"]), str(row["kept"]), str(row["rejected"]), reasons, str(tokens)
-        )
+        table.add_row(lang, str(row["pairs"]), str(row["kept"]), str(row["rejected"]), reasons,
+                      f"{tokens:,}", f"{row['cost_usd']:.4f}")  # fmt: skip
     out.print(table)
+    run = stats.get("this_run", {})
+    if run.get("replayed_from_cache"):
+        out.print(f"Replayed {run['replayed_from_cache']} request(s) from the cache; "
+                  f"sent {run['requests_sent']}.")  # fmt: skip
     for reason, count in stats["source_skipped"].items():
         out.print(f"skipped {count} source record(s): {reason}")
 
@@ -210,8 +280,14 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except PlugdataError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False, markup=True)
-        sys.exit(2)
+        from plugdata.pipeline import Interrupted
+        from plugdata.pricing import BudgetExceeded
+
+        label = "stopped" if isinstance(exc, (Interrupted, BudgetExceeded)) else "error"
+        err.print(f"[bold red]{label}:[/bold red] {escape(str(exc))}", highlight=False)
+        sys.exit(
+            130 if isinstance(exc, Interrupted) else 3 if isinstance(exc, BudgetExceeded) else 2
+        )
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")
         sys.exit(130)

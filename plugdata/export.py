@@ -6,6 +6,7 @@ place at the end, so a failed or interrupted run never leaves a half-written dir
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -25,12 +26,16 @@ PAIR_SCHEMA: dict[str, Any] = {
         "target_instruction", "target_input", "target_output",
         "backend", "model", "prompt_version", "finish_reason",
     )},
+    "generated": pl.String,
     "prompt_tokens": pl.Int64,
     "completion_tokens": pl.Int64,
+    "cost_usd": pl.Float64,
     "attempts": pl.Int64,
+    "cached": pl.Int64,
     "kept": pl.Boolean,
     "reasons": pl.List(pl.String),
 }  # fmt: skip
+CACHE_NAME = "cache.sqlite"
 MESSAGES = pl.List(pl.Struct({"role": pl.String, "content": pl.String}))
 FORMAT_SCHEMA: dict[str, Any] = {
     "id": pl.String, "format": pl.String, "pivot_lang": pl.String, "target_lang": pl.String,
@@ -59,9 +64,12 @@ def read_pairs(path: str | Path) -> list[dict[str, Any]]:
 
 
 class RunDirectory:
-    """A run directory being written; :meth:`commit` moves it into place.
+    """A run directory being written in a hidden staging folder; :meth:`commit` moves it in.
 
-    Use as a context manager: leaving the block with an exception removes the staging folder.
+    The staging folder survives a crash or an interrupted run (with its request cache), and
+    the next run for the same destination picks it up again. A lock file keeps two processes
+    from writing the same run. Use as a context manager: leaving with an exception removes
+    the staging folder unless :attr:`keep` was set.
     """
 
     def __init__(self, out: str | Path, *, overwrite: bool = False) -> None:
@@ -76,16 +84,36 @@ class RunDirectory:
             )
         self.staging = self.out.parent / f".{self.out.name}.partial"
         self.overwrite = overwrite
+        self.keep = False
+        self.resumed = False
+        self._lock: Any = None
 
     def __enter__(self) -> RunDirectory:
-        if self.staging.exists():
-            shutil.rmtree(self.staging)
-        self.staging.mkdir(parents=True)
+        self.resumed = self.staging.is_dir()
+        self.staging.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.staging / ".lock", "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock.close()
+            self._lock = None
+            raise PlugdataError(
+                f"another plugdata process is writing {self.out} (lock held on {self.staging})"
+            ) from None
+        old_cache = self.out / CACHE_NAME
+        if self.overwrite and old_cache.is_file() and not (self.staging / CACHE_NAME).exists():
+            shutil.copy2(old_cache, self.staging / CACHE_NAME)  # replay the finished run's requests
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is not None and self.staging.exists():
+        self._unlock()
+        if exc_type is not None and not self.keep and self.staging.exists():
             shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def path(self, relative: str) -> Path:
         """Where ``relative`` goes inside the directory being written."""
@@ -111,6 +139,8 @@ class RunDirectory:
 
     def commit(self) -> Path:
         """Move the finished directory into place (replacing an old one with --overwrite)."""
+        (self.staging / ".lock").unlink(missing_ok=True)
+        self._unlock()
         old = None
         if self.out.exists():
             old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"

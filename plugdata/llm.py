@@ -1,14 +1,32 @@
-"""A thin async client for any OpenAI-compatible chat API (OpenAI, vLLM, Ollama, TGI)."""
+"""An async client for any OpenAI-compatible chat API (OpenAI, vLLM, Ollama, TGI).
+
+It owns everything between "send these messages" and "here is the reply": the request cache,
+the requests/tokens-per-minute limiter, retries with backoff that honours ``Retry-After``,
+structured-output negotiation, error mapping and spend accounting.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import email.utils
 import os
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import openai
+from aiolimiter import AsyncLimiter
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
+from plugdata.cache import CachedReply, RequestCache, request_key
 from plugdata.errors import ServerError
+from plugdata.pricing import Price, Spend, estimate_tokens
 
 ResponseFormat = Literal["auto", "json_schema", "json_object", "none"]
 _FALLBACK: dict[str, str] = {"json_schema": "json_object", "json_object": "none"}
@@ -16,24 +34,46 @@ _FALLBACK: dict[str, str] = {"json_schema": "json_object", "json_object": "none"
 
 @dataclass(frozen=True)
 class ChatReply:
-    """One completed chat request."""
+    """One completed chat request (from the server or from the cache)."""
 
     content: str
     finish_reason: str
     prompt_tokens: int
     completion_tokens: int
+    cached: bool = False
+    http_attempts: int = 1
+    cost_usd: float = 0.0
 
 
 class RequestRejected(Exception):
-    """The server refused this one request (400/422); other requests may still succeed."""
+    """This one request failed for good; other requests may still succeed.
+
+    ``reason`` is short and countable: ``bad_request``, ``rate_limited``, ``server_error``,
+    ``timeout`` or ``connection_error``.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class RetryPolicy:
+    """How transient failures (429, 5xx, timeouts, dropped connections) are retried."""
+
+    max_attempts: int = 6
+    initial: float = 1.0
+    maximum: float = 60.0
+    timeout: float = 120.0
 
 
 class ChatClient:
-    """Sends chat requests that should come back as JSON.
+    """Sends chat requests through the cache, the limiter and the retry policy.
 
     ``response_format="auto"`` asks for ``json_schema`` first and steps down to
-    ``json_object`` and then to a plain request when the server answers 400 to it; the
-    first format that works is kept for the rest of the run. Problems that no request can
+    ``json_object`` and then to a plain request when the server says it does not support it;
+    the first format that works is kept for the rest of the run. Problems no request can
     survive (unreachable server, 401/403, unknown model) raise :class:`ServerError`.
     """
 
@@ -46,8 +86,12 @@ class ChatClient:
         base_url: str | None = None,
         api_key: str | None = None,
         response_format: ResponseFormat = "auto",
-        timeout: float = 600.0,
-        max_retries: int = 2,
+        retry: RetryPolicy | None = None,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        cache: RequestCache | None = None,
+        price: Price | None = None,
+        spend: Spend | None = None,
     ) -> None:
         self.model = model
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
@@ -60,56 +104,152 @@ class ChatClient:
                     "no API key: pass --api-key or set OPENAI_API_KEY "
                     "(or point --base-url at a local OpenAI-compatible server)"
                 )
+        self._key = key
         self.response_format: str = "json_schema" if response_format == "auto" else response_format
         self._negotiate = response_format == "auto"
-        self._options = {"api_key": key, "timeout": timeout, "max_retries": max_retries}
+        self.retry = retry or RetryPolicy()
+        self.cache = cache
+        self.price = price or Price(0.0, 0.0, known=False)
+        self.spend = spend if spend is not None else Spend()
+        # Spread the per-minute budgets over one-second windows so they never burst.
+        self._rpm = AsyncLimiter(rpm / 60, 1.0) if rpm else None
+        self._tpm_per_s = tpm / 60 if tpm else None
+        self._tpm = AsyncLimiter(tpm / 60, 1.0) if tpm else None
         self._client: openai.AsyncOpenAI | None = None
+        self._answered = False  # has the server answered at least once?
+        self.http_requests = 0
 
-    async def chat_json(
+    async def chat(
         self,
         messages: list[dict[str, str]],
-        schema: dict[str, Any],
         *,
+        schema: dict[str, Any] | None = None,
         temperature: float = 0.0,
         max_tokens: int | None = None,
+        tag: str = "",
     ) -> ChatReply:
-        """Send one request asking for a JSON object that matches ``schema``."""
-        while True:
-            fmt = self.response_format
-            try:
-                return await self._send(messages, schema, fmt, temperature, max_tokens)
-            except openai.BadRequestError as exc:
-                if self._negotiate and _about_format(exc):
-                    if fmt != self.response_format:
-                        continue  # another request already stepped down; use its format
-                    if fmt in _FALLBACK:
-                        self.response_format = _FALLBACK[fmt]
-                        continue
-                raise RequestRejected(_describe(exc)) from None
-            except openai.UnprocessableEntityError as exc:
-                raise RequestRejected(_describe(exc)) from None
-            except openai.AuthenticationError as exc:
-                raise ServerError(
-                    f"the server at {self.base_url} rejected the API key (401): {_describe(exc)}"
-                ) from None
-            except openai.PermissionDeniedError as exc:
-                raise ServerError(
-                    f"the server at {self.base_url} refused access (403): {_describe(exc)}"
-                ) from None
-            except openai.NotFoundError as exc:
-                raise ServerError(
-                    f"model {self.model!r} or endpoint not found at {self.base_url} (404): "
-                    f"{_describe(exc)}"
-                ) from None
-            except openai.APIConnectionError as exc:
+        """Send one request (or replay it from the cache).
+
+        ``schema`` asks for a JSON object of that shape; ``tag`` separates requests that are
+        otherwise identical (a second attempt at the same record), so each is cached apart.
+        """
+        params = {"temperature": temperature, "max_tokens": max_tokens, "json": schema, "tag": tag}
+        key = request_key(self.backend, self.model, messages, params)
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.spend.cached += 1
+                cost = self.price.cost(hit.prompt_tokens, hit.completion_tokens)
+                return ChatReply(hit.content, hit.finish_reason, hit.prompt_tokens,
+                                 hit.completion_tokens, True, 0, cost)  # fmt: skip
+        self.spend.check()
+        reply = await self._with_retries(messages, schema, temperature, max_tokens)
+        cost = self.price.cost(reply.prompt_tokens, reply.completion_tokens)
+        self.spend.add(reply.prompt_tokens, reply.completion_tokens, cost)
+        if self.cache is not None:
+            self.cache.put(key, CachedReply(reply.content, reply.finish_reason,
+                                            reply.prompt_tokens, reply.completion_tokens))  # fmt: skip
+        return dataclasses.replace(reply, cost_usd=cost)
+
+    async def _with_retries(
+        self,
+        messages: list[dict[str, str]],
+        schema: dict[str, Any] | None,
+        temperature: float,
+        max_tokens: int | None,
+    ) -> ChatReply:
+        attempts = 0
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retry.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(self._transient),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    await self._throttle(messages, max_tokens)
+                    reply = await self._send_negotiating(messages, schema, temperature, max_tokens)
+                    self._answered = True
+                    return ChatReply(reply.content, reply.finish_reason, reply.prompt_tokens,
+                                     reply.completion_tokens, http_attempts=attempts)  # fmt: skip
+        except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+            raise RequestRejected("bad_request", _describe(exc)) from None
+        except openai.AuthenticationError as exc:
+            raise ServerError(
+                f"the server at {self.base_url} rejected the API key (401): {_describe(exc)}"
+            ) from None
+        except openai.PermissionDeniedError as exc:
+            raise ServerError(
+                f"the server at {self.base_url} refused access (403): {_describe(exc)}"
+            ) from None
+        except openai.NotFoundError as exc:
+            raise ServerError(
+                f"model {self.model!r} or endpoint not found at {self.base_url} (404): "
+                f"{_describe(exc)}"
+            ) from None
+        except openai.RateLimitError as exc:
+            raise RequestRejected("rate_limited", _describe(exc)) from None
+        except openai.APITimeoutError as exc:
+            raise RequestRejected("timeout", _describe(exc)) from None
+        except openai.APIConnectionError as exc:
+            if not self._answered and _refused(exc):
                 raise ServerError(
                     f"cannot reach the model server at {self.base_url}: {_describe(exc)}"
                 ) from None
+            raise RequestRejected("connection_error", _describe(exc)) from None
+        except openai.APIStatusError as exc:
+            raise RequestRejected("server_error", f"{exc.status_code}: {_describe(exc)}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _transient(self, exc: BaseException) -> bool:
+        if isinstance(exc, openai.APIConnectionError):  # includes timeouts
+            return self._answered or not _refused(exc)
+        if isinstance(exc, openai.APIStatusError):
+            return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+        return False
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hinted = _retry_after(exc)
+        if hinted is not None:
+            return min(hinted, self.retry.maximum)
+        backoff = wait_exponential_jitter(initial=self.retry.initial, max=self.retry.maximum)
+        return backoff(state)
+
+    async def _throttle(self, messages: list[dict[str, str]], max_tokens: int | None) -> None:
+        if self._rpm is not None:
+            await self._rpm.acquire()
+        if self._tpm is not None and self._tpm_per_s is not None:
+            prompt = sum(estimate_tokens(m["content"]) for m in messages)
+            expected = prompt + (max_tokens or prompt)
+            await self._tpm.acquire(min(float(expected), self._tpm_per_s))
+
+    async def _send_negotiating(
+        self,
+        messages: list[dict[str, str]],
+        schema: dict[str, Any] | None,
+        temperature: float,
+        max_tokens: int | None,
+    ) -> ChatReply:
+        while True:
+            fmt = self.response_format if schema is not None else "none"
+            try:
+                return await self._send(messages, schema, fmt, temperature, max_tokens)
+            except openai.BadRequestError as exc:
+                if schema is None or not self._negotiate or not _about_format(exc):
+                    raise
+                if fmt != self.response_format:
+                    continue  # another request already stepped down; use its format
+                if fmt not in _FALLBACK:
+                    raise
+                self.response_format = _FALLBACK[fmt]
 
     async def _send(
         self,
         messages: list[dict[str, str]],
-        schema: dict[str, Any],
+        schema: dict[str, Any] | None,
         fmt: str,
         temperature: float,
         max_tokens: int | None,
@@ -118,7 +258,7 @@ class ChatClient:
         kwargs["temperature"] = temperature
         if max_tokens is not None:
             kwargs["max_tokens"] = max_tokens
-        if fmt == "json_schema":
+        if fmt == "json_schema" and schema is not None:
             kwargs["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": "translation", "schema": schema, "strict": True},
@@ -126,7 +266,11 @@ class ChatClient:
         elif fmt == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
         if self._client is None:  # made lazily: an async client belongs to one event loop
-            self._client = openai.AsyncOpenAI(base_url=self.base_url, **self._options)
+            self._client = openai.AsyncOpenAI(
+                api_key=self._key, base_url=self.base_url,
+                timeout=self.retry.timeout, max_retries=0,
+            )  # fmt: skip
+        self.http_requests += 1
         response = await self._client.chat.completions.create(**kwargs)
         if not response.choices:
             return ChatReply("", "no_choices", 0, 0)
@@ -146,13 +290,47 @@ class ChatClient:
             await client.close()
 
 
+def _refused(exc: BaseException) -> bool:
+    """A connection that could not be opened at all (as opposed to one that dropped)."""
+    cause = exc.__cause__
+    return type(cause).__name__ in {"ConnectError", "ConnectTimeout"} or isinstance(
+        cause, ConnectionRefusedError
+    )
+
+
+def _retry_after(exc: BaseException | None) -> float | None:
+    """Seconds the server asked us to wait (``retry-after-ms`` or ``Retry-After``)."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
+
+
 def _about_format(exc: openai.OpenAIError) -> bool:
     """Whether a 400 complains about structured output rather than about this request."""
     text = f"{_describe(exc)} {getattr(exc, 'body', '')}".lower()
     return any(word in text for word in ("response_format", "json_schema", "json", "schema"))
 
 
-def _describe(exc: openai.OpenAIError) -> str:
+def _describe(exc: BaseException) -> str:
     """A one-line reason from an openai exception, without the request dump."""
     body = getattr(exc, "body", None)
     if isinstance(body, dict):

@@ -1,43 +1,59 @@
-"""Translate source rows into pair rows with an LLM, one JSON object per record.
+"""Translate records with an LLM, one JSON object per record.
 
-Instruction, input and output of a record travel together as one JSON object and must come
-back with the same keys and string values; anything else rejects the pair with a reason.
+Instruction, input and output travel together as one JSON object whose code, URLs and
+placeholders are masked; the reply must have the same keys, string values and every marker
+back. A reply that fails is retried (with a larger output budget when it was cut off), then the
+fields are translated one by one (long ones paragraph by paragraph), and only then is the
+record rejected, with the reason.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from plugdata.languages import Language, get_language
-from plugdata.llm import ChatClient, RequestRejected, ResponseFormat
-from plugdata.prompts import load_prompt
-from plugdata.sources import FIELDS, as_rows
+from plugdata.languages import Language
+from plugdata.llm import ChatClient, ChatReply, RequestRejected
+from plugdata.pricing import estimate_tokens
+from plugdata.prompts import PromptTemplate, load_prompt
+from plugdata.protect import mask, needs_translation, same_markers, split_paragraphs, unmask
 
-PAIR_COLUMNS = (
-    "id", "source", "pivot_lang", "target_lang",
-    "pivot_instruction", "pivot_input", "pivot_output",
-    "target_instruction", "target_input", "target_output",
-    "backend", "model", "prompt_version", "finish_reason",
-    "prompt_tokens", "completion_tokens", "attempts", "kept", "reasons",
-)  # fmt: skip
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*)\n\s*```\s*$", re.DOTALL)
 
 
 @dataclass
-class Translation:
-    """The outcome of translating one record: fields on success, a reason otherwise."""
+class Outcome:
+    """What one model task produced: fields (or text) on success, a reason otherwise."""
 
-    fields: dict[str, str] | None
+    fields: dict[str, str] | None = None
     reason: str | None = None
     finish_reason: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    attempts: int = 0
+    cost_usd: float = 0.0
+    requests: int = 0
+    cached: int = 0
+
+    def count(self, reply: ChatReply) -> None:
+        """Add one reply's tokens, cost and requests."""
+        self.finish_reason = reply.finish_reason
+        self.prompt_tokens += reply.prompt_tokens
+        self.completion_tokens += reply.completion_tokens
+        self.cost_usd += reply.cost_usd
+        self.requests += reply.http_attempts
+        self.cached += reply.cached
+
+    def absorb(self, other: Outcome) -> None:
+        """Add what another task spent."""
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cost_usd += other.cost_usd
+        self.requests += other.requests
+        self.cached += other.cached
+        self.finish_reason = other.finish_reason or self.finish_reason
 
 
 def parse_reply(content: str, keys: Sequence[str]) -> dict[str, str] | str:
@@ -69,15 +85,18 @@ def parse_reply(content: str, keys: Sequence[str]) -> dict[str, str] | str:
 class LLMTranslator:
     """Translates records through an OpenAI-compatible chat model.
 
-    ``attempts`` bounds how often a record is sent again when the reply does not validate.
+    ``attempts`` bounds how often one request is re-sent when its reply does not validate;
+    ``max_input_tokens`` is the size above which a record is sent field by field and a field
+    paragraph by paragraph.
     """
 
     client: ChatClient
     prompt: str = "translate/v1"
     temperature: float = 0.0
     max_tokens: int | None = None
-    attempts: int = 2
-    template: Any = field(init=False, repr=False)
+    attempts: int = 3
+    max_input_tokens: int = 3000
+    template: PromptTemplate = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.template = load_prompt(self.prompt)
@@ -109,13 +128,59 @@ class LLMTranslator:
 
     async def translate(
         self, fields: Mapping[str, str], pivot: Language, target: Language
-    ) -> Translation:
-        """Translate the non-empty ``fields``; empty ones stay empty and are not sent."""
-        send = {key: value for key, value in fields.items() if value.strip()}
-        result = Translation(None)
-        if not send:
-            result.fields = {key: "" for key in fields}
-            return result
+    ) -> Outcome:
+        """Translate ``fields``; empty ones, and ones with nothing but code, are not sent."""
+        masked = mask(dict(fields))
+        send = {k: v for k, v in masked.texts.items() if v.strip() and needs_translation(v)}
+        outcome = Outcome()
+        done: dict[str, str] = {k: v for k, v in masked.texts.items() if k not in send}
+        if send:
+            whole = self._size(send) <= self.max_input_tokens
+            got = await self._request(send, pivot, target, outcome) if whole else None
+            if got is None and (len(send) > 1 or not whole):
+                got = {}
+                for key, text in send.items():
+                    part = await self._translate_long(key, text, pivot, target, outcome)
+                    if part is None:
+                        got = None
+                        break
+                    got[key] = part
+            if got is None:
+                outcome.reason = outcome.reason or "failed"
+                return outcome
+            done.update(got)
+        restored = unmask(masked, {k: done[k] for k in fields})
+        if restored is None:  # cannot happen after per-request checks; kept as a guard
+            outcome.reason = "protected_span_lost"
+            return outcome
+        outcome.fields, outcome.reason = restored, None
+        return outcome
+
+    async def _translate_long(
+        self, key: str, text: str, pivot: Language, target: Language, outcome: Outcome
+    ) -> str | None:
+        """One field alone, split at blank lines when it is still too long."""
+        budget_chars = self.max_input_tokens * 3
+        chunks = (
+            split_paragraphs(text, budget_chars)
+            if self._size({key: text}) > self.max_input_tokens
+            else [text]
+        )
+        parts: list[str] = []
+        for chunk in chunks:
+            if not needs_translation(chunk):
+                parts.append(chunk)
+                continue
+            got = await self._request({key: chunk}, pivot, target, outcome)
+            if got is None:
+                return None
+            parts.append(got[key])
+        return "\n\n".join(parts)
+
+    async def _request(
+        self, send: dict[str, str], pivot: Language, target: Language, outcome: Outcome
+    ) -> dict[str, str] | None:
+        """Ask for ``send`` up to ``attempts`` times; the fields, or None with a reason."""
         schema = {
             "type": "object",
             "properties": {key: {"type": "string"} for key in send},
@@ -123,121 +188,34 @@ class LLMTranslator:
             "additionalProperties": False,
         }
         messages = self.messages(send, pivot, target)
-        while result.attempts < self.attempts:
-            result.attempts += 1
+        max_tokens = self.max_tokens
+        for attempt in range(1, self.attempts + 1):
             try:
-                reply = await self.client.chat_json(
-                    messages, schema, temperature=self.temperature, max_tokens=self.max_tokens
-                )
+                reply = await self.client.chat(
+                    messages, schema=schema, temperature=self.temperature,
+                    max_tokens=max_tokens, tag="" if attempt == 1 else f"attempt-{attempt}",
+                )  # fmt: skip
             except RequestRejected as exc:
-                result.reason = "request_rejected"
-                result.finish_reason = str(exc)[:200]
-                return result
-            result.finish_reason = reply.finish_reason
-            result.prompt_tokens += reply.prompt_tokens
-            result.completion_tokens += reply.completion_tokens
+                outcome.reason = exc.reason
+                return None
+            outcome.count(reply)
+            if reply.finish_reason == "length":
+                outcome.reason = "truncated"
+                max_tokens = 2 * max(max_tokens or 0, reply.completion_tokens, 256)
+                continue
             parsed = parse_reply(reply.content, list(send))
-            if isinstance(parsed, dict) and reply.finish_reason != "length":
-                result.fields = {key: parsed.get(key, "") for key in fields}
-                result.reason = None
-                return result
-            result.reason = "truncated" if reply.finish_reason == "length" else parsed
-        return result
+            if isinstance(parsed, str):
+                outcome.reason = parsed
+                continue
+            if not all(same_markers(send[key], parsed[key]) for key in send):
+                outcome.reason = "protected_span_lost"
+                continue
+            return parsed
+        return None
 
-
-def make_pair(
-    row: Mapping[str, Any],
-    pivot: Language,
-    target: Language,
-    translation: Translation,
-    translator: LLMTranslator,
-) -> dict[str, Any]:
-    """One pair row: pivot fields, target fields and provenance side by side."""
-    fields = translation.fields
-    pair: dict[str, Any] = {
-        "id": row["id"],
-        "source": row.get("source", ""),
-        "pivot_lang": pivot.code,
-        "target_lang": target.code,
-    }
-    for name in FIELDS:
-        pair[f"pivot_{name}"] = row[name]
-    for name in FIELDS:
-        pair[f"target_{name}"] = fields[name] if fields is not None else None
-    pair.update(
-        backend=translator.backend,
-        model=translator.model,
-        prompt_version=translator.prompt_version,
-        finish_reason=translation.finish_reason,
-        prompt_tokens=translation.prompt_tokens,
-        completion_tokens=translation.completion_tokens,
-        attempts=translation.attempts,
-        kept=fields is not None,
-        reasons=[] if fields is not None else [translation.reason or "failed"],
-    )
-    return pair
-
-
-async def atranslate_rows(
-    rows: Iterable[Mapping[str, Any]],
-    targets: Sequence[str | Language],
-    translator: LLMTranslator,
-    *,
-    pivot: str | Language = "en",
-    concurrency: int = 8,
-    on_pair: Callable[[dict[str, Any]], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Translate every row into every target language; returns pair rows grouped by target.
-
-    Up to ``concurrency`` requests are in flight at once and a slow one never holds up the
-    others. A :class:`~plugdata.errors.ServerError` stops the whole run.
-    """
-    source = as_rows(rows)
-    pivot_lang = pivot if isinstance(pivot, Language) else get_language(pivot)
-    langs = [t if isinstance(t, Language) else get_language(t) for t in targets]
-    jobs = iter([(lang, index) for lang in langs for index in range(len(source))])
-    results: dict[tuple[str, int], dict[str, Any]] = {}
-
-    async def worker() -> None:
-        for lang, index in jobs:
-            row = source[index]
-            fields = {name: row[name] for name in FIELDS}
-            translation = await translator.translate(fields, pivot_lang, lang)
-            pair = make_pair(row, pivot_lang, lang, translation, translator)
-            results[(lang.code, index)] = pair
-            if on_pair is not None:
-                on_pair(pair)
-
-    tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, concurrency))]
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    return [results[(lang.code, index)] for lang in langs for index in range(len(source))]
-
-
-def translate_rows(
-    rows: Iterable[Mapping[str, Any]],
-    targets: Sequence[str | Language],
-    translator: LLMTranslator,
-    *,
-    pivot: str | Language = "en",
-    concurrency: int = 8,
-    on_pair: Callable[[dict[str, Any]], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Blocking form of :func:`atranslate_rows` for scripts and notebooks without a loop."""
-
-    async def run() -> list[dict[str, Any]]:
-        try:
-            return await atranslate_rows(
-                rows, targets, translator, pivot=pivot, concurrency=concurrency, on_pair=on_pair
-            )
-        finally:
-            await translator.client.close()
-
-    return asyncio.run(run())
+    @staticmethod
+    def _size(fields: Mapping[str, str]) -> int:
+        return sum(estimate_tokens(value) for value in fields.values())
 
 
 def openai_translator(
@@ -245,11 +223,15 @@ def openai_translator(
     *,
     base_url: str | None = None,
     api_key: str | None = None,
-    response_format: ResponseFormat = "auto",
     prompt: str = "translate/v1",
     temperature: float = 0.0,
     max_tokens: int | None = None,
+    **client_options: Any,
 ) -> LLMTranslator:
-    """An :class:`LLMTranslator` over an OpenAI-compatible server (keys from the environment)."""
-    client = ChatClient(model, base_url=base_url, api_key=api_key, response_format=response_format)
+    """An :class:`LLMTranslator` over an OpenAI-compatible server (keys from the environment).
+
+    ``client_options`` go to :class:`~plugdata.llm.ChatClient` (``rpm``, ``tpm``, ``cache``,
+    ``retry``, ``price``, ``spend``, ``response_format``).
+    """
+    client = ChatClient(model, base_url=base_url, api_key=api_key, **client_options)
     return LLMTranslator(client, prompt=prompt, temperature=temperature, max_tokens=max_tokens)

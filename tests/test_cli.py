@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from plugdata import BuildConfig, build
+from plugdata.protect import mask, needs_translation
 from plugdata.sources import load_source
 from plugdata.testing import FakeOpenAIServer
 
@@ -46,8 +47,11 @@ def test_build_end_to_end_on_the_seed_corpus(server, tmp_path):
             answer = row["messages"][2]["content"]
             a = answer.index(f"English instruction: {src['instruction']}")
             b = answer.index(f"English response: {src['output']}")
-            c = answer.index(f"{LABELS[lang]}{'' if lang == 'zh' else ' '}[{lang}] ")
+            c = answer.index(LABELS[lang])
             assert a < b < c
+            masked = mask({"output": src["output"]}).texts["output"]
+            tagged = f"[{lang}] {src['output']}" if needs_translation(masked) else src["output"]
+            assert answer.endswith(f"{LABELS[lang]}{'' if lang == 'zh' else ' '}{tagged}")
         for fmt in ("mono", "pivot-only"):
             assert pl.read_parquet(out / fmt / f"{lang}.parquet").height == len(seed)
     stats = json.loads((out / "stats.json").read_text())

@@ -7,7 +7,8 @@ from plugdata.errors import ServerError
 from plugdata.languages import get_language
 from plugdata.testing import FakeOpenAIServer
 from plugdata.testing.server import Fault
-from plugdata.translate import PAIR_COLUMNS, openai_translator, parse_reply, translate_rows
+from plugdata.engine import PAIR_COLUMNS, translate_rows
+from plugdata.translate import openai_translator, parse_reply
 
 EN, ZH = get_language("en"), get_language("zh")
 
@@ -48,12 +49,13 @@ def test_record_with_code_placeholders_and_empty_input_round_trips(server):
     assert pair["prompt_tokens"] > 0 and pair["finish_reason"] == "stop"
     body = server.requests[0]
     payload = json.loads(body["messages"][1]["content"])
-    assert payload == {"instruction": record["instruction"], "output": record["output"]}
+    # code, placeholders and URLs travel as markers and come back untouched
+    assert payload == {"instruction": "Explain [[P1]] in:", "output": "[[P2]]\nSee [[P3]]."}
     assert body["response_format"]["type"] == "json_schema"
     schema = body["response_format"]["json_schema"]["schema"]
     assert schema["required"] == ["instruction", "output"]
     system = body["messages"][0]["content"]
-    assert "into Chinese (zh)" in system and "Never answer" in system and "{name}" in system
+    assert "into Chinese (zh)" in system and "Never answer" in system and "[[P1]]" in system
 
 
 def test_falls_back_to_json_object_when_schema_is_unsupported():
@@ -74,7 +76,8 @@ def test_invalid_reply_is_retried_then_rejected_with_reason():
         (pair,) = translate_rows([{"id": "1", "instruction": "Hi", "input": "", "output": "Yo"}],
                                  ["es"], openai_translator("m", base_url=srv.url))  # fmt: skip
     assert not pair["kept"] and pair["reasons"] == ["invalid_json"]
-    assert pair["target_output"] is None and pair["attempts"] == 2 and len(srv.requests) == 2
+    # three tries of the whole record, then three of the first field alone, then give up
+    assert pair["target_output"] is None and pair["attempts"] == 6 and len(srv.requests) == 6
 
 
 def test_a_bad_first_reply_is_repaired_by_the_second_attempt():

@@ -1,0 +1,81 @@
+"""Prices per million tokens, cost estimates for dry runs, and the spending cap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plugdata.errors import PlugdataError
+
+# USD per million (input, output) tokens for common models; a snapshot, override with
+# --price-in/--price-out. Self-hosted models cost nothing here unless priced.
+PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-4-turbo": (10.00, 30.00),
+    "gpt-4": (30.00, 60.00),
+    "gpt-3.5-turbo": (0.50, 1.50),
+    "gpt-5": (1.25, 10.00),
+    "gpt-5-mini": (0.25, 2.00),
+    "gpt-5-nano": (0.05, 0.40),
+}
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per million input and output tokens; ``known`` is False when nothing was found."""
+
+    input: float
+    output: float
+    known: bool = True
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.input + completion_tokens * self.output) / 1_000_000
+
+
+def price_for(model: str, price_in: float | None = None, price_out: float | None = None) -> Price:
+    """The price of ``model``: explicit values win, then the table (dated suffixes allowed)."""
+    if price_in is not None or price_out is not None:
+        return Price(price_in or 0.0, price_out or 0.0)
+    name = model.split("/")[-1].lower()
+    for known in sorted(PRICES, key=len, reverse=True):
+        if name == known or name.startswith(known + "-20"):
+            return Price(*PRICES[known])
+    return Price(0.0, 0.0, known=False)
+
+
+class BudgetExceeded(PlugdataError):
+    """The run reached ``--max-cost``; completed work is kept for the next run."""
+
+
+@dataclass
+class Spend:
+    """Tokens and money spent by requests actually sent in this run (shared by clients)."""
+
+    max_cost: float | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    requests: int = 0
+    cached: int = 0
+
+    def add(self, prompt_tokens: int, completion_tokens: int, cost: float) -> None:
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+        self.cost += cost
+        self.requests += 1
+
+    def check(self) -> None:
+        """Raise :class:`BudgetExceeded` once the cap is reached."""
+        if self.max_cost is not None and self.cost >= self.max_cost:
+            raise BudgetExceeded(
+                f"spending cap reached: ${self.cost:.4f} of --max-cost ${self.max_cost:.4f}"
+            )
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count: about 4 characters a token for alphabetic scripts, 1 for CJK."""
+    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
+    return max(1, (len(text) - wide) // 4 + wide)
