@@ -109,6 +109,14 @@ def build(
         int, _opt("Tries per request on 429, 5xx, timeouts and dropped connections.", panel=ENGINE)
     ] = 6,
     timeout: Annotated[float, _opt("Seconds before a request times out.", panel=ENGINE)] = 120.0,
+    backoff: Annotated[
+        float,
+        _opt(
+            "First retry wait in seconds; doubles each try (with jitter) "
+            "unless the server sends Retry-After.",
+            panel=ENGINE,
+        ),
+    ] = 1.0,
     dry_run: Annotated[
         bool, _opt("Estimate requests, tokens and cost; send nothing.", "--dry-run", panel=ENGINE)
     ] = False,
@@ -164,7 +172,7 @@ def build(
         formats=formats, prompt=prompt, concurrency=concurrency, temperature=temperature,
         max_tokens=max_tokens, response_format=response_format,  # type: ignore[arg-type]
         system_prompt=system_prompt, no_system=no_system, file_format=file_format,
-        overwrite=overwrite, rpm=rpm, tpm=tpm, max_attempts=max_attempts, timeout=timeout,
+        overwrite=overwrite, rpm=rpm, tpm=tpm, max_attempts=max_attempts, timeout=timeout, retry_initial=backoff,
         max_cost=max_cost, price_in=price_in, price_out=price_out,
         generate=generate,  # type: ignore[arg-type]
         generator_model=generator_model, generator_temperature=generator_temperature,
@@ -284,7 +292,9 @@ def main() -> None:
         from plugdata.pricing import BudgetExceeded
 
         label = "stopped" if isinstance(exc, (Interrupted, BudgetExceeded)) else "error"
-        err.print(f"[bold red]{label}:[/bold red] {escape(str(exc))}", highlight=False)
+        err.print(
+            f"[bold red]{label}:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(
             130 if isinstance(exc, Interrupted) else 3 if isinstance(exc, BudgetExceeded) else 2
         )

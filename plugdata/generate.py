@@ -43,6 +43,7 @@ class LLMGenerator:
                 )  # fmt: skip
             except RequestRejected as exc:
                 outcome.reason = exc.reason
+                outcome.requests += exc.attempts
                 return outcome
             outcome.count(reply)
             if reply.finish_reason == "length":

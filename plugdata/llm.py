@@ -21,7 +21,7 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_random_exponential,
 )
 
 from plugdata.cache import CachedReply, RequestCache, request_key
@@ -29,6 +29,7 @@ from plugdata.errors import ServerError
 from plugdata.pricing import Price, Spend, estimate_tokens
 
 ResponseFormat = Literal["auto", "json_schema", "json_object", "none"]
+_MAX_RETRY_AFTER = 300.0
 _FALLBACK: dict[str, str] = {"json_schema": "json_object", "json_object": "none"}
 
 
@@ -45,6 +46,9 @@ class ChatReply:
     cost_usd: float = 0.0
 
 
+TRANSPORT_FAILURES = frozenset({"rate_limited", "server_error", "timeout", "connection_error"})
+
+
 class RequestRejected(Exception):
     """This one request failed for good; other requests may still succeed.
 
@@ -52,10 +56,11 @@ class RequestRejected(Exception):
     ``timeout`` or ``connection_error``.
     """
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: str, detail: str = "", attempts: int = 1) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        self.attempts = attempts
 
 
 @dataclass
@@ -111,8 +116,8 @@ class ChatClient:
         self.cache = cache
         self.price = price or Price(0.0, 0.0, known=False)
         self.spend = spend if spend is not None else Spend()
-        # Spread the per-minute budgets over one-second windows so they never burst.
-        self._rpm = AsyncLimiter(rpm / 60, 1.0) if rpm else None
+        # Requests are paced evenly (no burst); tokens may burst one second's worth.
+        self._rpm = AsyncLimiter(1, 60 / rpm) if rpm else None
         self._tpm_per_s = tpm / 60 if tpm else None
         self._tpm = AsyncLimiter(tpm / 60, 1.0) if tpm else None
         self._client: openai.AsyncOpenAI | None = None
@@ -175,7 +180,7 @@ class ChatClient:
                     return ChatReply(reply.content, reply.finish_reason, reply.prompt_tokens,
                                      reply.completion_tokens, http_attempts=attempts)  # fmt: skip
         except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-            raise RequestRejected("bad_request", _describe(exc)) from None
+            raise RequestRejected("bad_request", _describe(exc), attempts) from None
         except openai.AuthenticationError as exc:
             raise ServerError(
                 f"the server at {self.base_url} rejected the API key (401): {_describe(exc)}"
@@ -190,17 +195,19 @@ class ChatClient:
                 f"{_describe(exc)}"
             ) from None
         except openai.RateLimitError as exc:
-            raise RequestRejected("rate_limited", _describe(exc)) from None
+            raise RequestRejected("rate_limited", _describe(exc), attempts) from None
         except openai.APITimeoutError as exc:
-            raise RequestRejected("timeout", _describe(exc)) from None
+            raise RequestRejected("timeout", _describe(exc), attempts) from None
         except openai.APIConnectionError as exc:
             if not self._answered and _refused(exc):
                 raise ServerError(
                     f"cannot reach the model server at {self.base_url}: {_describe(exc)}"
                 ) from None
-            raise RequestRejected("connection_error", _describe(exc)) from None
+            raise RequestRejected("connection_error", _describe(exc), attempts) from None
         except openai.APIStatusError as exc:
-            raise RequestRejected("server_error", f"{exc.status_code}: {_describe(exc)}") from None
+            raise RequestRejected(
+                "server_error", f"{exc.status_code}: {_describe(exc)}", attempts
+            ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _transient(self, exc: BaseException) -> bool:
@@ -213,9 +220,10 @@ class ChatClient:
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         hinted = _retry_after(exc)
-        if hinted is not None:
-            return min(hinted, self.retry.maximum)
-        backoff = wait_exponential_jitter(initial=self.retry.initial, max=self.retry.maximum)
+        if hinted is not None:  # the server knows best; only refuse absurd waits
+            return min(hinted, _MAX_RETRY_AFTER)
+        # "full jitter": uniform in [0, initial * 2**n], capped at maximum
+        backoff = wait_random_exponential(multiplier=self.retry.initial, max=self.retry.maximum)
         return backoff(state)
 
     async def _throttle(self, messages: list[dict[str, str]], max_tokens: int | None) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plugdata.languages import Language
-from plugdata.llm import ChatClient, ChatReply, RequestRejected
+from plugdata.llm import TRANSPORT_FAILURES, ChatClient, ChatReply, RequestRejected
 from plugdata.pricing import estimate_tokens
 from plugdata.prompts import PromptTemplate, load_prompt
 from plugdata.protect import mask, needs_translation, same_markers, split_paragraphs, unmask
@@ -137,7 +137,8 @@ class LLMTranslator:
         if send:
             whole = self._size(send) <= self.max_input_tokens
             got = await self._request(send, pivot, target, outcome) if whole else None
-            if got is None and (len(send) > 1 or not whole):
+            retryable = outcome.reason not in TRANSPORT_FAILURES  # content problems only
+            if got is None and retryable and (len(send) > 1 or not whole):
                 got = {}
                 for key, text in send.items():
                     part = await self._translate_long(key, text, pivot, target, outcome)
@@ -197,6 +198,7 @@ class LLMTranslator:
                 )  # fmt: skip
             except RequestRejected as exc:
                 outcome.reason = exc.reason
+                outcome.requests += exc.attempts
                 return None
             outcome.count(reply)
             if reply.finish_reason == "length":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import re
 import threading
 import time
@@ -19,12 +20,18 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-_TARGET = re.compile(r"into [^()\n]+ \((\w+)\)")
+_INTO = re.compile(r"\binto [^()\n]+? \((\w+)\)")  # translation prompts
+_IN = re.compile(r"\bin [^()\n]+? \((\w+)\)")  # generation prompts
 
 
 def tag_translate(text: str, lang: str) -> str:
     """The default fake translation: ``[lang] text``."""
     return f"[{lang}] {text}"
+
+
+def tag_answer(prompt: str, lang: str) -> str:
+    """The default fake generation: ``[lang answer] <first line of the prompt>``."""
+    return f"[{lang} answer] {prompt.splitlines()[0] if prompt else ''}"
 
 
 @dataclass
@@ -36,9 +43,37 @@ class Fault:
     finish_reason: str = "stop"
     headers: dict[str, str] | None = None
     drop: bool = False  # close the connection without answering
+    delay: float = 0.0  # extra seconds before answering (for timeouts)
 
 
 FaultFn = Callable[[dict[str, Any], int], "Fault | None"]
+
+FAULT_KINDS: dict[str, Fault] = {
+    "429": Fault(429, headers={"Retry-After": "0"}),
+    "500": Fault(500),
+    "503": Fault(503),
+    "drop": Fault(drop=True),
+    "malformed": Fault(content='{"instruction": "half a reply'),
+    "truncated": Fault(content='{"instruction": "cut', finish_reason="length"),
+    "chatter": Fault(content="Sure! Here is the translation you asked for."),
+}
+
+
+def fault_mix(rate: float, kinds: list[str] | None = None, seed: int = 0) -> FaultFn:
+    """A fault function that injects one of ``kinds`` into a ``rate`` share of requests.
+
+    The choice is a pure function of the request number, so a run is repeatable.
+    """
+    names = kinds or list(FAULT_KINDS)
+    unknown = [k for k in names if k not in FAULT_KINDS]
+    if unknown:
+        raise ValueError(f"unknown fault kind(s) {unknown}; known: {list(FAULT_KINDS)}")
+
+    def pick(body: dict[str, Any], count: int) -> Fault | None:
+        rng = random.Random(seed * 1_000_003 + count)
+        return FAULT_KINDS[rng.choice(names)] if rng.random() < rate else None
+
+    return pick
 
 
 class FakeOpenAIServer:
@@ -55,7 +90,9 @@ class FakeOpenAIServer:
         json_schema: bool = True,
         latency: float = 0.0,
         translate: Callable[[str, str], str] = tag_translate,
+        answer: Callable[[str, str], str] = tag_answer,
         fault: FaultFn | None = None,
+        rate_limit: tuple[int, float] | None = None,
         port: int = 0,
     ) -> None:
         self.api_key = api_key
@@ -63,10 +100,14 @@ class FakeOpenAIServer:
         self.json_schema = json_schema
         self.latency = latency
         self.translate = translate
+        self.generate = answer
         self.fault = fault
+        self.rate_limit = rate_limit
+        self.rate_limited = 0  # requests refused by rate_limit
+        self._arrivals: list[float] = []
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self._httpd = _QuietServer(("127.0.0.1", port), _handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -91,12 +132,34 @@ class FakeOpenAIServer:
             self.requests.append(body)
             return len(self.requests)
 
+    def _over_rate(self) -> bool:
+        """Whether this arrival exceeds ``rate_limit`` = (requests, per seconds)."""
+        if self.rate_limit is None:
+            return False
+        limit, window = self.rate_limit
+        now = time.monotonic()
+        with self._lock:
+            self._arrivals = [t for t in self._arrivals if now - t < window]
+            if len(self._arrivals) >= limit:
+                self.rate_limited += 1
+                return True
+            self._arrivals.append(now)
+        return False
+
     def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Decide the status, JSON payload and headers for one chat request."""
         count = self.record(body)
+        if self._over_rate():
+            return (
+                429,
+                _error("Rate limit reached for requests", "rate_limit_exceeded"),
+                {"retry-after-ms": "100"},
+            )
         if self.latency:
             time.sleep(self.latency)
         fault = self.fault(body, count) if self.fault else None
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
         if fault is not None and fault.drop:
             return 599, {}, {}
         if fault is not None and fault.status != 200:
@@ -133,17 +196,27 @@ class FakeOpenAIServer:
     def _translate(self, messages: list[dict[str, Any]]) -> str:
         system = next((m["content"] for m in messages if m.get("role") == "system"), "")
         user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
-        match = _TARGET.search(system)
+        match = _INTO.search(system) or _IN.search(system)
         lang = match.group(1) if match else "xx"
         try:
             payload = json.loads(user)
         except json.JSONDecodeError:
-            return self.translate(user, lang)
+            return self.generate(user, lang)
         if not isinstance(payload, dict):
-            return json.dumps(payload)
+            return self.generate(user, lang)
         return json.dumps(
             {k: self.translate(str(v), lang) for k, v in payload.items()}, ensure_ascii=False
         )
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up (killed builds, timeouts) are normal here, not errors."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 def _error(message: str, code: str | None = None) -> dict[str, Any]:
@@ -212,8 +285,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each reply")
     parser.add_argument("--api-key", default=None)
+    parser.add_argument("--faults", type=float, default=0.0, help="share of requests to fault")
+    parser.add_argument("--fault-kinds", default=",".join(FAULT_KINDS))
     args = parser.parse_args()
-    with FakeOpenAIServer(port=args.port, latency=args.latency, api_key=args.api_key) as srv:
+    fault = fault_mix(args.faults, args.fault_kinds.split(",")) if args.faults else None
+    with FakeOpenAIServer(port=args.port, latency=args.latency, api_key=args.api_key,
+                          fault=fault) as srv:  # fmt: skip
         print(f"fake OpenAI-compatible server at {srv.url} (Ctrl-C to stop)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
