@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import openai
 from aiolimiter import AsyncLimiter
+from openai.types.chat import ChatCompletion
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -279,7 +280,9 @@ class ChatClient:
                 timeout=self.retry.timeout, max_retries=0,
             )  # fmt: skip
         self.http_requests += 1
-        response = await self._client.chat.completions.create(**kwargs)
+        # The client's generic ``post`` sends the body as is: the typed ``create`` re-walks
+        # every message against its TypedDicts, a quarter of the CPU a request costs here.
+        response = await self._client.post("/chat/completions", body=kwargs, cast_to=ChatCompletion)
         if not response.choices:
             return ChatReply("", "no_choices", 0, 0)
         choice = response.choices[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from plugdata.errors import PlugdataError
@@ -75,7 +76,10 @@ class Spend:
             )
 
 
+_WIDE = re.compile("[\u2e80-\U0010ffff]")
+
+
 def estimate_tokens(text: str) -> int:
     """A rough token count: about 4 characters a token for alphabetic scripts, 1 for CJK."""
-    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
+    wide = len(_WIDE.findall(text)) if not text.isascii() else 0
     return max(1, (len(text) - wide) // 4 + wide)

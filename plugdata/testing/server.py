@@ -212,6 +212,8 @@ class FakeOpenAIServer:
 class _QuietServer(ThreadingHTTPServer):
     """Clients that hang up (killed builds, timeouts) are normal here, not errors."""
 
+    request_queue_size = 1024  # the default backlog of 5 drops SYNs when 64 clients connect
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys
 
@@ -226,6 +228,8 @@ def _error(message: str, code: str | None = None) -> dict[str, Any]:
 def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, like a real server
+        disable_nagle_algorithm = True  # small replies must not wait for delayed ACKs
+        wbufsize = -1  # headers and body leave in one write (flushed per request)
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
@@ -241,7 +245,10 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def do_GET(self) -> None:
-            if self.path.rstrip("/").endswith("/models"):
+            if self.path.rstrip("/").endswith("/stats"):  # for benchmarks: what was received
+                self._send(200, {"requests": len(server.requests),
+                                 "rate_limited": server.rate_limited}, {})  # fmt: skip
+            elif self.path.rstrip("/").endswith("/models"):
                 names = sorted(server.models or {"fake-model"})
                 self._send(
                     200,
