@@ -84,7 +84,9 @@ def build(
         str, _opt("Translation prompt version or a YAML file.", panel=MODEL)
     ] = "translate/v1",
     temperature: Annotated[float, _opt("Sampling temperature for translation.", panel=MODEL)] = 0.0,
-    max_tokens: Annotated[int | None, _opt("Output token budget per request.", panel=MODEL)] = None,
+    max_output_tokens: Annotated[
+        int | None, _opt("Output token budget per request.", panel=MODEL)
+    ] = None,
     response_format: Annotated[
         str, _opt("auto, json_schema, json_object or none.", panel=MODEL)
     ] = "auto",
@@ -154,6 +156,23 @@ def build(
         ),
     ] = False,
     file_format: Annotated[str, _opt("parquet or jsonl.", panel=OUT)] = "parquet",
+    chat_template: Annotated[
+        str | None,
+        _opt(
+            "Render rows with this model's chat template (Hub "
+            "id or local folder) into a text column with "
+            "token counts.",
+            panel=OUT,
+        ),
+    ] = None,
+    max_tokens: Annotated[
+        int | None, _opt("Drop (and count) rendered rows longer than this many tokens.", panel=OUT)
+    ] = None,
+    push_to_hub: Annotated[
+        str | None,
+        _opt("Upload the run to this Hub dataset repo (OWNER/NAME) when done.", panel=OUT),
+    ] = None,
+    private: Annotated[bool, _opt("Make the Hub repo private.", panel=OUT)] = False,
     overwrite: Annotated[bool, _opt("Replace an existing --out directory.", panel=OUT)] = False,
 ) -> None:
     """Translate a source into target languages and build PLUG and baseline training sets.
@@ -170,12 +189,14 @@ def build(
         source=source, targets=targets, model=model, pivot=pivot, base_url=base_url,
         api_key=api_key, out=out_dir, limit=limit, seed=seed, columns=columns, split=split,
         formats=formats, prompt=prompt, concurrency=concurrency, temperature=temperature,
-        max_tokens=max_tokens, response_format=response_format,  # type: ignore[arg-type]
+        max_output_tokens=max_output_tokens, response_format=response_format,  # type: ignore[arg-type]
         system_prompt=system_prompt, no_system=no_system, file_format=file_format,
         overwrite=overwrite, rpm=rpm, tpm=tpm, max_attempts=max_attempts, timeout=timeout, retry_initial=backoff,
         max_cost=max_cost, price_in=price_in, price_out=price_out,
         generate=generate,  # type: ignore[arg-type]
         generator_model=generator_model, generator_temperature=generator_temperature,
+        chat_template=chat_template, max_tokens=max_tokens, push_to_hub=push_to_hub,
+        private=private,
     )  # fmt: skip
     if dry_run:
         _print_estimate(estimate(config))
@@ -211,6 +232,9 @@ def build(
         progress.stop()
     _print_summary(result.stats)
     out.print(f"Run directory: [bold]{result.out}[/bold]")
+    pushed = result.stats.get("pushed")
+    if pushed:
+        out.print(f"Pushed {pushed['files']} files to {pushed['repo']}: {pushed['commit_url']}")
 
 
 def _print_estimate(plan: dict[str, Any]) -> None:
@@ -239,12 +263,71 @@ def _print_summary(stats: dict[str, Any]) -> None:
         table.add_row(lang, str(row["pairs"]), str(row["kept"]), str(row["rejected"]), reasons,
                       f"{tokens:,}", f"{row['cost_usd']:.4f}")  # fmt: skip
     out.print(table)
+    for fmt, per_lang in stats.get("tokens", {}).items():
+        for lang, t in per_lang.items():
+            dropped = stats["dropped_too_long"][fmt][lang]
+            out.print(f"{fmt}-{lang}: {t['rows']} rows, tokens mean {t['mean']}, p95 {t['p95']}, "
+                      f"max {t['max']}" + (f", {dropped} dropped as too long" if dropped else ""))  # fmt: skip
     run = stats.get("this_run", {})
     if run.get("replayed_from_cache"):
         out.print(f"Replayed {run['replayed_from_cache']} request(s) from the cache; "
                   f"sent {run['requests_sent']}.")  # fmt: skip
     for reason, count in stats["source_skipped"].items():
         out.print(f"skipped {count} source record(s): {reason}")
+
+
+@app.command()
+def push(
+    run_dir: Annotated[str, typer.Argument(help="A run directory written by `plugdata build`.")],
+    repo: Annotated[str, typer.Option(help="Hub dataset repo, OWNER/NAME.")],
+    private: Annotated[bool, typer.Option(help="Create the repo as private.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be uploaded.")
+    ] = False,
+) -> None:
+    """Upload a run (card, chart, data) to the Hugging Face Hub in one commit."""
+    from plugdata.hub import push_run
+
+    result = push_run(run_dir, repo, private=private, dry_run=dry_run)
+    if dry_run:
+        out.print(f"Would upload {len(result.files)} files to {repo}:")
+        for name in result.files:
+            out.print(f"  {name}")
+        return
+    out.print(f"Uploaded {len(result.files)} files to {repo}: {result.commit_url}")
+
+
+@app.command()
+def extract(
+    file: Annotated[str, typer.Argument(help="JSON or JSONL file of model outputs.")],
+    target: Annotated[str, typer.Option(help="Target language of the answers.")],
+    pivot: Annotated[str, typer.Option(help="Pivot language of the PLUG blocks.")] = "en",
+    field: Annotated[str, typer.Option(help="Field holding the model's text.")] = "output",
+    out_path: Annotated[
+        str | None, typer.Option("--out", help="Where to write (default: FILE.extracted.jsonl).")
+    ] = None,
+) -> None:
+    """Recover final answers from PLUG-style outputs, with a status per row."""
+    from pathlib import Path
+
+    from plugdata.export import write_records
+    from plugdata.extract import extract_rows
+    from plugdata.sources import read_records
+
+    path = Path(file)
+    rows = read_records(path)
+    if not all(isinstance(row, dict) for row in rows):
+        raise PlugdataError(f"{path}: every record must be a JSON object")
+    extracted, counts = extract_rows(rows, target, pivot=pivot, field=field)
+    dest = Path(out_path) if out_path else path.with_name(f"{path.stem}.extracted.jsonl")
+    write_records(dest, extracted)
+    table = Table(title=f"{len(rows)} outputs, target {target}")
+    table.add_column("status")
+    table.add_column("rows", justify="right")
+    for status, count in counts.items():
+        table.add_row(status, str(count))
+    out.print(table)
+    out.print(f"Answers written to [bold]{dest}[/bold]")
 
 
 @app.command()

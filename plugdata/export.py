@@ -56,6 +56,27 @@ def write_table(rows: Sequence[Mapping[str, Any]], path: Path, schema: Mapping[s
         frame.write_parquet(path)
 
 
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` through a temporary file renamed into place: never half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_records(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+    """Rows as a JSON array (``.json``) or JSON Lines (anything else), atomically."""
+    if Path(path).suffix == ".json":
+        return write_text_atomic(path, json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n")
+    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    return write_text_atomic(path, lines)
+
+
 def read_pairs(path: str | Path) -> list[dict[str, Any]]:
     """Read a pairs file (Parquet or JSON Lines) back into pair rows."""
     path = Path(path)

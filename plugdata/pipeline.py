@@ -20,22 +20,25 @@ from typing import Any
 
 from plugdata import __version__
 from plugdata.cache import RequestCache
+from plugdata.card import CHART_NAME, render_card, write_chart
 from plugdata.engine import Engine, Generate, PairCallback
 from plugdata.errors import PlugdataError
 from plugdata.export import CACHE_NAME, RunDirectory, group_by_lang
 from plugdata.formats import DEFAULT_FORMATS, format_names, format_rows
 from plugdata.generate import LLMGenerator
+from plugdata.hub import push_run
 from plugdata.languages import Language, get_language, parse_languages
 from plugdata.llm import ChatClient, ResponseFormat, RetryPolicy
 from plugdata.pricing import BudgetExceeded, Spend, estimate_tokens, price_for
 from plugdata.protect import mask, needs_translation
 from plugdata.sources import FIELDS, SourceData, load_source, parse_columns
+from plugdata.templates import ChatRenderer, load_tokenizer, token_stats
 from plugdata.translate import LLMTranslator
 
 # Fields that decide which requests a build sends: a staging folder is resumed only by a
 # build that agrees on all of them.
 _IDENTITY = ("source", "targets", "model", "pivot", "limit", "seed", "columns", "split",
-             "prompt", "temperature", "max_tokens", "generate", "generator_model")  # fmt: skip
+             "prompt", "temperature", "max_output_tokens", "generate", "generator_model")  # fmt: skip
 # Rough output/input token ratios of a translation, by script (for dry runs).
 _EXPANSION = {"Latn": 1.2, "Hans": 1.1, "Jpan": 1.2, "Hang": 1.3, "Cyrl": 1.4, "Arab": 1.4,
               "Deva": 2.0, "Thai": 1.8}  # fmt: skip
@@ -64,7 +67,7 @@ class BuildConfig:
     prompt: str = "translate/v1"
     concurrency: int = 16
     temperature: float = 0.0
-    max_tokens: int | None = None
+    max_output_tokens: int | None = None
     response_format: ResponseFormat = "auto"
     system_prompt: str | None = None
     no_system: bool = False
@@ -82,6 +85,10 @@ class BuildConfig:
     generate: Generate | None = None
     generator_model: str | None = None
     generator_temperature: float = 0.7
+    chat_template: str | None = None
+    max_tokens: int | None = None
+    push_to_hub: str | None = None
+    private: bool = False
 
     def recipe(self) -> dict[str, Any]:
         """The config as plain data, with the API key left out."""
@@ -105,13 +112,14 @@ class BuildResult:
 
 @dataclass
 class Plan:
-    """A checked config: languages, formats and the destination."""
+    """A checked config: languages, formats, the destination and the chat renderer."""
 
     config: BuildConfig
     pivot: Language
     targets: list[Language]
     formats: list[str]
     out: Path
+    renderer: ChatRenderer | None = None
 
 
 def plan(config: BuildConfig) -> Plan:
@@ -134,8 +142,13 @@ def plan(config: BuildConfig) -> Plan:
     if config.generate not in (None, "pivot", "target"):
         raise PlugdataError("--generate must be pivot or target")
     parse_columns(config.columns)
+    if config.max_tokens is not None and not config.chat_template:
+        raise PlugdataError("--max-tokens needs --chat-template (tokens are counted with it)")
+    renderer = None
+    if config.chat_template:
+        renderer = ChatRenderer(load_tokenizer(config.chat_template), config.max_tokens)
     out = Path(config.out) if config.out else default_out(config)
-    return Plan(config, pivot, targets, formats, out)
+    return Plan(config, pivot, targets, formats, out, renderer)
 
 
 def default_out(config: BuildConfig) -> Path:
@@ -165,11 +178,11 @@ def _clients(
         )  # fmt: skip
 
     translator = LLMTranslator(client(config.model), prompt=config.prompt,
-                               temperature=config.temperature, max_tokens=config.max_tokens)  # fmt: skip
+                               temperature=config.temperature, max_tokens=config.max_output_tokens)  # fmt: skip
     generator = None
     if config.generate:
         generator = LLMGenerator(client(config.generator_model or config.model), temperature=config.generator_temperature,
-                                 max_tokens=config.max_tokens)  # fmt: skip
+                                 max_tokens=config.max_output_tokens)  # fmt: skip
     return translator, generator
 
 
@@ -228,15 +241,25 @@ def build(
         run.write_pairs(pairs, f"pairs.{ext}")
         by_lang = group_by_lang(pairs)
         format_counts: dict[str, dict[str, int]] = {}
+        tokens: dict[str, dict[str, Any]] = {}
+        too_long: dict[str, dict[str, int]] = {}
+        examples: dict[str, Any] = {}
         for fmt in p.formats:
-            format_counts[fmt] = {}
+            format_counts[fmt], tokens[fmt], too_long[fmt] = {}, {}, {}
             for target in p.targets:
                 rows = format_rows(by_lang.get(target.code, []), fmt,
                                    system_prompt=config.system_prompt,
                                    no_system=config.no_system, seed=config.seed or 0)  # fmt: skip
+                if p.renderer is not None:
+                    rows, too_long[fmt][target.code] = p.renderer.render(rows)
+                    tokens[fmt][target.code] = token_stats([r["num_tokens"] for r in rows])
+                if fmt == "plug" and rows:
+                    examples[target.code] = rows[0]["messages"]
                 run.write_format(fmt, target.code, rows, ext)
                 format_counts[fmt][target.code] = len(rows)
         stats = _stats(pairs, data.skipped, format_counts, time.monotonic() - started)
+        if p.renderer is not None:
+            stats["tokens"], stats["dropped_too_long"] = tokens, too_long
         stats["this_run"] = {
             "requests_sent": spend.requests, "replayed_from_cache": spend.cached,
             "prompt_tokens": spend.prompt_tokens, "completion_tokens": spend.completion_tokens,
@@ -258,8 +281,18 @@ def build(
         }  # fmt: skip
         run.write_yaml("config.yaml", recipe)
         run.write_json("stats.json", stats)
+        lengths = {lang: [len(r["target_output"]) for r in rows if r["kept"]]
+                   for lang, rows in by_lang.items()}  # fmt: skip
+        write_chart(run.path(CHART_NAME), stats, lengths)
+        card = render_card(recipe, stats, p.formats, [t.code for t in p.targets], examples, ext)
+        run.path("README.md").write_text(card, encoding="utf-8")
         (run.staging / "identity").unlink(missing_ok=True)
-        return BuildResult(run.commit(), stats)
+        result = BuildResult(run.commit(), stats)
+    if config.push_to_hub:
+        pushed = push_run(result.out, config.push_to_hub, private=config.private)
+        result.stats["pushed"] = {"repo": pushed.repo_id, "files": len(pushed.files),
+                                  "commit_url": pushed.commit_url}  # fmt: skip
+    return result
 
 
 def _stats(pairs: list[dict[str, Any]], skipped: dict[str, int],

@@ -143,6 +143,14 @@ def load_source(
     return data
 
 
+def read_records(path: str | Path) -> list[Any]:
+    """The records of a local ``.json``/``.jsonl``/``.parquet``/``.csv`` file, as dicts."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    return [record for _, record in _read_local(path)]
+
+
 Located = tuple[str, Any]  # (where, record): where reads like "data.jsonl line 7"
 
 
