@@ -79,19 +79,26 @@ class ChatRenderer:
             clean = rest
         return clean
 
-    def render(self, rows: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    def render(
+        self, rows: Sequence[dict[str, Any]], chunk: int = 512
+    ) -> tuple[list[dict[str, Any]], int]:
         """Rows with ``messages`` (prepared), ``text`` and ``num_tokens``; over-long rows are
-        dropped and counted."""
-        prepared = [self.prepare(row["messages"]) for row in rows]
-        texts = [self.tokenizer.apply_chat_template(m, tokenize=False) for m in prepared]
-        lengths = [len(ids) for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        dropped and counted. Token ids are counted ``chunk`` rows at a time and thrown away,
+        so memory stays flat however many rows there are."""
         out: list[dict[str, Any]] = []
         dropped = 0
-        for row, messages, text, n in zip(rows, prepared, texts, lengths, strict=True):
-            if self.max_tokens is not None and n > self.max_tokens:
-                dropped += 1
-                continue
-            out.append({**row, "messages": messages, "text": text, "num_tokens": n})
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            prepared = [self.prepare(row["messages"]) for row in part]
+            texts = [self.tokenizer.apply_chat_template(m, tokenize=False) for m in prepared]
+            encoded = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
+            lengths = [len(ids) for ids in encoded]
+            del encoded
+            for row, messages, text, n in zip(part, prepared, texts, lengths, strict=True):
+                if self.max_tokens is not None and n > self.max_tokens:
+                    dropped += 1
+                    continue
+                out.append({**row, "messages": messages, "text": text, "num_tokens": n})
         return out, dropped
 
 

@@ -57,7 +57,9 @@ def tiny_tokenizer(texts: Iterable[str], vocab_size: int = 600, chat_template: s
     return fast
 
 
-def tiny_llama(tokenizer: Any, hidden: int = 64, layers: int = 2, heads: int = 4, seed: int = 0) -> Any:
+def tiny_llama(
+    tokenizer: Any, hidden: int = 64, layers: int = 2, heads: int = 4, seed: int = 0
+) -> Any:
     """A randomly initialised Llama sized for CPU tests, matching ``tokenizer``."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
