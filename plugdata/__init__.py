@@ -17,6 +17,11 @@ _EXPORTS = {
     "PlugdataError": "plugdata.errors",
     "ServerError": "plugdata.errors",
     "read_pairs": "plugdata.export",
+    "extract_target": "plugdata.extract",
+    "FilterConfig": "plugdata.filters",
+    "filter_frame": "plugdata.filters",
+    "filter_pairs": "plugdata.filters",
+    "push_run": "plugdata.hub",
     "FORMATS": "plugdata.formats",
     "format_rows": "plugdata.formats",
     "LLMGenerator": "plugdata.generate",
@@ -56,8 +61,11 @@ if TYPE_CHECKING:
     from plugdata.engine import Engine, atranslate_rows, generate_responses, translate_rows
     from plugdata.errors import InputError, PlugdataError, ServerError
     from plugdata.export import read_pairs
+    from plugdata.extract import extract_target
+    from plugdata.filters import FilterConfig, filter_frame, filter_pairs
     from plugdata.formats import FORMATS, format_rows
     from plugdata.generate import LLMGenerator
+    from plugdata.hub import push_run
     from plugdata.languages import LANGUAGES, Language, get_language
     from plugdata.llm import ChatClient, RetryPolicy
     from plugdata.pipeline import BuildConfig, BuildResult, build, estimate
@@ -74,6 +82,7 @@ __all__ = [
     "BuildResult",
     "ChatClient",
     "Engine",
+    "FilterConfig",
     "InputError",
     "LLMGenerator",
     "LLMTranslator",
@@ -88,6 +97,9 @@ __all__ = [
     "atranslate_rows",
     "build",
     "estimate",
+    "extract_target",
+    "filter_frame",
+    "filter_pairs",
     "format_rows",
     "generate_responses",
     "get_language",
@@ -95,6 +107,7 @@ __all__ = [
     "openai_translator",
     "parse_reply",
     "price_for",
+    "push_run",
     "read_pairs",
     "translate_rows",
 ]

@@ -64,7 +64,7 @@ def test_langid_backends_and_scores_on_rows(backend):
 
 
 def test_each_check_names_its_failure():
-    it_i, it_o = GOOD["it"]
+    it_o = GOOD["it"][1]
     cases = {
         "empty": pair(target_output=" "),
         "truncated": pair(finish_reason="length"),
