@@ -297,6 +297,27 @@ def _print_summary(stats: dict[str, Any]) -> None:
         out.print(f"skipped {count} source record(s): {reason}")
 
 
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def train(ctx: typer.Context) -> None:
+    """Fine-tune a model on a built set (TRL SFTTrainer); `plugdata train --help` lists flags."""
+    from plugdata.train import main as train_main
+
+    train_main(list(ctx.args))
+
+
+@app.command(name="accelerate-config")
+def accelerate_config(
+    name: Annotated[str, typer.Argument(help="ddp, fsdp2 or zero3.")],
+) -> None:
+    """Print the path of a bundled accelerate config, for `accelerate launch --config_file`."""
+    from plugdata.resources import accelerate_config as find
+
+    out.print(str(find(name)), soft_wrap=True)
+
+
 @app.command(name="filter")
 def filter_command(
     pairs_file: Annotated[

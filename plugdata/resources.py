@@ -17,3 +17,14 @@ def resource_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"plugdata resource {name!r} is missing from this installation")
+
+
+def accelerate_config(name: str) -> Path:
+    """A bundled accelerate config: ``ddp``, ``fsdp2`` or ``zero3``."""
+    from plugdata.errors import PlugdataError
+
+    path = _PACKAGE / "accelerate" / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in (_PACKAGE / "accelerate").glob("*.yaml")))
+        raise PlugdataError(f"no accelerate config {name!r}; bundled: {known}")
+    return path
