@@ -110,7 +110,7 @@ def train(model, batches, steps: int, warmup: int) -> tuple[float, float]:
             else int(batch["attention_mask"].sum())
         )
     torch.cuda.synchronize()
-    return tokens / (time.perf_counter() - started), float(loss)
+    return tokens / (time.perf_counter() - started), float(loss.detach())
 
 
 PAD_ID = 0
@@ -121,7 +121,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--rows", type=int, default=16, help="rows of --seq tokens per step")
+    parser.add_argument("--rows", type=int, default=8, help="rows of --seq tokens per step")
+    parser.add_argument("--modes", default="packed:sdpa,packed:flex_attention,padded:sdpa")
     parser.add_argument("--seq", type=int, default=2048)
     parser.add_argument("--hidden", type=int, default=1536)
     parser.add_argument("--layers", type=int, default=24)
@@ -146,32 +147,46 @@ def main() -> None:
     device_name = torch.cuda.get_device_name()
     peak = next((v for k, v in PEAK.items() if k in device_name), None)
     results = {}
-    for mode in ("packing on", "packing off"):
+    for mode in args.modes.split(","):
+        layout, attn = mode.split(":")
         torch.manual_seed(0)
         model = LlamaForCausalLM(config).to(device="cuda", dtype=torch.bfloat16)
-        model.config._attn_implementation = "sdpa"
+        model.config._attn_implementation = attn
         model.train()
         n_params = sum(p.numel() for p in model.parameters())
-        if mode == "packing on":
+        if layout == "packed":
             packed = pack(examples, args.seq)
             batches = [packed_batch(packed[i : i + args.rows], args.seq, PAD_ID)
                        for i in range(0, len(packed) - args.rows + 1, args.rows)]  # fmt: skip
         else:
             order = examples[:]
             rng.shuffle(order)
-            per = max(1, args.rows * args.seq // (sum(lengths) // len(lengths)) // 2)
+            # about as many positions per step as the packed rows (padding included)
+            per = max(1, args.rows * args.seq // lengths[-1])
             batches = [
                 padded_batch(order[i : i + per], PAD_ID)
                 for i in range(0, len(order) - per + 1, per)
             ]
-        rate, loss = train(model, batches, args.steps, args.warmup)
+        try:
+            rate, loss = train(model, batches, args.steps, args.warmup)
+        except Exception as exc:  # one mode failing (memory, a backend) must not hide the others
+            print(
+                f"{mode:>22}: failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
+                flush=True,
+            )
+            del model
+            torch.cuda.empty_cache()
+            continue
         mfu = 6 * n_params * rate / peak if peak else float("nan")
         results[mode] = rate
-        print(f"{mode:>11}: {rate:10,.0f} tokens/s  MFU {mfu:6.1%}  loss {loss:.3f}  "
+        print(f"{mode:>22}: {rate:10,.0f} tokens/s  MFU {mfu:6.1%}  loss {loss:.3f}  "
               f"({n_params / 1e9:.2f}B params, {device_name})", flush=True)  # fmt: skip
         del model
         torch.cuda.empty_cache()
-    print(f"packing speed-up: {results['packing on'] / results['packing off']:.2f}x")
+    padded = results.get("padded:sdpa")
+    for mode, rate in results.items():
+        if padded and mode != "padded:sdpa":
+            print(f"{mode} vs padded:sdpa: {rate / padded:.2f}x")
 
 
 if __name__ == "__main__":
