@@ -122,7 +122,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rows", type=int, default=8, help="rows of --seq tokens per step")
-    parser.add_argument("--modes", default="packed:sdpa,packed:flex_attention,padded:sdpa")
+    parser.add_argument(
+        "--modes",
+        default="packed:sdpa,packed:flex_attention,padded:sdpa",
+        help="layout:attention[:compile], comma-separated",
+    )
     parser.add_argument("--seq", type=int, default=2048)
     parser.add_argument("--hidden", type=int, default=1536)
     parser.add_argument("--layers", type=int, default=24)
@@ -148,11 +152,13 @@ def main() -> None:
     peak = next((v for k, v in PEAK.items() if k in device_name), None)
     results = {}
     for mode in args.modes.split(","):
-        layout, attn = mode.split(":")
+        layout, attn, *extra = mode.split(":")
         torch.manual_seed(0)
         model = LlamaForCausalLM(config).to(device="cuda", dtype=torch.bfloat16)
         model.config._attn_implementation = attn
         model.train()
+        if "compile" in extra:
+            model.forward = torch.compile(model.forward)
         n_params = sum(p.numel() for p in model.parameters())
         if layout == "packed":
             packed = pack(examples, args.seq)
