@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from plugdata.asking import Outcome
 from plugdata.generate import LLMGenerator
 from plugdata.languages import Language, get_language
 from plugdata.pricing import BudgetExceeded
 from plugdata.sources import FIELDS, as_rows
-from plugdata.translate import LLMTranslator, Outcome
+from plugdata.translate import LLMTranslator
 
 PAIR_COLUMNS = (
     "id", "source", "pivot_lang", "target_lang",

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from plugdata.asking import Outcome, ask
 from plugdata.languages import Language
-from plugdata.llm import ChatClient, RequestRejected
+from plugdata.llm import ChatClient
 from plugdata.prompts import PromptTemplate, load_prompt
-from plugdata.translate import Outcome
 
 
 @dataclass
@@ -34,25 +34,14 @@ class LLMGenerator:
         prompt = f"{instruction}\n\n{input_}" if input_.strip() else instruction
         messages = self.template.render(lang_name=lang.name, lang_code=lang.code, prompt=prompt)
         outcome = Outcome()
-        max_tokens = self.max_tokens
-        for attempt in range(1, self.attempts + 1):
-            try:
-                reply = await self.client.chat(
-                    messages, temperature=self.temperature, max_tokens=max_tokens,
-                    tag="" if attempt == 1 else f"attempt-{attempt}",
-                )  # fmt: skip
-            except RequestRejected as exc:
-                outcome.reason = exc.reason
-                outcome.requests += exc.attempts
-                return outcome
-            outcome.count(reply)
-            if reply.finish_reason == "length":
-                outcome.reason = "generation_truncated"
-                max_tokens = 2 * max(max_tokens or 0, reply.completion_tokens, 256)
-                continue
-            if not reply.content.strip():
-                outcome.reason = "generation_empty"
-                continue
-            outcome.fields, outcome.reason = {"output": reply.content.strip()}, None
-            return outcome
+
+        def validate(content: str) -> dict[str, str] | str:
+            return {"output": content.strip()} if content.strip() else "generation_empty"
+
+        fields = await ask(
+            self.client, messages, outcome, validate, attempts=self.attempts,
+            temperature=self.temperature, max_tokens=self.max_tokens, truncated="generation_truncated",
+        )  # fmt: skip
+        if fields is not None:
+            outcome.fields, outcome.reason = fields, None
         return outcome

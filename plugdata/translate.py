@@ -15,45 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from plugdata.asking import Outcome, ask
 from plugdata.languages import Language
-from plugdata.llm import TRANSPORT_FAILURES, ChatClient, ChatReply, RequestRejected
+from plugdata.llm import TRANSPORT_FAILURES, ChatClient
 from plugdata.pricing import estimate_tokens
 from plugdata.prompts import PromptTemplate, load_prompt
 from plugdata.protect import mask, needs_translation, same_markers, split_paragraphs, unmask
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*)\n\s*```\s*$", re.DOTALL)
-
-
-@dataclass
-class Outcome:
-    """What one model task produced: fields (or text) on success, a reason otherwise."""
-
-    fields: dict[str, str] | None = None
-    reason: str | None = None
-    finish_reason: str = ""
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-    requests: int = 0
-    cached: int = 0
-
-    def count(self, reply: ChatReply) -> None:
-        """Add one reply's tokens, cost and requests."""
-        self.finish_reason = reply.finish_reason
-        self.prompt_tokens += reply.prompt_tokens
-        self.completion_tokens += reply.completion_tokens
-        self.cost_usd += reply.cost_usd
-        self.requests += reply.http_attempts
-        self.cached += reply.cached
-
-    def absorb(self, other: Outcome) -> None:
-        """Add what another task spent."""
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.cost_usd += other.cost_usd
-        self.requests += other.requests
-        self.cached += other.cached
-        self.finish_reason = other.finish_reason or self.finish_reason
 
 
 def parse_reply(content: str, keys: Sequence[str]) -> dict[str, str] | str:
@@ -189,31 +158,17 @@ class LLMTranslator:
             "additionalProperties": False,
         }
         messages = self.messages(send, pivot, target)
-        max_tokens = self.max_tokens
-        for attempt in range(1, self.attempts + 1):
-            try:
-                reply = await self.client.chat(
-                    messages, schema=schema, temperature=self.temperature,
-                    max_tokens=max_tokens, tag="" if attempt == 1 else f"attempt-{attempt}",
-                )  # fmt: skip
-            except RequestRejected as exc:
-                outcome.reason = exc.reason
-                outcome.requests += exc.attempts
-                return None
-            outcome.count(reply)
-            if reply.finish_reason == "length":
-                outcome.reason = "truncated"
-                max_tokens = 2 * max(max_tokens or 0, reply.completion_tokens, 256)
-                continue
-            parsed = parse_reply(reply.content, list(send))
-            if isinstance(parsed, str):
-                outcome.reason = parsed
-                continue
-            if not all(same_markers(send[key], parsed[key]) for key in send):
-                outcome.reason = "protected_span_lost"
-                continue
+
+        def validate(content: str) -> dict[str, str] | str:
+            parsed = parse_reply(content, list(send))
+            if isinstance(parsed, dict) and not all(same_markers(send[k], parsed[k]) for k in send):
+                return "protected_span_lost"
             return parsed
-        return None
+
+        return await ask(
+            self.client, messages, outcome, validate, attempts=self.attempts, schema=schema,
+            temperature=self.temperature, max_tokens=self.max_tokens, truncated="truncated",
+        )  # fmt: skip
 
     @staticmethod
     def _size(fields: Mapping[str, str]) -> int:

@@ -9,17 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-CHATML = (
-    "{%- for message in messages -%}"
-    "{%- if message['role'] == 'assistant' -%}"
-    "{{ '<|im_start|>assistant\\n' }}{% generation %}{{ message['content'] + '<|im_end|>' }}"
-    "{% endgeneration %}{{ '\\n' }}"
-    "{%- else -%}"
-    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
-    "{%- endif -%}"
-    "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}"
-)
+from plugdata.masking import TRAINING_TEMPLATE
+
+CHATML = TRAINING_TEMPLATE  # ChatML with generation markers, as plugdata train uses
 # The same without a system role (like Gemma's), and without generation markers.
 NO_SYSTEM = (
     "{%- for message in messages -%}"
