@@ -246,6 +246,7 @@ def build(
             if isinstance(exc, KeyboardInterrupt):
                 raise Interrupted(f"interrupted; {where}; {how}") from None
             raise type(exc)(f"{exc}; {where}; {how}") from None
+        run.keep = True  # every answer is in the cache now: keep it should writing fail
         spend = translator.client.spend
         cache.close()
         ext = config.file_format

@@ -118,7 +118,7 @@ def test_short_chinese_labelled_japanese_counts_as_chinese_and_korean_needs_hang
                  pivot_instruction="Explain the benefits of exercise.",
                  pivot_output="Exercise is good for health.")  # fmt: skip
     assert verdict(short) == []
-    from plugdata.filters.langid import FastTextLID
+    from plugdata.langid import FastTextLID
 
     lid = FastTextLID()
     assert lid.probability("东京都", "zh") > 0.5  # lid.176 says "ja"; without kana it is Chinese

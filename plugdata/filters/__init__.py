@@ -16,7 +16,7 @@ import polars as pl
 
 from plugdata.errors import PlugdataError
 from plugdata.filters.checks import CHECKS, Context, FilterConfig, prepare
-from plugdata.filters.langid import make_identifier
+from plugdata.langid import make_identifier
 
 DEFAULT_FILTERS: tuple[str, ...] = tuple(CHECKS)
 

@@ -14,7 +14,7 @@ import polars as pl
 
 from plugdata.errors import PlugdataError
 from plugdata.filters import patterns as P
-from plugdata.filters.langid import LanguageIdentifier
+from plugdata.langid import LanguageIdentifier
 
 SIDES = ("pivot", "target")
 FIELDS = ("instruction", "input", "output")
@@ -191,9 +191,13 @@ def untranslated(df: pl.DataFrame, ctx: Context) -> pl.Series:
 def structure(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """Code blocks, inline code, URLs, placeholders, numbers and markdown shape kept."""
     p, t = whole("pivot"), whole("target")
-    bad = []
-    for pattern in (P.CODE_BLOCK, P.INLINE_CODE, P.URL, P.PLACEHOLDER):
-        bad.append(p.str.extract_all(pattern).list.sort() != t.str.extract_all(pattern).list.sort())
+    rows = df.with_row_index("_i")
+    # Spans are compared only where either side could hold one (most pairs have none).
+    maybe = p.str.contains(P.SPAN_HINT) | t.str.contains(P.SPAN_HINT)
+    spans = pl.any_horizontal([
+        p.str.extract_all(pattern).list.sort() != t.str.extract_all(pattern).list.sort()
+        for pattern in (P.CODE_BLOCK, P.INLINE_CODE, P.URL, P.PLACEHOLDER)
+    ])  # fmt: skip
 
     def numbers(expr: pl.Expr, min_digits: int) -> pl.Expr:
         """Numbers as significant digits ("20.4 million" and "2040 万" both give "204"), so
@@ -208,11 +212,17 @@ def structure(df: pl.DataFrame, ctx: Context) -> pl.Series:
     # counts.
     pn = numbers(p, 3).list.unique()
     missing = pn.list.set_difference(numbers(t, 1)).list.len()
-    bad.append((missing >= 2) & (missing * 2 > pn.list.len()))
+    lost = (missing >= 2) & (missing * 2 > pn.list.len())
+    shapes = []
     for shape in (P.LIST_LINE, P.TABLE_LINE):
         pc, tc = p.str.count_matches(shape), t.str.count_matches(shape)
-        bad.append((pc >= 2) & ((tc - pc).abs() > pc // 4))
-    return _series(df, pl.any_horizontal(bad))
+        shapes.append((pc >= 2) & ((tc - pc).abs() > pc // 4))
+    hits = [
+        rows.filter(maybe).filter(spans)["_i"],
+        rows.filter(p.str.contains(r"\d{3}")).filter(lost)["_i"],
+        rows.filter(p.str.contains("\n")).filter(pl.any_horizontal(shapes))["_i"],
+    ]
+    return _flags(df.height, hits)
 
 
 def _new_in_target(df: pl.DataFrame, target: pl.Expr, pivot: pl.Expr, pattern: str) -> pl.Series:
@@ -243,14 +253,22 @@ def script(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """Languages with their own script must be mostly written in it (and Chinese without kana)."""
     text = pl.concat_str([pcol("target", "instruction"), pcol("target", "output")], separator=" ")
     letters = text.str.count_matches(r"\p{L}")
-    bad = pl.lit(False)
-    for lang, chars in P.SCRIPTS.items():
-        share = text.str.count_matches(chars) / pl.max_horizontal(letters, pl.lit(1))
+    rows = df.with_row_index("_i")
+    hits = []
+    for lang in set(df["target_lang"].unique().to_list()) & set(P.SCRIPTS):
+        share = text.str.count_matches(P.SCRIPTS[lang]) / pl.max_horizontal(letters, pl.lit(1))
         wrong = share < ctx.config.script_min_share
         if lang == "zh":
             wrong = wrong | (text.str.count_matches(P.KANA) > letters * 0.05)
-        bad = pl.when(pl.col("target_lang") == lang).then(wrong & (letters >= 5)).otherwise(bad)
-    return _series(df, bad)
+        subset = rows.filter(pl.col("target_lang") == lang)  # count each row's own script only
+        hits.append(subset.filter(wrong & (letters >= 5))["_i"])
+    return _flags(df.height, hits)
+
+
+def _flags(height: int, hits: list[pl.Series]) -> pl.Series:
+    """A boolean column, True at the given row indices."""
+    out = pl.Series("x", [False] * height, dtype=pl.Boolean)
+    return out.scatter(pl.concat(hits), True) if hits else out
 
 
 def repetition(df: pl.DataFrame, ctx: Context) -> pl.Series:
@@ -300,6 +318,7 @@ def langid(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """
     cfg, lid = ctx.config, ctx.lid
     assert lid is not None
+    lid.prepare(df.height)
     texts = df.select(
         *[
             pcol(s, f).str.replace_all(r"[’‘`´]", "'").alias(f"{s}_{f}")

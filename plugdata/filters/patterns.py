@@ -10,6 +10,7 @@ NUMBER = r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?"
 LIST_LINE = r"(?m)^\s*(?:[-*+•]|\d+[.)])\s+\S"
 TABLE_LINE = r"(?m)^\s*\|.*\|\s*$"
 MARKER = r"\[\[P\d+\]\]"
+SPAN_HINT = r"[`~{%]|https?://"  # a text without these holds no code, URL or placeholder
 
 # Text to strip before identifying a language or comparing prose.
 NON_PROSE = f"{CODE_BLOCK}|{INLINE_CODE}|{URL}|{PLACEHOLDER}|{MARKER}|\\d+"

