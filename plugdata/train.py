@@ -188,6 +188,13 @@ def _attention() -> str:
         return "flex_attention"
 
 
+def _has_liger() -> bool:
+    """Liger's fused kernels (RMSNorm, RoPE, SwiGLU, fused cross-entropy) when installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("liger_kernel") is not None
+
+
 def _peak_flops() -> float | None:
     import torch
 
@@ -265,7 +272,7 @@ def build_trainer(args: TrainArgs) -> Any:
         gradient_accumulation_steps=grad_accum, max_length=args.max_length,
         packing=args.packing, packing_strategy="bfd", padding_free=args.packing,
         gradient_checkpointing=args.gradient_checkpointing, bf16=bf16, seed=args.seed,
-        torch_compile=args.compile,
+        torch_compile=args.compile, use_liger_kernel=_has_liger() and cuda,
         save_strategy="steps", save_steps=args.save_steps, logging_steps=args.logging_steps,
         eval_strategy="steps" if eval_data is not None else "no", eval_steps=args.save_steps,
         report_to=[] if args.report_to == "none" else args.report_to.split(","),
