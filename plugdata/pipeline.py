@@ -175,9 +175,8 @@ def default_out(config: BuildConfig) -> Path:
     return root / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
-def _clients(
-    config: BuildConfig, cache: RequestCache | None
-) -> tuple[LLMTranslator, LLMGenerator | None]:
+def _clients(config: BuildConfig) -> tuple[LLMTranslator, LLMGenerator | None]:
+    """Translator and optional generator, sharing one retry policy and one spend."""
     retry = RetryPolicy(config.max_attempts, config.retry_initial, config.retry_max, config.timeout)
     spend = Spend(config.max_cost)
 
@@ -185,7 +184,7 @@ def _clients(
         return ChatClient(
             model, base_url=config.base_url, api_key=config.api_key,
             response_format=config.response_format, retry=retry, rpm=config.rpm, tpm=config.tpm,
-            cache=cache, price=price_for(model, config.price_in, config.price_out), spend=spend,
+            price=price_for(model, config.price_in, config.price_out), spend=spend,
         )  # fmt: skip
 
     translator = LLMTranslator(client(config.model), prompt=config.prompt,
@@ -214,11 +213,13 @@ def build(
     run = RunDirectory(p.out, overwrite=config.overwrite)
     data = load_source(config.source, columns=parse_columns(config.columns), limit=config.limit,
                        seed=config.seed, split=config.split)  # fmt: skip
-    _clients(config, None)  # fail on a missing key before creating anything
+    translator, generator = _clients(config)  # a missing key fails before anything is created
     with run:
         (run.staging / "identity").write_text(config.identity() + "\n")
         cache = RequestCache(run.staging / CACHE_NAME)
-        translator, generator = _clients(config, cache)
+        for client in (translator.client, generator.client if generator else None):
+            if client is not None:
+                client.cache = cache
         engine = Engine(translator, generator, config.generate, config.concurrency)
 
         async def go() -> list[dict[str, Any]]:
