@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from calibrate_filters import load, pairs
 
 from plugdata.filters import filter_frame
-from plugdata.langid import LangdetectLID
+from plugdata.filters.langid import LangdetectLID
 
 
 def mutate(text: str, k: int) -> str:

@@ -7,7 +7,7 @@ import pytest
 
 from plugdata import BuildConfig, build
 from plugdata.errors import PlugdataError
-from plugdata.filters import FilterConfig, filter_pairs, parse_filters
+from plugdata.filters import FilterConfig, PairFilter, filter_frame, parse_filters
 from plugdata.testing import FakeOpenAIServer
 
 from .conftest import run_cli
@@ -42,9 +42,20 @@ def pair(lang="it", **overrides):
     return row
 
 
+def filter_pairs(rows, names=None, config=None, **kwargs):
+    frame = pl.DataFrame(rows, schema_overrides={"reasons": pl.List(pl.String)})
+    out, stats = filter_frame(frame, names, config, **kwargs)
+    return out.to_dicts(), stats
+
+
 def verdict(row, **kwargs):
     (out,), _ = filter_pairs([row], **kwargs)
     return out["reasons"]
+
+
+def rules(row, **kwargs):
+    """The rules (without sub-reasons) a pair fails."""
+    return [r.split(":")[0] for r in verdict(row, **kwargs)]
 
 
 @pytest.mark.parametrize("lang", ["it", "es", "zh", "ko"])
@@ -54,13 +65,12 @@ def test_real_translations_pass_every_check(lang):
 
 @pytest.mark.parametrize("backend", ["fasttext", "langdetect"])
 def test_langid_backends_and_scores_on_rows(backend):
-    config = FilterConfig(lid_backend=backend)
     spanish = pair(
         "it", id="2", target_output=GOOD["es"][1], target_instruction=GOOD["it"][0] + " Grazie."
     )
-    (good, bad), _ = filter_pairs([pair("it"), spanish], config=config)
+    (good, bad), _ = filter_pairs([pair("it"), spanish], lid_backend=backend)
     assert good["kept"] and good["lid_target_output"] > 0.5 and good["lid_pivot_instruction"] > 0.5
-    assert bad["reasons"] == ["langid"] and bad["lid_target_output"] < 0.3
+    assert bad["reasons"] == ["langid:wrong_language"] and bad["lid_target_output"] < 0.3
 
 
 def test_each_check_names_its_failure():
@@ -78,7 +88,7 @@ def test_each_check_names_its_failure():
         "repetition": pair(target_output=it_o + " e poi ancora" * 30),
     }
     for reason, row in cases.items():
-        assert reason in verdict(row), reason
+        assert reason in rules(row), reason
 
 
 def test_structure_protects_code_urls_placeholders_numbers_and_lists():
@@ -89,17 +99,17 @@ def test_structure_protects_code_urls_placeholders_numbers_and_lists():
         pair(
             pivot_output=EN_O + code, target_output=GOOD["it"][1] + code.replace("total", "totale")
         )
-    ) == ["structure"]
-    assert "structure" in verdict(
+    ) == ["structure:code"]
+    assert "structure:url" in verdict(
         pair(
             pivot_output=EN_O + " See https://example.com/a.",
             target_output=GOOD["it"][1] + " Vedi https://example.org/a.",
         )
     )
-    assert "structure" in verdict(
+    assert "structure:placeholder" in verdict(
         pair(pivot_output=EN_O + " Hello {name}.", target_output=GOOD["it"][1] + " Ciao {nome}.")
     )
-    assert "structure" in verdict(
+    assert "structure:numbers" in verdict(
         pair(
             pivot_output=EN_O + " In 1998 it cost 4500 and in 2004 it cost 5200.",
             target_output=GOOD["it"][1] + " Nel costava e poi costava ancora.",
@@ -108,7 +118,7 @@ def test_structure_protects_code_urls_placeholders_numbers_and_lists():
     listed = "\n".join(f"- item number {i} of the list" for i in range(6))
     listed_it = "\n".join(f"- elemento numero {i} della lista" for i in range(6))
     assert verdict(pair(pivot_output=listed, target_output=listed_it)) == []
-    assert "structure" in verdict(
+    assert "structure:list" in verdict(
         pair(pivot_output=listed, target_output=listed_it.replace("\n- ", " "))
     )
 
@@ -118,7 +128,7 @@ def test_short_chinese_labelled_japanese_counts_as_chinese_and_korean_needs_hang
                  pivot_instruction="Explain the benefits of exercise.",
                  pivot_output="Exercise is good for health.")  # fmt: skip
     assert verdict(short) == []
-    from plugdata.langid import FastTextLID
+    from plugdata.filters.langid import FastTextLID
 
     lid = FastTextLID()
     assert lid.probability("东京都", "zh") > 0.5  # lid.176 says "ja"; without kana it is Chinese
@@ -126,20 +136,21 @@ def test_short_chinese_labelled_japanese_counts_as_chinese_and_korean_needs_hang
     kana = pair(
         "zh", target_output="定期的な運動は心臓と肺を強くし、健康的な体重を保つのに役立ちます。"
     )
-    assert "script" in verdict(kana)
-    assert "script" in verdict(pair("ko", target_output=GOOD["zh"][1]))
+    assert "script:kana" in verdict(kana)
+    assert "script:low_share" in verdict(pair("ko", target_output=GOOD["zh"][1]))
 
 
 def test_duplicates_per_language_and_rejected_pairs_are_left_alone():
     rows = [pair("it"), pair("it", id="2"), pair("es"), pair("it", id="3", kept=False, reasons=["invalid_json"],
                                                                target_output=None)]  # fmt: skip
     out, stats = filter_pairs(rows)
-    assert [r["reasons"] for r in out] == [[], ["duplicate"], [], ["invalid_json"]]
+    assert [r["reasons"] for r in out] == [[], ["duplicate:same_instruction"], [], ["invalid_json"]]
     assert stats["languages"]["it"] == {
         "checked": 2,
         "kept": 1,
         "rejected": 1,
-        "reasons": {"duplicate": 1},
+        "reasons": {"duplicate:same_instruction": 1},
+        "tags": {},
     }
 
 
@@ -148,10 +159,19 @@ def test_choosing_checks_and_thresholds():
     with pytest.raises(PlugdataError, match="unknown filter"):
         parse_filters("langid,magic")
     assert FilterConfig.parse("lid_min_prob=0.9,copy_min_words=3").lid_min_prob == 0.9
-    with pytest.raises(PlugdataError, match="bad threshold"):
+    assert FilterConfig.parse({"lid_min_prob": 0.7, "copy_min_words": 4}).copy_min_words == 4
+    assert FilterConfig.parse("length_ratio_high=3").length_ratio_high == 3.0
+    with pytest.raises(PlugdataError, match="unknown threshold 'nope'"):
         FilterConfig.parse("nope=1")
-    with pytest.raises(PlugdataError, match="needs a float"):
+    with pytest.raises(PlugdataError, match="lid_min_prob needs a float"):
         FilterConfig.parse("lid_min_prob=high")
+    with pytest.raises(PlugdataError, match="copy_min_words needs a int"):
+        FilterConfig.parse({"copy_min_words": "many"})
+    with pytest.raises(PlugdataError, match="bad threshold"):
+        FilterConfig.parse("lid_min_prob")
+    assert "lid_backend" not in FilterConfig.__dataclass_fields__
+    with pytest.raises(PlugdataError, match="lid backend"):
+        PairFilter(lid_backend="magic")
     out, _ = filter_pairs([pair(target_output=" ")], names=["langid"])
     assert out[0]["kept"]
 
@@ -171,7 +191,7 @@ def test_filter_command_writes_kept_rejected_and_stats(tmp_path):
     kept = pl.read_parquet(tmp_path / "out" / "pairs.parquet")
     rejected = pl.read_parquet(tmp_path / "out" / "rejected.parquet")
     assert kept["id"].to_list() == ["x-it", "x-zh"] and rejected["id"].to_list() == ["bad"]
-    assert "untranslated" in rejected["reasons"][0].to_list()
+    assert "untranslated:exact_copy" in rejected["reasons"][0].to_list()
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     assert stats["filters"]["languages"]["it"]["rejected"] == 1
     assert "Filter funnel" in result.stdout
@@ -199,10 +219,23 @@ def test_build_filters_by_default_and_writes_the_rejected_set(tmp_path):
                                    out=str(tmp_path / "run")))  # fmt: skip
     stats = result.stats
     assert stats["languages"]["it"]["kept"] == 1 and stats["languages"]["zh"]["kept"] == 1
-    assert stats["filters"]["languages"]["it"]["reasons"]["untranslated"] == 1
-    assert stats["filters"]["languages"]["zh"]["reasons"]["script"] == 1
+    assert stats["filters"]["languages"]["it"]["reasons"]["untranslated:exact_copy"] == 1
+    assert stats["filters"]["languages"]["zh"]["reasons"]["untranslated:exact_copy"] == 1
     rejected = pl.read_parquet(tmp_path / "run" / "rejected.parquet")
     assert rejected.height == 2 and set(rejected["target_lang"]) == {"it", "zh"}
     assert pl.read_parquet(tmp_path / "run" / "plug" / "it.parquet").height == 1
     card = (tmp_path / "run" / "README.md").read_text()
-    assert "untranslated: 1" in card and "Filters:" in card
+    assert "untranslated:exact_copy: 1" in card and "Filters:" in card
+
+
+def test_pair_filter_streams_chunks_catches_duplicates_across_them_and_sums_stats():
+    chunk = pl.DataFrame([pair("it"), pair("es")], schema_overrides={"reasons": pl.List(pl.String)})
+    with PairFilter() as pf:
+        first = pf.apply(chunk)
+        second = pf.apply(chunk.with_columns(pl.lit("other").alias("id")))
+        stats = pf.stats()
+    assert first["kept"].to_list() == [True, True]
+    assert second["reasons"].to_list() == [["duplicate:same_instruction"]] * 2
+    assert stats["languages"]["it"] == {"checked": 2, "kept": 1, "rejected": 1,
+                                        "reasons": {"duplicate:same_instruction": 1}, "tags": {}}  # fmt: skip
+    assert pf._ctx.lid is None  # closed

@@ -1,13 +1,18 @@
 """Filters: language ID and quality checks for translated pairs, with a rejection funnel.
 
-Every check returns, per pair, whether it fails; a failing pair is rejected with the check's
-name as its reason (all failing checks are listed). Pairs already rejected upstream keep their
-reasons and are not checked again.
+Every check returns, per pair, the sub-reason it fails with (``structure:numbers``); a failing
+pair is rejected with all its sub-reasons in ``reasons``. Pairs already rejected upstream keep
+their reasons and are not checked again. Pairs kept because a copy of the pivot is what they
+need carry the ``verbatim_expected`` tag in ``tags``.
+
+    with PairFilter(config=FilterConfig.parse({"lid_min_prob": 0.5})) as pf:
+        for chunk in chunks:
+            write(pf.apply(chunk))
+        stats = pf.stats()
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
@@ -15,19 +20,40 @@ from typing import Any
 import polars as pl
 
 from plugdata.errors import PlugdataError
-from plugdata.filters.checks import CHECKS, Context, FilterConfig, prepare
-from plugdata.langid import make_identifier
-
-DEFAULT_FILTERS: tuple[str, ...] = tuple(CHECKS)
+from plugdata.filters.checks import Check, Context
+from plugdata.filters.config import FilterConfig
+from plugdata.filters.verbatim import prepare
 
 __all__ = [
     "CHECKS",
     "DEFAULT_FILTERS",
+    "LID_BACKENDS",
+    "TAG_VERBATIM",
     "FilterConfig",
+    "PairFilter",
     "filter_frame",
     "filter_pairs",
     "parse_filters",
 ]
+
+LID_BACKENDS = ("fasttext", "langdetect")
+TAG_VERBATIM = "verbatim_expected"
+
+
+def _checks() -> dict[str, Check]:
+    from plugdata.filters import checks as c
+    from plugdata.filters import language as lang
+    from plugdata.filters.structure import structure
+
+    return {"empty": c.empty, "truncated": c.truncated, "leakage": c.leakage,
+            "refusal": c.refusal, "structure": structure, "untranslated": lang.untranslated,
+            "length_ratio": c.length_ratio, "script": lang.script, "langid": lang.langid,
+            "repetition": c.repetition, "duplicate": c.duplicate}  # fmt: skip
+
+
+CHECKS: dict[str, Check] = _checks()
+DEFAULT_FILTERS: tuple[str, ...] = tuple(CHECKS)
+_EMPTY = pl.lit([], dtype=pl.List(pl.String))
 
 
 def parse_filters(spec: str | None) -> list[str]:
@@ -41,81 +67,143 @@ def parse_filters(spec: str | None) -> list[str]:
     return names
 
 
+class PairFilter:
+    """The checks over a stream of chunks: duplicates are caught across chunks, the language
+    identifier (and its worker processes) lives as long as the filter, stats add up."""
+
+    def __init__(
+        self,
+        names: Iterable[str] | None = None,
+        config: FilterConfig | None = None,
+        *,
+        lid_backend: str | None = None,
+    ) -> None:
+        self.names = list(names) if names is not None else list(DEFAULT_FILTERS)
+        unknown = [n for n in self.names if n not in CHECKS]
+        if unknown:
+            raise PlugdataError(f"unknown filter(s) {', '.join(unknown)}")
+        # (a config from the deprecated ``FilterConfig.parse(lid_backend=...)`` names one)
+        lid_backend = lid_backend or getattr(config, "_lid_backend", "fasttext")
+        if lid_backend not in LID_BACKENDS:
+            raise PlugdataError(f"unknown lid backend {lid_backend!r}; use fasttext or langdetect")
+        self.config = config or FilterConfig()
+        self.lid_backend = lid_backend
+        self._ctx = Context(self.config)
+        self._counts: pl.DataFrame | None = None
+
+    def _identifiers(self) -> None:
+        if "langid" in self.names and self._ctx.lid is None:
+            from plugdata.filters.langid import make_identifier, make_short_identifier
+
+            self._ctx.lid = make_identifier(self.lid_backend)
+            self._ctx.short = make_short_identifier(["en", "it", "es", "pt", "ca", "fr"])
+
+    def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """One chunk of pairs in, the same rows out with their verdicts: ``kept``, ``reasons``
+        (failing sub-reasons appended), ``tags`` and ``lid_*`` probabilities of the expected
+        language (null where a field was not identified)."""
+        for name, default in (("reasons", _EMPTY), ("tags", _EMPTY), ("kept", pl.lit(True))):
+            if name not in frame.columns:
+                frame = frame.with_columns(default.alias(name))
+        frame = frame.with_row_index("_row")
+        active = frame.filter(pl.col("kept") & pl.col("target_output").is_not_null())
+        active = prepare(active)
+        self._identifiers()
+        self._ctx.scores = {}
+        failures = {name: CHECKS[name](active, self._ctx) for name in self.names}
+        verdicts = pl.DataFrame({f"_f_{n}": failures[n] for n in self.names}, height=active.height)
+        new = (pl.concat_list(list(verdicts.columns)).list.drop_nulls() if self.names
+               else _EMPTY)  # fmt: skip
+        verbatim = pl.col("_verbatim_input") | pl.col("_verbatim_output")
+        tag = pl.when(verbatim).then(pl.lit([TAG_VERBATIM])).otherwise(_EMPTY)
+        checked = pl.concat([active.select("_row", "target_lang"), verdicts], how="horizontal")
+        checked = checked.with_columns(new.alias("_new"), active.select(tag.alias("_tag"))[:, 0],
+                                       *self._ctx.scores.values())  # fmt: skip
+        self._count(checked)
+        out = frame.join(checked.select("_row", "_new", "_tag", *self._ctx.scores), on="_row",
+                         how="left")  # fmt: skip
+        out = out.with_columns(pl.col("_new", "_tag").fill_null(_EMPTY))
+        return out.with_columns(
+            pl.col("reasons").list.concat(pl.col("_new")).alias("reasons"),
+            pl.col("tags").list.concat(pl.col("_tag")).list.unique(maintain_order=True).alias("tags"),
+            (pl.col("kept") & (pl.col("_new").list.len() == 0)).alias("kept"),
+        ).drop("_row", "_new", "_tag")
+
+    def _count(self, checked: pl.DataFrame) -> None:
+        """Add this chunk's funnel (per language: checked, rejected, each sub-reason, tags)."""
+        reasons = checked.select("target_lang", pl.col("_new").alias("r")).explode("r")
+        tags = checked.select("target_lang", pl.col("_tag").alias("r")).explode("r")
+        rows = pl.concat([
+            checked.select("target_lang", pl.lit("#checked").alias("r")),
+            checked.filter(pl.col("_new").list.len() > 0).select("target_lang", pl.lit("#rejected").alias("r")),
+            reasons.drop_nulls(), tags.drop_nulls().with_columns((pl.lit("#tag:") + pl.col("r")).alias("r")),
+        ])  # fmt: skip
+        counts = rows.group_by("target_lang", "r").len()
+        if self._counts is not None:
+            counts = pl.concat([self._counts, counts]).group_by("target_lang", "r").agg(pl.col("len").sum())  # fmt: skip
+        self._counts = counts
+
+    def stats(self) -> dict[str, Any]:
+        """The funnel over every chunk so far: per language, pairs checked, kept, rejected,
+        rejections per sub-reason (most frequent first) and tags."""
+        languages: dict[str, dict[str, Any]] = {}
+        counts = self._counts if self._counts is not None else pl.DataFrame()
+        for lang, r, n in counts.sort("len", "r", descending=[True, False]).iter_rows() if counts.height else ():  # fmt: skip
+            entry = languages.setdefault(lang, {"checked": 0, "kept": 0, "rejected": 0, "reasons": {}, "tags": {}})  # fmt: skip
+            if r in ("#checked", "#rejected"):
+                entry[r[1:]] = n
+            elif r.startswith("#tag:"):
+                entry["tags"][r[5:]] = n
+            else:
+                entry["reasons"][r] = n
+        for entry in languages.values():
+            entry["kept"] = entry["checked"] - entry["rejected"]
+        return {"names": self.names, "thresholds": asdict(self.config),
+                "lid_backend": self.lid_backend, "languages": languages}  # fmt: skip
+
+    def close(self) -> None:
+        """Stop the language identifier's worker processes."""
+        if self._ctx.lid is not None:
+            self._ctx.lid.close()
+            self._ctx.lid = None
+
+    def __enter__(self) -> PairFilter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def filter_frame(
     frame: pl.DataFrame,
     names: Iterable[str] | None = None,
     config: FilterConfig | None = None,
+    *,
+    lid_backend: str | None = None,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """Run the checks on the kept pairs of ``frame``; return every pair with its verdict.
-
-    Adds ``lid_*`` score columns (probability of the expected language, null where a field
-    was not identified) and appends failing checks to ``reasons``.
-    """
-    names = list(names) if names is not None else list(DEFAULT_FILTERS)
-    config = config or FilterConfig()
-    if "reasons" not in frame.columns:
-        frame = frame.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("reasons"))
-    if "kept" not in frame.columns:
-        frame = frame.with_columns(pl.lit(True).alias("kept"))
-    frame = frame.with_row_index("_row")
-    active = prepare(frame.filter(pl.col("kept") & pl.col("target_output").is_not_null()))
-    ctx = Context(config, make_identifier(config.lid_backend) if "langid" in names else None)
-    try:
-        failures = {name: CHECKS[name](active, ctx) for name in names}
-    finally:
-        if ctx.lid is not None:
-            ctx.lid.close()
-    new = pl.concat_list([
-        pl.when(pl.Series(f"_f{i}", failures[name])).then(pl.lit(name)).otherwise(pl.lit(None, pl.String))
-        for i, name in enumerate(names)
-    ]).list.drop_nulls() if names else pl.lit([], dtype=pl.List(pl.String))  # fmt: skip
-    checked = active.select("_row", new.alias("_new"), *ctx.scores.values())
-    out = frame.join(checked, on="_row", how="left").with_columns(
-        pl.col("_new").fill_null(pl.lit([], dtype=pl.List(pl.String)))
-    )
-    out = out.with_columns(
-        pl.col("reasons").list.concat(pl.col("_new")).alias("reasons"),
-        (pl.col("kept") & (pl.col("_new").list.len() == 0)).alias("kept"),
-    ).drop("_row", "_new")
-    stats = _funnel(active, failures, names, config)
-    return out, stats
-
-
-def _funnel(active: pl.DataFrame, failures: Mapping[str, pl.Series], names: list[str],
-            config: FilterConfig) -> dict[str, Any]:  # fmt: skip
-    langs = active["target_lang"].to_list()
-    per_lang: dict[str, dict[str, Any]] = {}
-    rejected_rows = [False] * len(langs)
-    for name in names:
-        for i, failed in enumerate(failures[name].to_list()):
-            if failed:
-                rejected_rows[i] = True
-    for lang in dict.fromkeys(langs):
-        per_lang[lang] = {"checked": 0, "kept": 0, "rejected": 0, "reasons": Counter()}
-    for i, lang in enumerate(langs):
-        entry = per_lang[lang]
-        entry["checked"] += 1
-        entry["rejected" if rejected_rows[i] else "kept"] += 1
-    for name in names:
-        for lang, failed in zip(langs, failures[name].to_list(), strict=True):
-            if failed:
-                per_lang[lang]["reasons"][name] += 1
-    for entry in per_lang.values():
-        entry["reasons"] = dict(entry["reasons"].most_common())
-    return {"names": names, "thresholds": asdict(config), "languages": per_lang}
+    """Run the checks on the kept pairs of one whole frame (a one-shot :class:`PairFilter`);
+    return every pair with its verdict, and the funnel."""
+    with PairFilter(names, config, lid_backend=lid_backend) as pf:
+        out = pf.apply(frame)
+        return out, pf.stats()
 
 
 def filter_pairs(
     pairs: Iterable[Mapping[str, Any]],
     names: Iterable[str] | None = None,
     config: FilterConfig | None = None,
+    *,
+    lid_backend: str | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """:func:`filter_frame` for a list of pair dicts (or a ``datasets.Dataset``)."""
-    from plugdata.export import PAIR_SCHEMA
-    from plugdata.sources import as_rows
+    from plugdata.schema import pair_frame
 
-    rows = as_rows(pairs)
-    schema = {k: v for k, v in PAIR_SCHEMA.items() if rows and k in rows[0]}
-    frame = pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None)
-    out, stats = filter_frame(frame, names, config)
+    if hasattr(pairs, "features") and hasattr(pairs, "to_list"):  # datasets.Dataset
+        rows = pairs.to_list()
+    elif hasattr(pairs, "to_dicts"):  # polars
+        rows = pairs.to_dicts()
+    else:
+        rows = [dict(row) for row in pairs]
+    frame = pair_frame(rows)
+    out, stats = filter_frame(frame, names, config, lid_backend=lid_backend)
     return out.to_dicts(), stats

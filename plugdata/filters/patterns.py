@@ -12,8 +12,64 @@ TABLE_LINE = r"(?m)^\s*\|.*\|\s*$"
 MARKER = r"\[\[P\d+\]\]"
 SPAN_HINT = r"[`~{%]|https?://"  # a text without these holds no code, URL or placeholder
 
+EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+# Unfenced code, recognised by its shape: a whole line that opens with a keyword and has code
+# punctuation, ends in `;`, `{` or `}`, is a CSS declaration, an HTML tag, a SQL statement or
+# an assignment; and, inside prose, calls like `print(x)` and HTML tags.
+_KEYWORD = (r"(?:def|class|return|import|from|function|var|let|const|if|elif|else|for|while|"
+            r"print|public|private|static|void|int|#include|SELECT|INSERT|UPDATE|DELETE|CREATE|"
+            r"DROP|ALTER|WHERE)")  # fmt: skip
+CODE_LINE = "(?m)^[ \t]*(?:" + "|".join([
+    _KEYWORD + r"(?-u:\b)[^\n]*[(){}\[\]:=;*<>][^\n]*",
+    r"[^\n]*[;{}][ \t]*",
+    r"[\w.#:-]+[ \t]*\{[^\n]*",
+    r"[\w-]+[ \t]*:[ \t]*[^\n;]+;[^\n]*",
+    r"</?[A-Za-z][\w-]*(?:[ \t][^\n>]*)?>[^\n]*",
+    r"[A-Za-z_][\w.\[\]]*[ \t]*(?:[-+*/%]?=|==|->|=>)[ \t]*[^\n]*[\w)\]\"'][ \t]*",
+]) + ")$"  # fmt: skip
+CODE_INLINE = "|".join([
+    r"(?-u:\b)(?:def|function)[ \t]+\w+[ \t]*\([^)\n]*\)[^\n]*",
+    r"(?-u:\b)SELECT(?-u:\b)[^\n]*?(?-u:\b)FROM(?-u:\b)[^\n;]*;?",
+    r"</?[A-Za-z][\w-]*(?:[ \t][^\n>]*)?>",
+    r"[A-Za-z_][\w.]*\([^()\n]*\)",
+    r"[\w-]+[ \t]*:[ \t]*[\w#.%-]+(?:[ \t]+[\w#.%-]+)*;",
+    r"\^[^\s]*\$|\\[dws][^\s]*",  # regular expressions
+])  # fmt: skip
+QUOTED = "|".join([
+    r"\"[^\"\n]{1,200}\"", r"“[^”\n]{1,200}”", r"「[^」\n]{1,200}」", r"『[^』\n]{1,200}』",
+    r"«[^»\n]{1,200}»", r"(?:^|[\s(:：,，])'[^'\n]{1,120}'(?:$|[\s.,;:!?)，。])",
+])  # fmt: skip
+# Names, titles and identifiers: tokens kept verbatim when copied from the pivot.
+TOKEN = r"[\p{Latin}\d_](?:[\p{Latin}\d_+#]|['.-][\p{Latin}\d_])*"
+NAME = r"[\p{Lu}\d_][\p{L}\d_+#]*|\p{Ll}+[\p{Lu}\d_][\p{L}\d_]*"  # capitalised or mixed
+
 # Text to strip before identifying a language or comparing prose.
-NON_PROSE = f"{CODE_BLOCK}|{INLINE_CODE}|{URL}|{PLACEHOLDER}|{MARKER}|\\d+"
+NON_PROSE = f"{CODE_BLOCK}|{INLINE_CODE}|{URL}|{EMAIL}|{PLACEHOLDER}|{MARKER}|\\d+"
+# Also legitimately verbatim, removed before judging the script and the language.
+VERBATIM = f"{CODE_LINE}|{CODE_INLINE}"
+QUOTE_MARKS = " \t\"'“”‘’「」『』«»,.:;()：，。"
+
+# Full-width digits and punctuation, read as their ASCII forms when comparing numbers.
+WIDTH = {chr(0xFF10 + i): str(i) for i in range(10)} | {
+    "，": ",", "．": ".", "。": ".", "％": "%", "：": ":", "、": ",", "\u3000": " ",
+}  # fmt: skip
+# List items: bullets at the start of a line, numbered items anywhere (an inline "1.低成本").
+LIST_ITEM = r"(?m)^[ \t]*[-*+•][ \t]*[^\s\-*]|(?:^|[\s:：,，;；])\d{1,2}[.)、．]\s*[^\d\s.]"
+
+# Instructions whose answer is bound to the words given (matched lower-cased, pivot English).
+LANGUAGE_BOUND = "|".join([
+    r"(?-u:\b)translat",
+    r"(?-u:\b)(?:sort|alphabeti[sz]|arrange|reorder|order) (?:these|the|following|this|them|words|list)",
+    r"(?-u:\b)(?:correct|fix|proofread|edit|rewrite|rephrase|paraphrase|punctuate|capitali[sz]e)"
+    r"(?-u:\b)[^.\n]{0,60}(?-u:\b)(?:sentence|text|grammar|spelling|word|phrase|paragraph)",
+    r"(?-u:\b)rhym", r"(?-u:\b)(?:use|using|with|contains?) (?:the |these |each )?(?:following |given |two |three )?words", r"(?-u:\b)anagram", r"(?-u:\b)palindrome", r"(?-u:\b)acronym",
+    r"(?-u:\b)(?:count|how many)(?-u:\b)[^.\n]{0,40}(?-u:\b)(?:letter|character|vowel|consonant|syllable)",
+    r"(?-u:\b)(?:regex|regular expression|sql|html|css|python|javascript|java|c\+\+|code|function|"
+    r"program|script|query|formula|equation|latex)(?-u:\b)",
+    r"(?-u:\b)(?:extract|find|identify|list|underline|highlight) (?:all |the |every )?"
+    r"(?:words?|names?|nouns?|verbs?|adjectives?|adverbs?|pronouns?|keywords?)(?-u:\b)",
+    r"(?-u:\b)(?:spell|spelling|misspel|typo|pig latin|uppercase|lowercase|reverse the)",
+])  # fmt: skip
 
 SCRIPTS = {
     "zh": r"\p{Han}",

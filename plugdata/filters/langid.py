@@ -1,6 +1,7 @@
-"""Language identification backends: fastText lid.176 (default) and langdetect.
+"""Language identification backends: fastText lid.176 (default) and langdetect, and lingua
+for short texts.
 
-A module of its own (outside the filters package) so worker processes start light.
+Kept light (no polars, nothing from the rest of the filters) so worker processes start fast.
 
 Both answer one question per text: how likely is it to be written in the expected language?
 Results are cached by text, since pivot fields repeat across every target language.
@@ -19,6 +20,12 @@ from plugdata.errors import PlugdataError
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
 PARALLEL_MIN = 40_000  # texts in one batch before identification is spread over processes
+# Languages a short text in the key language is easily mistaken for.
+NEIGHBOURS: dict[str, tuple[str, ...]] = {
+    "it": ("es", "pt", "ca", "fr"), "es": ("it", "pt", "ca", "gl"), "pt": ("es", "gl", "it"),
+    "ca": ("es", "it", "fr", "pt"), "fr": ("it", "ca", "es"), "gl": ("pt", "es"),
+    "ro": ("it", "es"), "nl": ("de", "af"), "de": ("nl",), "id": ("ms",), "ms": ("id",),
+}  # fmt: skip
 
 
 class LanguageIdentifier(Protocol):
@@ -73,6 +80,11 @@ class _Cached:
         for text, top in zip(new, self._top_many(new), strict=True):
             self._cache[text] = top
         return [self.probability(text, expected) for text, expected in queries]
+
+    def distributions(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """The top languages and their probabilities, per text."""
+        self.probabilities([(text, "") for text in texts])
+        return [self._cache[text] for text in texts]
 
     def _top_many(self, texts: list[str]) -> list[dict[str, float]]:
         return [self._top(text) for text in texts]
@@ -143,7 +155,7 @@ class FastTextLID(_Cached):
         clipped = text[: self.max_chars].replace("\n", " ")
         if clipped.isupper():  # all-caps text reads as another language to lid.176
             clipped = clipped.lower()
-        labels, probs = self._model.predict(clipped, k=3)
+        labels, probs = self._model.predict(clipped, k=5)
         return {label[9:]: min(p, 1.0) for label, p in zip(labels, probs, strict=True)}
 
 
@@ -171,6 +183,46 @@ class LangdetectLID(_Cached):
             code = item.lang.split("-")[0]
             out[code] = out.get(code, 0.0) + item.prob
         return out
+
+
+class ShortTextLID:
+    """lingua, restricted to a few languages, for texts of a few words, where it separates
+    close neighbours (it/es/pt/ca) better than lid.176. Returns confidences that sum to one
+    over the languages it was built for."""
+
+    name = "lingua"
+
+    def __init__(self, languages: Sequence[str]) -> None:
+        from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+        known = []
+        for code in dict.fromkeys(languages):
+            try:
+                known.append(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())))
+            except (AttributeError, ValueError):
+                continue  # lingua does not know it (gl): fastText alone judges it
+        self._detector = LanguageDetectorBuilder.from_languages(*known).build() if len(known) > 1 else None
+        self._cache: dict[str, dict[str, float]] = {}
+
+    def distributions(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """Confidence per language code, per text."""
+        new = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if new and self._detector is not None:
+            found = self._detector.compute_language_confidence_values_in_parallel(new)
+            for text, values in zip(new, found, strict=True):
+                self._cache[text] = {
+                    v.language.iso_code_639_1.name.lower(): v.value for v in values if v.value > 0
+                }
+        return [self._cache.get(text, {}) for text in texts]
+
+
+def make_short_identifier(languages: Sequence[str]) -> ShortTextLID | None:
+    """A short-text identifier choosing among these languages (the fewer, the sharper), or
+    None where lingua is not installed."""
+    try:
+        return ShortTextLID(languages)
+    except ImportError:
+        return None
 
 
 _WORKER: FastTextLID | None = None

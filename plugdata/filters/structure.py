@@ -1,0 +1,61 @@
+"""The structure check: code, URLs, placeholders, numbers, lists and tables kept."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from plugdata.filters import patterns as P
+from plugdata.filters.checks import Context, reason
+from plugdata.filters.verbatim import FIELDS, col
+
+SPANS = {"code": (P.CODE_BLOCK, P.INLINE_CODE), "url": (P.URL,), "placeholder": (P.PLACEHOLDER,)}
+
+
+def _whole(side: str) -> pl.Expr:
+    return pl.concat_str([col(side, f) for f in FIELDS], separator="\n")
+
+
+def normalise_numbers(expr: pl.Expr) -> pl.Expr:
+    """Full-width digits and punctuation as ASCII (``３，２５０`` → ``3,250``)."""
+    return expr.str.replace_many(P.WIDTH)
+
+
+def numbers(expr: pl.Expr, min_digits: int) -> pl.Expr:
+    """Numbers as significant digits: "20.4 million" and "2040 万" both give "204", "3，250点"
+    and "3,250 points" both give "325", so scale words, units and separators do not matter."""
+    found = normalise_numbers(expr.str.replace_all(P.CODE_BLOCK, " ")).str.extract_all(P.NUMBER)
+    digits = found.list.eval(pl.element().str.replace_all(r"\D", ""))
+    digits = digits.list.eval(pl.element().filter(pl.element().str.len_chars() >= min_digits))
+    return digits.list.eval(pl.element().str.strip_chars_end("0"))
+
+
+def list_items(expr: pl.Expr) -> pl.Expr:
+    """List items: bullets opening a line, and numbered items anywhere, so ``1.低成本 2.低排放``
+    on one line counts as two items."""
+    return normalise_numbers(expr).str.count_matches(P.LIST_ITEM)
+
+
+def structure(df: pl.DataFrame, ctx: Context) -> pl.Series:
+    """Code blocks, inline code, URLs, placeholders, numbers and list/table shape kept."""
+    p, t = _whole("pivot"), _whole("target")
+    # Spans are compared only where either side could hold one (most pairs have none).
+    maybe = p.str.contains(P.SPAN_HINT) | t.str.contains(P.SPAN_HINT)
+    cases = [
+        (f"structure:{name}", maybe & pl.any_horizontal([
+            p.str.extract_all(pattern).list.sort() != t.str.extract_all(pattern).list.sort()
+            for pattern in patterns
+        ]))
+        for name, patterns in SPANS.items()
+    ]  # fmt: skip
+    # Translations legitimately rewrite some numbers ("1930s" -> "20 世纪 30 年代", "£11m" ->
+    # "1100 万", "three" for "3"), so only losing most of the pivot's multi-digit numbers, and
+    # more than one, counts.
+    pn = numbers(p, 3).list.unique()
+    missing = pn.list.set_difference(numbers(t, 1)).list.len()
+    lost = (missing >= 2) & (missing * 2 > pn.list.len())
+    cases.append(("structure:numbers", p.str.contains(r"\d{3}") & lost))
+    pc, tc = list_items(p), list_items(t)
+    cases.append(("structure:list", (pc >= 2) & ((tc - pc).abs() > pl.max_horizontal(pc // 4, 1))))
+    pr, tr = p.str.count_matches(P.TABLE_LINE), t.str.count_matches(P.TABLE_LINE)
+    cases.append(("structure:table", (pr >= 2) & ((tr - pr).abs() > pr // 4)))
+    return reason(df, cases)
