@@ -82,12 +82,14 @@ def truncated(df: pl.DataFrame, ctx: Context) -> pl.Series:
 
 def length_ratio(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """Target length far from what the language pair leads one to expect. Short texts vary
-    more, so below ``length_short_chars`` the factors widen with the square root."""
+    more, so below ``length_short_chars`` an instruction's factors widen with the square root."""
     cfg = ctx.config
     cases = []
     for f in ("instruction", "output"):
         p, t, relative = _ratio(f)
         widen = (cfg.length_short_chars / pl.max_horizontal(p, pl.lit(1))).sqrt().clip(1.0)
+        if f == "output":  # a cut answer is short too: only instructions get the wider bounds
+            widen = pl.lit(1.0)
         checked = (p >= cfg.length_min_chars) & (t > 0)
         cases.append(("length_ratio:short", checked & (relative * cfg.length_ratio_low * widen < 1)))
         cases.append(("length_ratio:long", checked & (relative > cfg.length_ratio_high * widen)))
