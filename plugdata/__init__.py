@@ -1,49 +1,67 @@
-"""plugdata: pivot-guided (PLUG) multilingual instruction-tuning corpora."""
+"""plugdata: pivot-guided (PLUG) multilingual instruction-tuning corpora.
+
+The main call is :func:`build` with a :class:`BuildConfig` (or a plain dict); every stage is
+importable on its own: :func:`load_source`, :func:`translate_rows`, :func:`filter_pairs`,
+:func:`format_rows`, :class:`ChatRenderer`, :func:`extract_target`, :func:`push_run`.
+"""
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 _EXPORTS = {
-    "RequestCache": "plugdata.cache",
-    "Engine": "plugdata.engine",
-    "atranslate_rows": "plugdata.engine",
-    "generate_responses": "plugdata.engine",
-    "translate_rows": "plugdata.engine",
+    "BuildConfig": "plugdata.config",
+    "ConfigError": "plugdata.config",
     "InputError": "plugdata.errors",
     "PlugdataError": "plugdata.errors",
     "ServerError": "plugdata.errors",
-    "read_pairs": "plugdata.export",
-    "extract_target": "plugdata.extract",
     "FilterConfig": "plugdata.filters",
+    "PairFilter": "plugdata.filters",
     "filter_frame": "plugdata.filters",
     "filter_pairs": "plugdata.filters",
-    "push_run": "plugdata.hub",
     "FORMATS": "plugdata.formats",
+    "ChatRenderer": "plugdata.formats",
+    "Extraction": "plugdata.formats",
+    "extract_target": "plugdata.formats",
     "format_rows": "plugdata.formats",
-    "LLMGenerator": "plugdata.generate",
+    "load_tokenizer": "plugdata.formats",
     "LANGUAGES": "plugdata.languages",
     "Language": "plugdata.languages",
     "get_language": "plugdata.languages",
-    "ChatClient": "plugdata.llm",
-    "RetryPolicy": "plugdata.llm",
-    "BuildConfig": "plugdata.pipeline",
     "BuildResult": "plugdata.pipeline",
+    "Interrupted": "plugdata.pipeline",
     "build": "plugdata.pipeline",
     "estimate": "plugdata.pipeline",
-    "BudgetExceeded": "plugdata.pricing",
-    "Price": "plugdata.pricing",
-    "price_for": "plugdata.pricing",
+    "push_run": "plugdata.publish",
     "NAMED_SOURCES": "plugdata.sources",
+    "Source": "plugdata.sources",
     "SourceData": "plugdata.sources",
+    "as_records": "plugdata.sources",
     "load_source": "plugdata.sources",
-    "LLMTranslator": "plugdata.translate",
-    "openai_translator": "plugdata.translate",
-    "parse_reply": "plugdata.translate",
+    "open_source": "plugdata.sources",
+    "Outcome": "plugdata.translate",
+    "Translator": "plugdata.translate",
+    "create_translator": "plugdata.translate",
+    "RequestCache": "plugdata.translate.cache",
+    "ChatClient": "plugdata.translate.chat",
+    "RetryPolicy": "plugdata.translate.chat",
+    "LLMGenerator": "plugdata.translate.generate",
+    "LLMTranslator": "plugdata.translate.llm",
+    "openai_translator": "plugdata.translate.llm",
+    "parse_reply": "plugdata.translate.llm",
+    "BudgetExceeded": "plugdata.translate.pricing",
+    "Price": "plugdata.translate.pricing",
+    "price_for": "plugdata.translate.pricing",
+    "agenerate_responses": "plugdata.translate.rows",
+    "atranslate_rows": "plugdata.translate.rows",
+    "generate_responses": "plugdata.translate.rows",
+    "translate_rows": "plugdata.translate.rows",
+    "Runner": "plugdata.translate.runner",
 }
+__all__ = sorted([*_EXPORTS, "__version__"])
 
 
 def __getattr__(name: str) -> object:
@@ -56,58 +74,43 @@ def __getattr__(name: str) -> object:
     return value
 
 
-if TYPE_CHECKING:
-    from plugdata.cache import RequestCache
-    from plugdata.engine import Engine, atranslate_rows, generate_responses, translate_rows
-    from plugdata.errors import InputError, PlugdataError, ServerError
-    from plugdata.export import read_pairs
-    from plugdata.extract import extract_target
-    from plugdata.filters import FilterConfig, filter_frame, filter_pairs
-    from plugdata.formats import FORMATS, format_rows
-    from plugdata.generate import LLMGenerator
-    from plugdata.hub import push_run
-    from plugdata.languages import LANGUAGES, Language, get_language
-    from plugdata.llm import ChatClient, RetryPolicy
-    from plugdata.pipeline import BuildConfig, BuildResult, build, estimate
-    from plugdata.pricing import BudgetExceeded, Price, price_for
-    from plugdata.sources import NAMED_SOURCES, SourceData, load_source
-    from plugdata.translate import LLMTranslator, openai_translator, parse_reply
+def __dir__() -> list[str]:
+    return __all__
 
-__all__ = [
-    "FORMATS",
-    "LANGUAGES",
-    "NAMED_SOURCES",
-    "BudgetExceeded",
-    "BuildConfig",
-    "BuildResult",
-    "ChatClient",
-    "Engine",
-    "FilterConfig",
-    "InputError",
-    "LLMGenerator",
-    "LLMTranslator",
-    "Language",
-    "PlugdataError",
-    "Price",
-    "RequestCache",
-    "RetryPolicy",
-    "ServerError",
-    "SourceData",
-    "__version__",
-    "atranslate_rows",
-    "build",
-    "estimate",
-    "extract_target",
-    "filter_frame",
-    "filter_pairs",
-    "format_rows",
-    "generate_responses",
-    "get_language",
-    "load_source",
-    "openai_translator",
-    "parse_reply",
-    "price_for",
-    "push_run",
-    "read_pairs",
-    "translate_rows",
-]
+
+if TYPE_CHECKING:
+    from plugdata.config import BuildConfig, ConfigError
+    from plugdata.errors import InputError, PlugdataError, ServerError
+    from plugdata.filters import FilterConfig, PairFilter, filter_frame, filter_pairs
+    from plugdata.formats import (
+        FORMATS,
+        ChatRenderer,
+        Extraction,
+        extract_target,
+        format_rows,
+        load_tokenizer,
+    )
+    from plugdata.languages import LANGUAGES, Language, get_language
+    from plugdata.pipeline import BuildResult, Interrupted, build, estimate
+    from plugdata.publish import push_run
+    from plugdata.sources import (
+        NAMED_SOURCES,
+        Source,
+        SourceData,
+        as_records,
+        load_source,
+        open_source,
+    )
+    from plugdata.translate import Outcome, Translator, create_translator
+    from plugdata.translate.cache import RequestCache
+    from plugdata.translate.chat import ChatClient, RetryPolicy
+    from plugdata.translate.generate import LLMGenerator
+    from plugdata.translate.llm import LLMTranslator, openai_translator, parse_reply
+    from plugdata.translate.pricing import BudgetExceeded, Price, price_for
+    from plugdata.translate.rows import (
+        agenerate_responses,
+        atranslate_rows,
+        generate_responses,
+        translate_rows,
+    )
+    from plugdata.translate.runner import Runner

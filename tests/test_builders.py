@@ -8,9 +8,9 @@ import pytest
 from huggingface_hub import DatasetCard, HfApi
 
 from plugdata import BuildConfig, build
-from plugdata.hub import push_run
+from plugdata.publish import push_run
 from plugdata.sources import load_source
-from plugdata.templates import ZWSP, ChatRenderer
+from plugdata.formats.templates import ZWSP, ChatRenderer
 from plugdata.testing.tiny import NO_SYSTEM, tiny_tokenizer
 
 from .conftest import run_cli
@@ -35,7 +35,7 @@ def run_dir(tmp_path_factory, tokenizer_dir) -> Path:
     with FakeOpenAIServer() as srv:
         build(BuildConfig(source="seed", targets="zh,ko", model="m", base_url=srv.url,
                           out=str(out), formats=FORMATS, chat_template=str(tokenizer_dir),
-                          max_tokens=1500, no_filter=True))  # fmt: skip
+                          max_row_tokens=1500, filters=[]))  # fmt: skip
     return out
 
 
@@ -165,8 +165,8 @@ def test_chat_template_errors_are_clear_and_early(server, tmp_path, jsonl_file):
     assert result.returncode == 2 and "cannot load a tokenizer" in result.stderr
     assert server.requests == []
     result = run_cli("build", "--source", str(jsonl_file), "--targets", "zh", "--model", "m",
-                     "--base-url", server.url, "--max-tokens", "100")  # fmt: skip
-    assert result.returncode == 2 and "--max-tokens needs --chat-template" in result.stderr
+                     "--base-url", server.url, "--max-row-tokens", "100")  # fmt: skip
+    assert result.returncode == 2 and "--max-row-tokens: needs chat_template" in result.stderr
 
 
 def test_sft_trainer_trains_on_the_plug_set_with_assistant_only_loss(

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from plugdata import BuildConfig, build
-from plugdata.protect import mask, needs_translation
+from plugdata.translate.protect import mask, needs_translation
 from plugdata.sources import load_source
 from plugdata.testing import FakeOpenAIServer
 
@@ -184,7 +184,7 @@ def test_version_help_and_listings():
 
 def test_library_build_matches_the_cli(server, tmp_path, jsonl_file):
     result = build(BuildConfig(source=str(jsonl_file), targets="it,es", model="m",
-                               base_url=server.url, out=str(tmp_path / "lib"), no_filter=True))  # fmt: skip
+                               base_url=server.url, out=str(tmp_path / "lib"), filters=[]))  # fmt: skip
     assert result.out == tmp_path / "lib"
     assert result.stats["languages"]["it"]["kept"] == 3
     assert pl.read_parquet(result.out / "plug" / "es.parquet").height == 3

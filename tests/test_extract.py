@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from plugdata.extract import extract_rows, extract_target
+from plugdata.formats.extract import extract_rows, extract_target
 from plugdata.formats import format_rows
 
 from .conftest import run_cli

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from plugdata.errors import PlugdataError
-from plugdata.export import RunDirectory
+from plugdata.publish import RunDirectory
 from plugdata.testing import FakeOpenAIServer, fault_mix
 
 from .conftest import run_cli
@@ -157,9 +157,13 @@ def test_max_cost_stops_and_a_larger_cap_finishes(tmp_path, clean_run):
     with FakeOpenAIServer() as srv:
         capped = run_cli(*_args(srv.url, out, *price, "--max-cost", "2"))
         assert capped.returncode == 3
-        assert "spending cap reached" in capped.stderr and "resume" in capped.stderr
+        assert "spending cap reached" in capped.stderr and "raise the cap" in capped.stderr
         first = len(srv.requests)
         assert 0 < first < total
+        # The cap is the run's total across resumes: the same cap again sends nothing.
+        again = run_cli(*_args(srv.url, out, *price, "--max-cost", "2"))
+        assert again.returncode == 3 and "before this attempt" in again.stderr
+        assert len(srv.requests) == first
         done = run_cli(*_args(srv.url, out, *price, "--max-cost", "1000"))
         assert done.returncode == 0, done.stderr
         assert len(srv.requests) == total

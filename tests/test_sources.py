@@ -6,7 +6,8 @@ import polars as pl
 import pytest
 
 from plugdata.errors import InputError, PlugdataError
-from plugdata.sources import as_rows, load_source, parse_columns
+from plugdata import BuildConfig, ConfigError
+from plugdata.sources import as_records, load_source
 
 from .conftest import RECORDS
 
@@ -41,10 +42,14 @@ def test_ids_are_stable_unique_and_shuffle_keeps_them(tmp_path):
     assert ids == [r["id"] for r in second.rows]
     assert len(set(ids)) == 4 and ids[3] == f"{ids[0]}-2"
     assert all(re.fullmatch(r"[0-9a-f]{16}(-\d+)?", i) for i in ids)
-    shuffled = load_source(str(path), seed=3)
-    assert sorted(r["id"] for r in shuffled.rows) == sorted(ids)
-    again = load_source(str(path), seed=3, limit=2)
-    assert [r["id"] for r in again.rows] == [r["id"] for r in shuffled.rows[:2]]
+    # A seed without a limit keeps the source's order; with a limit it picks a random sample,
+    # the same on every run, and a larger sample starts with the smaller one.
+    assert [r["id"] for r in load_source(str(path), seed=3).rows] == ids
+    sample = [r["id"] for r in load_source(str(path), seed=3, limit=3).rows]
+    assert len(set(sample)) == 3 and set(sample) <= set(ids)
+    assert [r["id"] for r in load_source(str(path), seed=3, limit=2).rows] == sample[:2]
+    samples = {tuple(r["id"] for r in load_source(str(path), seed=s, limit=2).rows) for s in range(8)}
+    assert len(samples) > 1  # the seed matters
 
 
 def test_own_id_column_is_kept(tmp_path):
@@ -54,7 +59,7 @@ def test_own_id_column_is_kept(tmp_path):
 
 def test_duplicate_own_ids_are_an_error(tmp_path):
     path = _write(tmp_path, "d.jsonl", [{**RECORDS[0], "id": 1}, {**RECORDS[1], "id": 1}])
-    with pytest.raises(InputError, match=r"d.jsonl line 2: id '1' was already used at .*line 1"):
+    with pytest.raises(InputError, match=r"d.jsonl line 2: id '1' is used by an earlier record"):
         load_source(str(path))
 
 
@@ -64,17 +69,19 @@ def test_column_mapping_and_aliases(tmp_path):
     custom = [{"question": "Q?", "answer": "A."}]
     rows = load_source(
         str(_write(tmp_path, "c.jsonl", custom)),
-        columns=parse_columns("instruction=question,output=answer"),
+        columns={"instruction": "question", "output": "answer"},
     ).rows
     assert (rows[0]["instruction"], rows[0]["input"], rows[0]["output"]) == ("Q?", "", "A.")
-    with pytest.raises(PlugdataError, match="bad --columns"):
-        parse_columns("prompt=question")
+    config = BuildConfig(source="seed", targets="zh", model="m", columns="instruction=question")
+    assert config.columns == {"instruction": "question"}
+    with pytest.raises(ConfigError, match="columns: bad entry 'prompt'"):
+        BuildConfig(source="seed", targets="zh", model="m", columns="prompt=question")
 
 
 def test_limit_and_bad_limit(tmp_path):
     path = _write(tmp_path, "d.jsonl")
     assert len(load_source(str(path), limit=2).rows) == 2
-    with pytest.raises(PlugdataError, match="--limit"):
+    with pytest.raises(PlugdataError, match="limit: must be at least 1"):
         load_source(str(path), limit=0)
 
 
@@ -178,9 +185,32 @@ def test_unknown_source():
         load_source("nope")
 
 
-def test_as_rows_accepts_datasets_polars_and_dicts():
+def test_as_records_accepts_datasets_polars_and_dicts():
     import datasets
 
-    assert as_rows(datasets.Dataset.from_list(RECORDS)) == RECORDS
-    assert as_rows(pl.DataFrame(RECORDS)) == RECORDS
-    assert as_rows(iter(RECORDS)) == RECORDS
+    expected = as_records(RECORDS)
+    assert [r["instruction"] for r in expected] == [r["instruction"] for r in RECORDS]
+    assert as_records(datasets.Dataset.from_list(RECORDS)) == expected
+    assert as_records(pl.DataFrame(RECORDS)) == expected
+    assert as_records(iter(RECORDS)) == expected
+    # ids are made as a build makes them
+    assert [r["id"] for r in expected] == [r["id"] for r in load_source(_rows_file(RECORDS)).rows]
+
+
+def test_as_records_names_the_bad_row_and_field():
+    with pytest.raises(InputError, match=r"record 1: field 'output' is missing"):
+        as_records([{"instruction": "a", "output": "b"}, {"instruction": "c"}])
+    with pytest.raises(InputError, match=r"record 0: field instruction must be a string"):
+        as_records([{"instruction": 3, "output": "b"}])
+    minimal = as_records([{"instruction": "Say hi.", "output": "Hi."}])[0]
+    assert minimal["input"] == "" and len(minimal["id"]) == 16
+
+
+def _rows_file(records):
+    import json
+    import tempfile
+
+    handle = tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8")
+    handle.write("".join(json.dumps(r) + "\n" for r in records))
+    handle.close()
+    return handle.name

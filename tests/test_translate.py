@@ -3,12 +3,13 @@ import json
 
 import pytest
 
-from plugdata.engine import PAIR_COLUMNS, translate_rows
+from plugdata import translate_rows
+from plugdata.schema import PAIR_COLUMNS
 from plugdata.errors import ServerError
 from plugdata.languages import get_language
 from plugdata.testing import FakeOpenAIServer
 from plugdata.testing.server import Fault
-from plugdata.translate import openai_translator, parse_reply
+from plugdata.translate.llm import openai_translator, parse_reply
 
 EN, ZH = get_language("en"), get_language("zh")
 

@@ -1,12 +1,17 @@
-"""Test helpers shipped with plugdata: an OpenAI-compatible server that runs offline."""
+"""Test helpers shipped with plugdata: an OpenAI-compatible server that runs offline.
 
-from plugdata.testing.server import (
-    FAULT_KINDS,
-    FakeOpenAIServer,
-    Fault,
-    fault_mix,
-    tag_answer,
-    tag_translate,
-)
+Names are imported on first use, so ``python -m plugdata.testing.server`` starts cleanly.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = ["FAULT_KINDS", "FakeOpenAIServer", "Fault", "fault_mix", "tag_answer", "tag_translate"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return getattr(importlib.import_module("plugdata.testing.server"), name)
+    raise AttributeError(f"module 'plugdata.testing' has no attribute {name!r}")

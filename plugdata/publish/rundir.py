@@ -1,4 +1,4 @@
-"""Write a run directory: Parquet tables, the recipe and the statistics, all or nothing.
+"""The run directory, written all or nothing, and atomic file writes.
 
 Everything is written into a hidden staging folder beside the destination and renamed into
 place at the end, so a failed or interrupted run never leaves a half-written directory.
@@ -6,7 +6,6 @@ place at the end, so a failed or interrupted run never leaves a half-written dir
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -16,31 +15,12 @@ from typing import Any
 
 import polars as pl
 import yaml
+from filelock import FileLock, Timeout
 
 from plugdata.errors import PlugdataError
+from plugdata.schema import FORMAT_SCHEMA, PAIR_SCHEMA
 
-PAIR_SCHEMA: dict[str, Any] = {
-    **{name: pl.String for name in (
-        "id", "source", "pivot_lang", "target_lang",
-        "pivot_instruction", "pivot_input", "pivot_output",
-        "target_instruction", "target_input", "target_output",
-        "backend", "model", "prompt_version", "finish_reason",
-    )},
-    "generated": pl.String,
-    "prompt_tokens": pl.Int64,
-    "completion_tokens": pl.Int64,
-    "cost_usd": pl.Float64,
-    "attempts": pl.Int64,
-    "cached": pl.Int64,
-    "kept": pl.Boolean,
-    "reasons": pl.List(pl.String),
-}  # fmt: skip
 CACHE_NAME = "cache.sqlite"
-MESSAGES = pl.List(pl.Struct({"role": pl.String, "content": pl.String}))
-FORMAT_SCHEMA: dict[str, Any] = {
-    "id": pl.String, "format": pl.String, "pivot_lang": pl.String, "target_lang": pl.String,
-    "messages": MESSAGES,
-}  # fmt: skip
 
 
 def write_table(rows: Sequence[Mapping[str, Any]], path: Path, schema: Mapping[str, Any]) -> None:
@@ -77,13 +57,6 @@ def write_records(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> Path:
     return write_text_atomic(path, lines)
 
 
-def read_pairs(path: str | Path) -> list[dict[str, Any]]:
-    """Read a pairs file (Parquet or JSON Lines) back into pair rows."""
-    path = Path(path)
-    frame = pl.read_ndjson(path) if path.suffix == ".jsonl" else pl.read_parquet(path)
-    return frame.to_dicts()
-
-
 class RunDirectory:
     """A run directory being written in a hidden staging folder; :meth:`commit` moves it in.
 
@@ -112,11 +85,10 @@ class RunDirectory:
     def __enter__(self) -> RunDirectory:
         self.resumed = self.staging.is_dir()
         self.staging.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.staging / ".lock", "w")
+        self._lock = FileLock(self.staging / ".lock", timeout=0)
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._lock.close()
+            self._lock.acquire()
+        except Timeout:
             self._lock = None
             raise PlugdataError(
                 f"another plugdata process is writing {self.out} (lock held on {self.staging})"
@@ -133,7 +105,7 @@ class RunDirectory:
 
     def _unlock(self) -> None:
         if self._lock is not None:
-            self._lock.close()
+            self._lock.release()
             self._lock = None
 
     def path(self, relative: str) -> Path:
@@ -160,8 +132,8 @@ class RunDirectory:
 
     def commit(self) -> Path:
         """Move the finished directory into place (replacing an old one with --overwrite)."""
-        (self.staging / ".lock").unlink(missing_ok=True)
         self._unlock()
+        (self.staging / ".lock").unlink(missing_ok=True)
         old = None
         if self.out.exists():
             old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
@@ -170,11 +142,3 @@ class RunDirectory:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         return self.out
-
-
-def group_by_lang(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
-    """Split rows by ``target_lang``, keeping their order."""
-    groups: dict[str, list[Mapping[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(row["target_lang"], []).append(row)
-    return groups

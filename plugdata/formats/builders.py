@@ -112,12 +112,14 @@ def format_rows(
     system_prompt: str | None = None,
     no_system: bool = False,
     seed: int = 0,
+    shuffle: bool = True,
 ) -> list[dict[str, Any]]:
     """Build training rows of format ``fmt`` from kept pair rows (rejected ones are skipped).
 
     ``system_prompt`` replaces the default (``{pivot}`` and ``{target}`` are filled in; an
     empty string drops the system turn); ``no_system`` moves the guidance into the user turn.
-    ``multilingual`` mixes pivot-only and mono rows, shuffled with ``seed``.
+    ``multilingual`` mixes pivot-only and mono rows, shuffled with ``seed`` (unless
+    ``shuffle`` is False: a streaming build shuffles the whole set once at the end).
     """
     if fmt in MIXED_FORMATS:
         kept = [pair for pair in pairs if pair.get("kept", True)]
@@ -127,7 +129,8 @@ def format_rows(
                 {**row, "format": fmt, "id": f"{row['id']}:{part}"}
                 for row in format_rows(kept, part, system_prompt=system_prompt, no_system=no_system)
             ]
-        random.Random(seed).shuffle(mixed)
+        if shuffle:
+            random.Random(seed).shuffle(mixed)
         return mixed
     if fmt not in FORMATS:
         raise PlugdataError(f"unknown format {fmt!r}; known formats: {', '.join(format_names())}")

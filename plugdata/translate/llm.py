@@ -15,12 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from plugdata.asking import Outcome, ask
+from plugdata.translate.ask import ask
+from plugdata.translate.base import Outcome
 from plugdata.languages import Language
-from plugdata.llm import TRANSPORT_FAILURES, ChatClient
-from plugdata.pricing import estimate_tokens
-from plugdata.prompts import PromptTemplate, load_prompt
-from plugdata.protect import mask, needs_translation, same_markers, split_paragraphs, unmask
+from plugdata.translate.chat import TRANSPORT_FAILURES, ChatClient
+from plugdata.translate.pricing import estimate_tokens
+from plugdata.translate.prompts import PromptTemplate, load_prompt
+from plugdata.translate.protect import mask, needs_translation, same_markers, split_paragraphs, unmask
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*)\n\s*```\s*$", re.DOTALL)
 
@@ -52,9 +53,10 @@ def parse_reply(content: str, keys: Sequence[str]) -> dict[str, str] | str:
 
 @dataclass
 class LLMTranslator:
-    """Translates records through an OpenAI-compatible chat model.
+    """Translates records through an OpenAI-compatible chat model (a :class:`Translator`).
 
-    ``attempts`` bounds how often one request is re-sent when its reply does not validate;
+    ``max_asks`` bounds how often one request is asked again when its reply does not
+    validate (transport retries are the client's business);
     ``max_input_tokens`` is the size above which a record is sent field by field and a field
     paragraph by paragraph.
     """
@@ -63,7 +65,7 @@ class LLMTranslator:
     prompt: str = "translate/v1"
     temperature: float = 0.0
     max_tokens: int | None = None
-    attempts: int = 3
+    max_asks: int = 3
     max_input_tokens: int = 3000
     template: PromptTemplate = field(init=False, repr=False)
 
@@ -72,11 +74,17 @@ class LLMTranslator:
 
     @property
     def model(self) -> str:
+        """The model name on the server."""
         return self.client.model
 
     @property
     def backend(self) -> str:
+        """``openai`` for any OpenAI-compatible server."""
         return self.client.backend
+
+    async def close(self) -> None:
+        """Close the client's connections."""
+        await self.client.close()
 
     @property
     def prompt_version(self) -> str:
@@ -119,11 +127,9 @@ class LLMTranslator:
                 outcome.reason = outcome.reason or "failed"
                 return outcome
             done.update(got)
-        restored = unmask(masked, {k: done[k] for k in fields})
-        if restored is None:  # cannot happen after per-request checks; kept as a guard
-            outcome.reason = "protected_span_lost"
-            return outcome
-        outcome.fields, outcome.reason = restored, None
+        # Every reply was checked for its markers, so putting the spans back cannot fail.
+        outcome.fields = unmask(masked, {k: done[k] for k in fields})
+        outcome.reason = None
         return outcome
 
     async def _translate_long(
@@ -166,7 +172,7 @@ class LLMTranslator:
             return parsed
 
         return await ask(
-            self.client, messages, outcome, validate, attempts=self.attempts, schema=schema,
+            self.client, messages, outcome, validate, max_asks=self.max_asks, schema=schema,
             temperature=self.temperature, max_tokens=self.max_tokens, truncated="truncated",
         )  # fmt: skip
 
@@ -183,12 +189,15 @@ def openai_translator(
     prompt: str = "translate/v1",
     temperature: float = 0.0,
     max_tokens: int | None = None,
+    client: ChatClient | None = None,
     **client_options: Any,
 ) -> LLMTranslator:
     """An :class:`LLMTranslator` over an OpenAI-compatible server (keys from the environment).
 
-    ``client_options`` go to :class:`~plugdata.llm.ChatClient` (``rpm``, ``tpm``, ``cache``,
-    ``retry``, ``price``, ``spend``, ``response_format``).
+    ``client_options`` go to :class:`~plugdata.translate.chat.ChatClient` (``rpm``, ``tpm``,
+    ``cache``, ``retry``, ``price``, ``spend``, ``response_format``); or pass ``client`` to
+    share one client (and its cache) between translators.
     """
-    client = ChatClient(model, base_url=base_url, api_key=api_key, **client_options)
+    if client is None:
+        client = ChatClient(model, base_url=base_url, api_key=api_key, **client_options)
     return LLMTranslator(client, prompt=prompt, temperature=temperature, max_tokens=max_tokens)

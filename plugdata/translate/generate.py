@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from plugdata.asking import Outcome, ask
+from plugdata.translate.ask import ask
+from plugdata.translate.base import Outcome
 from plugdata.languages import Language
-from plugdata.llm import ChatClient
-from plugdata.prompts import PromptTemplate, load_prompt
+from plugdata.translate.chat import ChatClient
+from plugdata.translate.prompts import PromptTemplate, load_prompt
 
 
 @dataclass
@@ -19,7 +20,7 @@ class LLMGenerator:
     prompt: str = "generate/v1"
     temperature: float = 0.7
     max_tokens: int | None = None
-    attempts: int = 2
+    max_asks: int = 2
     template: PromptTemplate = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -28,6 +29,10 @@ class LLMGenerator:
     @property
     def prompt_version(self) -> str:
         return self.template.version
+
+    async def close(self) -> None:
+        """Close the client's connections."""
+        await self.client.close()
 
     async def generate(self, instruction: str, input_: str, lang: Language) -> Outcome:
         """Answer ``instruction`` (and ``input_``) in ``lang``; ``fields`` is ``{"output": …}``."""
@@ -39,7 +44,7 @@ class LLMGenerator:
             return {"output": content.strip()} if content.strip() else "generation_empty"
 
         fields = await ask(
-            self.client, messages, outcome, validate, attempts=self.attempts,
+            self.client, messages, outcome, validate, max_asks=self.max_asks,
             temperature=self.temperature, max_tokens=self.max_tokens, truncated="generation_truncated",
         )  # fmt: skip
         if fields is not None:

@@ -25,9 +25,9 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from plugdata.cache import CachedReply, RequestCache, request_key
+from plugdata.translate.cache import CachedReply, RequestCache, request_key
 from plugdata.errors import ServerError
-from plugdata.pricing import Price, Spend, estimate_tokens
+from plugdata.translate.pricing import Price, Spend, estimate_tokens
 
 ResponseFormat = Literal["auto", "json_schema", "json_object", "none"]
 _MAX_RETRY_AFTER = 300.0
@@ -43,7 +43,7 @@ class ChatReply:
     prompt_tokens: int
     completion_tokens: int
     cached: bool = False
-    http_attempts: int = 1
+    http_tries: int = 1
     cost_usd: float = 0.0
 
 
@@ -57,11 +57,11 @@ class RequestRejected(Exception):
     ``timeout`` or ``connection_error``.
     """
 
-    def __init__(self, reason: str, detail: str = "", attempts: int = 1) -> None:
+    def __init__(self, reason: str, detail: str = "", http_tries: int = 1) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
-        self.attempts = attempts
+        self.http_tries = http_tries
 
 
 @dataclass
@@ -123,7 +123,6 @@ class ChatClient:
         self._tpm = AsyncLimiter(tpm / 60, 1.0) if tpm else None
         self._client: openai.AsyncOpenAI | None = None
         self._answered = False  # has the server answered at least once?
-        self.http_requests = 0
 
     async def chat(
         self,
@@ -142,7 +141,7 @@ class ChatClient:
         params = {"temperature": temperature, "max_tokens": max_tokens, "json": schema, "tag": tag}
         key = request_key(self.backend, self.model, messages, params)
         if self.cache is not None:
-            hit = self.cache.get(key)
+            hit = await self.cache.aget(key)
             if hit is not None:
                 self.spend.cached += 1
                 cost = self.price.cost(hit.prompt_tokens, hit.completion_tokens)
@@ -153,8 +152,9 @@ class ChatClient:
         cost = self.price.cost(reply.prompt_tokens, reply.completion_tokens)
         self.spend.add(reply.prompt_tokens, reply.completion_tokens, cost)
         if self.cache is not None:
-            self.cache.put(key, CachedReply(reply.content, reply.finish_reason,
-                                            reply.prompt_tokens, reply.completion_tokens))  # fmt: skip
+            stored = CachedReply(reply.content, reply.finish_reason, reply.prompt_tokens,
+                                 reply.completion_tokens, cost)  # fmt: skip
+            await self.cache.aput(key, stored)
         return dataclasses.replace(reply, cost_usd=cost)
 
     async def _with_retries(
@@ -164,7 +164,7 @@ class ChatClient:
         temperature: float,
         max_tokens: int | None,
     ) -> ChatReply:
-        attempts = 0
+        tries = 0
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.max_attempts),
             wait=self._wait,
@@ -174,14 +174,14 @@ class ChatClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    attempts += 1
+                    tries += 1
                     await self._throttle(messages, max_tokens)
                     reply = await self._send_negotiating(messages, schema, temperature, max_tokens)
                     self._answered = True
                     return ChatReply(reply.content, reply.finish_reason, reply.prompt_tokens,
-                                     reply.completion_tokens, http_attempts=attempts)  # fmt: skip
+                                     reply.completion_tokens, http_tries=tries)  # fmt: skip
         except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-            raise RequestRejected("bad_request", _describe(exc), attempts) from None
+            raise RequestRejected("bad_request", _describe(exc), tries) from None
         except openai.AuthenticationError as exc:
             raise ServerError(
                 f"the server at {self.base_url} rejected the API key (401): {_describe(exc)}"
@@ -196,18 +196,18 @@ class ChatClient:
                 f"{_describe(exc)}"
             ) from None
         except openai.RateLimitError as exc:
-            raise RequestRejected("rate_limited", _describe(exc), attempts) from None
+            raise RequestRejected("rate_limited", _describe(exc), tries) from None
         except openai.APITimeoutError as exc:
-            raise RequestRejected("timeout", _describe(exc), attempts) from None
+            raise RequestRejected("timeout", _describe(exc), tries) from None
         except openai.APIConnectionError as exc:
             if not self._answered and _refused(exc):
                 raise ServerError(
                     f"cannot reach the model server at {self.base_url}: {_describe(exc)}"
                 ) from None
-            raise RequestRejected("connection_error", _describe(exc), attempts) from None
+            raise RequestRejected("connection_error", _describe(exc), tries) from None
         except openai.APIStatusError as exc:
             raise RequestRejected(
-                "server_error", f"{exc.status_code}: {_describe(exc)}", attempts
+                "server_error", f"{exc.status_code}: {_describe(exc)}", tries
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -279,7 +279,6 @@ class ChatClient:
                 api_key=self._key, base_url=self.base_url,
                 timeout=self.retry.timeout, max_retries=0,
             )  # fmt: skip
-        self.http_requests += 1
         # The client's generic ``post`` sends the body as is: the typed ``create`` re-walks
         # every message against its TypedDicts, a quarter of the CPU a request costs here.
         response = await self._client.post("/chat/completions", body=kwargs, cast_to=ChatCompletion)

@@ -57,6 +57,10 @@ class ChatRenderer:
             {"role": "user", "content": "u"},
             {"role": "assistant", "content": "a"},
         ]
+        try:  # without a system turn, every usable template must render
+            self.tokenizer.apply_chat_template(probe[1:], tokenize=False)
+        except Exception as exc:  # a missing jinja2, or a template that cannot render
+            raise PlugdataError(f"cannot render with this chat template: {exc}") from None
         try:
             self.tokenizer.apply_chat_template(probe, tokenize=False)
             self.supports_system = True

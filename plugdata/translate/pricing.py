@@ -53,14 +53,24 @@ class BudgetExceeded(PlugdataError):
 
 @dataclass
 class Spend:
-    """Tokens and money spent by requests actually sent in this run (shared by clients)."""
+    """Tokens and money spent by requests actually sent (shared by a run's clients).
+
+    ``earlier`` is what earlier attempts at the same run already paid (from its request
+    cache): the cap applies to the run's total across resumes.
+    """
 
     max_cost: float | None = None
+    earlier: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
     requests: int = 0
     cached: int = 0
+
+    @property
+    def total(self) -> float:
+        """Spent by this run directory so far, earlier attempts included."""
+        return self.earlier + self.cost
 
     def add(self, prompt_tokens: int, completion_tokens: int, cost: float) -> None:
         self.prompt_tokens += prompt_tokens
@@ -69,10 +79,12 @@ class Spend:
         self.requests += 1
 
     def check(self) -> None:
-        """Raise :class:`BudgetExceeded` once the cap is reached."""
-        if self.max_cost is not None and self.cost >= self.max_cost:
+        """Raise :class:`BudgetExceeded` once the run's total reaches the cap."""
+        if self.max_cost is not None and self.total >= self.max_cost:
             raise BudgetExceeded(
-                f"spending cap reached: ${self.cost:.4f} of --max-cost ${self.max_cost:.4f}"
+                f"spending cap reached: ${self.total:.4f} spent on this run, of which "
+                f"${self.earlier:.4f} before this attempt (cap ${self.max_cost:.4f}); raise the "
+                "cap (max_cost, --max-cost) and run the same command again to continue"
             )
 
 

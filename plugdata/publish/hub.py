@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plugdata.errors import PlugdataError
-from plugdata.export import CACHE_NAME
+from plugdata.publish.rundir import CACHE_NAME
 
 _NOT_UPLOADED = {CACHE_NAME, f"{CACHE_NAME}-wal", f"{CACHE_NAME}-shm"}
 

@@ -1,0 +1,168 @@
+"""The typed build config: every option once, with its default, help and checks.
+
+:class:`BuildConfig` takes real lists, dicts and paths (comma-separated strings are accepted
+too) and is checked when it is made: a bad value raises :class:`ConfigError` naming the field.
+The command line is generated from these fields (see :mod:`plugdata.cli`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from plugdata.errors import InputError
+from plugdata.filters import DEFAULT_FILTERS
+from plugdata.formats import DEFAULT_FORMATS, format_names
+
+SRC, MODEL, ENGINE, FILTERS, OUT = "Source", "Model", "Engine and cost", "Filters", "Output"
+# Fields that decide which requests a build sends: a staging folder is resumed only by a
+# build that agrees on all of them.
+IDENTITY = ("source", "targets", "model", "translator", "pivot", "limit", "seed", "columns",
+            "split", "prompt", "temperature", "max_output_tokens", "generate", "generator_model")  # fmt: skip
+
+
+class ConfigError(InputError):
+    """A config value is wrong; ``field`` names it (the CLI shows the matching flag)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.field = name
+        self.reason = reason
+
+
+def opt(help: str, panel: str, *, flag: str | None = None, required: bool = False) -> dict[str, Any]:
+    """Field metadata: help text, help panel, the CLI flag when it differs from the name."""
+    return {"help": help, "panel": panel, "flag": flag, "required": required}
+
+
+@dataclass
+class BuildConfig:
+    """Everything a build needs; written to ``config.yaml`` (without the API key)."""
+
+    source: str = field(default="", metadata=opt(
+        "Named source (see `plugdata sources`), hf:OWNER/NAME, a .json/.jsonl/.parquet/.csv "
+        "file or a dataset folder.", SRC, required=True))
+    targets: list[str] = field(default_factory=list, metadata=opt(
+        "Target languages, e.g. zh,ko,it,es.", SRC, required=True))
+    model: str | None = field(default=None, metadata=opt(
+        "Translation model: the model's name on the server.", MODEL))
+    translator: str = field(default="llm", metadata=opt(
+        "Translation backend: llm (any OpenAI-compatible server).", MODEL))
+    pivot: str = field(default="en", metadata=opt("Pivot language: the source's language.", SRC))
+    limit: int | None = field(default=None, metadata=opt(
+        "Use at most this many source records.", SRC))
+    seed: int | None = field(default=None, metadata=opt(
+        "With --limit: take a random sample chosen with this seed.", SRC))
+    columns: dict[str, str] = field(default_factory=dict, metadata=opt(
+        "Column mapping, e.g. instruction=question,input=context,output=answer.", SRC))
+    split: str = field(default="train", metadata=opt("Split of a Hub dataset.", SRC))
+    base_url: str | None = field(default=None, metadata=opt(
+        "OpenAI-compatible API base URL (default: $OPENAI_BASE_URL, else OpenAI).", MODEL))
+    api_key: str | None = field(default=None, repr=False, metadata=opt(
+        "API key (default: $OPENAI_API_KEY); never written to disk.", MODEL))
+    prompt: str = field(default="translate/v1", metadata=opt(
+        "Translation prompt version or a YAML file.", MODEL))
+    temperature: float = field(default=0.0, metadata=opt("Sampling temperature for translation.", MODEL))
+    max_output_tokens: int | None = field(default=None, metadata=opt(
+        "Output token budget of one model request.", MODEL))
+    response_format: str = field(default="auto", metadata=opt(
+        "Structured output: auto, json_schema, json_object or none.", MODEL))
+    generate: str | None = field(default=None, metadata=opt(
+        "pivot: regenerate pivot responses with the generator model; target: answer target "
+        "instructions directly.", MODEL))
+    generator_model: str | None = field(default=None, metadata=opt(
+        "Model for --generate (default: --model).", MODEL))
+    generator_temperature: float = field(default=0.7, metadata=opt(
+        "Sampling temperature for --generate.", MODEL))
+    concurrency: int = field(default=16, metadata=opt("Requests in flight at once.", ENGINE))
+    rpm: float | None = field(default=None, metadata=opt("Requests-per-minute limit.", ENGINE))
+    tpm: float | None = field(default=None, metadata=opt("Tokens-per-minute limit (estimated).", ENGINE))
+    max_attempts: int = field(default=6, metadata=opt(
+        "Tries per request on 429, 5xx, timeouts and dropped connections.", ENGINE))
+    timeout: float = field(default=120.0, metadata=opt("Seconds before a request times out.", ENGINE))
+    backoff: float = field(default=1.0, metadata=opt(
+        "First retry wait in seconds; doubles each try (with jitter) unless the server sends "
+        "Retry-After.", ENGINE))
+    backoff_max: float = field(default=60.0, metadata=opt("Longest retry wait in seconds.", ENGINE))
+    max_cost: float | None = field(default=None, metadata=opt(
+        "Stop once the run has spent this many USD, counted across resumes.", ENGINE))
+    price_in: float | None = field(default=None, metadata=opt(
+        "USD per million input tokens (overrides the price table).", ENGINE))
+    price_out: float | None = field(default=None, metadata=opt(
+        "USD per million output tokens.", ENGINE))
+    chunk_size: int = field(default=1024, metadata=opt(
+        "Source records per chunk: what is filtered, formatted and written at once.", ENGINE))
+    log_interval: float = field(default=30.0, metadata=opt(
+        "Seconds between plain progress lines when stderr is not a terminal.", ENGINE))
+    filters: list[str] | None = field(default=None, metadata=opt(
+        "Checks to run (default: all): " + ", ".join(DEFAULT_FILTERS) + ".", FILTERS))
+    lid_backend: str = field(default="fasttext", metadata=opt(
+        "Language ID: fasttext (lid.176) or langdetect.", FILTERS))
+    thresholds: dict[str, float] = field(default_factory=dict, metadata=opt(
+        "Filter thresholds, e.g. lid_min_prob=0.5,length_ratio_high=3.", FILTERS))
+    out: Path | None = field(default=None, metadata=opt(
+        "Run directory (default: corpora/SOURCE-TIMESTAMP).", OUT))
+    formats: list[str] = field(default_factory=lambda: list(DEFAULT_FORMATS), metadata=opt(
+        "Formats to build: " + ", ".join(format_names()) + ".", OUT))
+    system_prompt: str | None = field(default=None, metadata=opt(
+        "System prompt of the training rows ({pivot} and {target} are filled in; empty: none).", OUT))
+    no_system: bool = field(default=False, metadata=opt(
+        "Put the guidance in the user turn (for templates without a system role).", OUT))
+    file_format: str = field(default="parquet", metadata=opt("parquet or jsonl.", OUT))
+    chat_template: str | None = field(default=None, metadata=opt(
+        "Render rows with this model's chat template (Hub id or local folder) into a text "
+        "column with token counts.", OUT))
+    max_row_tokens: int | None = field(default=None, metadata=opt(
+        "With --chat-template: drop (and count) training rows longer than this many tokens.", OUT))
+    push_to_hub: str | None = field(default=None, metadata=opt(
+        "Upload the run to this Hub dataset repo (OWNER/NAME) when done.", OUT))
+    private: bool = field(default=False, metadata=opt("Make the Hub repo private.", OUT))
+    overwrite: bool = field(default=False, metadata=opt("Replace an existing --out directory.", OUT))
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BuildConfig:
+        """A config from plain data; unknown keys raise :class:`ConfigError`."""
+        known = {f.name for f in fields(cls)}
+        for key in data:
+            if key not in known:
+                raise ConfigError(key, f"not a build option (known: {', '.join(sorted(known))})")
+        return cls(**dict(data))
+
+    def validate(self) -> None:
+        """Normalise strings into lists, dicts and paths, and check every value."""
+        from plugdata.config_checks import check
+
+        check(self)
+
+    def recipe(self) -> dict[str, Any]:
+        """The config as plain data (paths as strings), with the API key left out."""
+        data = asdict(self)
+        data.pop("api_key")
+        data["out"] = str(self.out) if self.out is not None else None
+        return data
+
+    def identity(self) -> str:
+        """A hash of the fields that decide what is sent (for finding a run to resume)."""
+        data = {key: getattr(self, key) for key in IDENTITY}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def config_fields() -> list[Any]:
+    """The fields of :class:`BuildConfig`, in order (what the CLI is generated from)."""
+    return list(fields(BuildConfig))
+
+
+def default_of(f: Any) -> Any:
+    """A field's default value (calling a default factory)."""
+    if f.default is not MISSING:
+        return f.default
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return None

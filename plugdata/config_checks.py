@@ -1,0 +1,147 @@
+"""The checks behind :meth:`BuildConfig.validate`: turn strings into real values, refuse bad
+ones with the field's name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from plugdata.errors import PlugdataError
+from plugdata.filters import FilterConfig, parse_filters
+from plugdata.formats import format_names
+from plugdata.languages import get_language
+from plugdata.schema import FIELDS
+from plugdata.translate import TRANSLATORS
+
+if TYPE_CHECKING:
+    from plugdata.config import BuildConfig
+
+CHOICES = {
+    "response_format": ("auto", "json_schema", "json_object", "none"),
+    "generate": (None, "pivot", "target"),
+    "file_format": ("parquet", "jsonl"),
+    "lid_backend": ("fasttext", "langdetect"),
+}
+AT_LEAST_ONE = ("concurrency", "max_attempts", "limit", "max_output_tokens", "max_row_tokens",
+                "chunk_size")  # fmt: skip
+POSITIVE = ("timeout", "rpm", "tpm", "max_cost", "log_interval")
+NOT_NEGATIVE = ("temperature", "generator_temperature", "backoff", "backoff_max", "price_in",
+                "price_out")  # fmt: skip
+
+
+def check(cfg: BuildConfig) -> None:
+    """Normalise and check every field of ``cfg`` in place."""
+    from plugdata.config import ConfigError
+
+    def guard(name: str, fn: Callable[[Any], Any]) -> None:
+        try:
+            setattr(cfg, name, fn(getattr(cfg, name)))
+        except ConfigError:
+            raise
+        except (PlugdataError, ValueError, TypeError) as exc:
+            raise ConfigError(name, str(exc)) from None
+
+    if not isinstance(cfg.source, str) or not cfg.source.strip():
+        raise ConfigError("source", "required: a named source, hf:OWNER/NAME or a file")
+    guard("targets", _languages)
+    guard("pivot", lambda v: get_language(v).code)
+    if cfg.pivot in cfg.targets:
+        raise ConfigError("targets", f"the pivot language {cfg.pivot!r} cannot also be a target")
+    guard("formats", _formats)
+    guard("columns", _columns)
+    guard("filters", lambda v: None if v is None else parse_filters(",".join(_strings(v))))
+    guard("thresholds", _thresholds)
+    guard("out", lambda v: None if v in (None, "") else Path(v).expanduser())
+    _check_numbers(cfg)
+    for name, allowed in CHOICES.items():
+        if getattr(cfg, name) not in allowed:
+            shown = ", ".join(str(a) for a in allowed if a is not None)
+            raise ConfigError(name, f"must be one of {shown}, not {getattr(cfg, name)!r}")
+    if cfg.translator not in TRANSLATORS:
+        raise ConfigError("translator", f"must be one of {', '.join(TRANSLATORS)}, not {cfg.translator!r}")
+    if cfg.translator == "llm" and not cfg.model:
+        raise ConfigError("model", "required with the llm translator (the model's name on the server)")
+    if cfg.max_row_tokens is not None and not cfg.chat_template:
+        raise ConfigError("max_row_tokens", "needs chat_template (tokens are counted with it)")
+    if cfg.push_to_hub is not None and (cfg.push_to_hub.count("/") != 1 or not all(cfg.push_to_hub.split("/"))):
+        raise ConfigError("push_to_hub", f"must look like OWNER/NAME, not {cfg.push_to_hub!r}")
+    if cfg.generator_model and not cfg.generate:
+        raise ConfigError("generator_model", "only used with generate (pivot or target)")
+
+
+def _check_numbers(cfg: BuildConfig) -> None:
+    from plugdata.config import ConfigError
+
+    for name in (*AT_LEAST_ONE, *POSITIVE, *NOT_NEGATIVE):
+        value = getattr(cfg, name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(name, f"must be a number, not {value!r}")
+        if name in AT_LEAST_ONE and (value < 1 or int(value) != value):
+            raise ConfigError(name, f"must be a whole number of at least 1, not {value!r}")
+        if name in POSITIVE and value <= 0:
+            raise ConfigError(name, f"must be greater than 0, not {value!r}")
+        if name in NOT_NEGATIVE and value < 0:
+            raise ConfigError(name, f"must not be negative, not {value!r}")
+    if cfg.seed is not None and (isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int)):
+        raise ConfigError("seed", f"must be a whole number, not {cfg.seed!r}")
+
+
+def _strings(value: Any) -> list[str]:
+    """A list of non-empty strings from a list or a comma-separated string."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of strings or a comma-separated string, not {value!r}")
+    return [v.strip() for v in value if v.strip()]
+
+
+def _languages(value: Any) -> list[str]:
+    codes = [get_language(code).code for code in _strings(value)]
+    if not codes:
+        raise ValueError("required: at least one target language, e.g. zh,ko,it,es")
+    twice = sorted({c for c in codes if codes.count(c) > 1})
+    if twice:
+        raise ValueError(f"language {twice[0]!r} is listed twice")
+    return codes
+
+
+def _formats(value: Any) -> list[str]:
+    names = _strings(value)
+    unknown = [f for f in names if f not in format_names()]
+    if unknown or not names:
+        raise ValueError(f"unknown format(s) {', '.join(unknown) or '(none)'}; "
+                         f"known formats: {', '.join(format_names())}")  # fmt: skip
+    return list(dict.fromkeys(names))
+
+
+def _pairs(value: Any) -> dict[str, str]:
+    """``{"a": "b"}`` or ``"a=b,c=d"`` as a dict of strings."""
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    if not isinstance(value, str):
+        raise ValueError(f"expected a dict or KEY=VALUE,... text, not {value!r}")
+    out: dict[str, str] = {}
+    for part in (p for p in value.split(",") if p.strip()):
+        key, sep, item = (x.strip() for x in part.partition("="))
+        if not sep or not key:
+            raise ValueError(f"bad entry {part!r}: expected KEY=VALUE")
+        out[key] = item
+    return out
+
+
+def _columns(value: Any) -> dict[str, str]:
+    mapping = _pairs(value or {})
+    for key in mapping:
+        if key not in FIELDS:
+            raise ValueError(f"bad entry {key!r}: expected FIELD=COLUMN with FIELD one of {', '.join(FIELDS)}")
+    return mapping
+
+
+def _thresholds(value: Any) -> dict[str, float]:
+    pairs = _pairs(value or {})
+    spec = ",".join(f"{k}={v}" for k, v in pairs.items())
+    parsed = FilterConfig.parse(spec)  # raises naming the threshold
+    return {key: getattr(parsed, key) for key in pairs}

@@ -1,0 +1,151 @@
+"""``build()``: source -> translate (and generate) -> filter -> format -> run directory.
+
+Source chunks stream through the stages: the runner translates them with no barrier, each
+finished chunk is filtered, written and formatted on a worker thread while the next ones are
+being translated, and statistics are summed as they go. Memory holds a few chunks, however
+large the corpus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from plugdata.config import BuildConfig
+from plugdata.errors import PlugdataError
+from plugdata.filters import PairFilter
+from plugdata.pipeline.clients import make_clients
+from plugdata.pipeline.finish import finish
+from plugdata.pipeline.plan import Plan, make_plan
+from plugdata.pipeline.sink import ChunkSink
+from plugdata.publish import CACHE_NAME, RunDirectory, push_run
+from plugdata.sources import Source, open_source
+from plugdata.translate.cache import RequestCache
+from plugdata.translate.pricing import BudgetExceeded, Spend
+from plugdata.translate.runner import PairCallback, Runner
+
+
+class Interrupted(PlugdataError):
+    """Ctrl-C: completed requests are kept; the same command resumes."""
+
+
+@dataclass
+class BuildResult:
+    """Where the run went and what it counted."""
+
+    out: Path
+    stats: dict[str, Any]
+
+
+def build(
+    config: BuildConfig | Mapping[str, Any],
+    on_pair: PairCallback | None = None,
+    on_start: Callable[[dict[str, int | None]], None] | None = None,
+) -> BuildResult:
+    """Run the whole recipe and return the committed run directory and its stats.
+
+    ``config`` is a :class:`BuildConfig` or a plain dict of its fields. ``on_start`` gets the
+    expected number of pairs per target language (None where unknown) before translation
+    starts; ``on_pair`` gets each pair row as it completes. Re-running the same build after a
+    crash, Ctrl-C or a spending cap replays completed requests from the staging folder's
+    cache and sends only the rest.
+    """
+    started = time.monotonic()
+    if not isinstance(config, BuildConfig):
+        config = BuildConfig.from_dict(config)
+    plan = make_plan(config)
+    source = _open_checked(config)
+    run = RunDirectory(plan.out, overwrite=config.overwrite)
+    make_clients(config, Spend(), None)  # a missing API key fails before anything is created
+    with run:
+        (run.staging / "identity").write_text(config.identity() + "\n")
+        cache = RequestCache(run.staging / CACHE_NAME)
+        spend = Spend(config.max_cost, earlier=cache.total_cost())
+        translator, generator = make_clients(config, spend, cache)
+        sink = _sink(run, plan, source)
+        if on_start is not None:
+            on_start({t.code: source.total for t in plan.targets})
+        try:
+            asyncio.run(_translate(plan, source, sink, Runner(
+                translator, generator, config.generate, config.concurrency), on_pair))  # type: ignore[arg-type]
+        except (KeyboardInterrupt, BudgetExceeded, PlugdataError) as exc:
+            _keep_for_resume(run, cache, config, plan, exc)
+        finally:
+            sink.close()
+        run.keep = True  # every answer is in the cache now: keep it should writing fail
+        cache.close()
+        stats = finish(run, plan, source, sink, spend, translator, generator, started)
+        (run.staging / "identity").unlink(missing_ok=True)
+        result = BuildResult(run.commit(), stats)
+    if config.push_to_hub:
+        pushed = push_run(result.out, config.push_to_hub, private=config.private)
+        result.stats["pushed"] = {"repo": pushed.repo_id, "files": len(pushed.files),
+                                  "commit_url": pushed.commit_url}  # fmt: skip
+    return result
+
+
+def _open_checked(config: BuildConfig) -> Source:
+    """Read the whole source once before anything is sent, so a bad record at the end of a
+    big file fails the run for free; then open it again to stream (with an exact total)."""
+    def open_() -> Source:
+        return open_source(config.source, columns=config.columns, limit=config.limit,
+                           seed=config.seed, split=config.split)  # fmt: skip
+
+    total = sum(len(chunk) for chunk in open_().chunks(4096))
+    source = open_()
+    source.total = total
+    return source
+
+
+def _sink(run: RunDirectory, plan: Plan, source: Source) -> ChunkSink:
+    config = plan.config
+    pair_filter = None
+    if plan.filters:
+        pair_filter = PairFilter(plan.filters, plan.filter_config, lid_backend=config.lid_backend)
+    expected = source.total * len(plan.targets) if source.total is not None else None
+    return ChunkSink(run, targets=list(config.targets), formats=list(config.formats),
+                     ext=config.file_format, pair_filter=pair_filter, renderer=plan.renderer,
+                     system_prompt=config.system_prompt, no_system=config.no_system,
+                     seed=config.seed or 0, expected_pairs=expected)  # fmt: skip
+
+
+async def _translate(plan: Plan, source: Source, sink: ChunkSink, runner: Runner,
+                     on_pair: PairCallback | None) -> None:  # fmt: skip
+    """Translate chunk by chunk; each finished chunk is sunk on a worker thread, in order."""
+    loop = asyncio.get_running_loop()
+    pending: asyncio.Future[None] | None = None
+    chunks = source.chunks(plan.config.chunk_size)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugdata-sink") as pool:
+        try:
+            async for pairs in runner.stream(chunks, plan.targets, plan.pivot, on_pair):
+                if pending is not None:
+                    await pending
+                pending = loop.run_in_executor(pool, sink.add, pairs)
+            if pending is not None:
+                await pending
+        finally:
+            await runner.translator.close()
+            if runner.generator is not None:
+                await runner.generator.close()
+
+
+def _keep_for_resume(run: RunDirectory, cache: RequestCache, config: BuildConfig, plan: Plan,
+                     exc: BaseException) -> None:  # fmt: skip
+    """Keep the staging folder (and its cache) when anything was paid for, and say how to go on."""
+    kept = len(cache)
+    cache.close()
+    if kept == 0:
+        raise exc
+    run.keep = True
+    where = f"{kept} completed request(s) are kept in {run.staging}"
+    how = "run the same command again to resume" + ("" if config.out else f" (or pass --out {plan.out})")
+    if isinstance(exc, KeyboardInterrupt):
+        raise Interrupted(f"interrupted; {where}; {how}") from None
+    if isinstance(exc, BudgetExceeded):
+        raise BudgetExceeded(f"{exc}; {where}") from None
+    raise type(exc)(f"{exc}; {where}; {how}") from None

@@ -1,0 +1,46 @@
+"""The translator and optional generator of a build, sharing one retry policy and spend."""
+
+from __future__ import annotations
+
+from plugdata.config import BuildConfig
+from plugdata.translate import Translator, create_translator
+from plugdata.translate.cache import RequestCache
+from plugdata.translate.chat import ChatClient, RetryPolicy
+from plugdata.translate.generate import LLMGenerator
+from plugdata.translate.pricing import Spend, price_for
+
+
+def make_clients(
+    config: BuildConfig, spend: Spend, cache: RequestCache | None
+) -> tuple[Translator, LLMGenerator | None]:
+    """The build's translator and generator (a missing API key fails here, before any work)."""
+    retry = RetryPolicy(config.max_attempts, config.backoff, config.backoff_max, config.timeout)
+
+    def client(model: str) -> ChatClient:
+        return ChatClient(
+            model, base_url=config.base_url, api_key=config.api_key,
+            response_format=config.response_format,  # type: ignore[arg-type]
+            retry=retry, rpm=config.rpm, tpm=config.tpm, cache=cache,
+            price=price_for(model, config.price_in, config.price_out), spend=spend,
+        )  # fmt: skip
+
+    if config.translator == "llm":
+        assert config.model is not None
+        translator: Translator = create_translator(
+            "llm", model=config.model, client=client(config.model), prompt=config.prompt,
+            temperature=config.temperature, max_tokens=config.max_output_tokens,
+        )  # fmt: skip
+    else:
+        translator = create_translator(config.translator, **local_options(config, cache))
+    generator = None
+    if config.generate:
+        generator = LLMGenerator(client(config.generator_model or config.model or ""),
+                                 temperature=config.generator_temperature,
+                                 max_tokens=config.max_output_tokens)  # fmt: skip
+    return translator, generator
+
+
+def local_options(config: BuildConfig, cache: RequestCache | None) -> dict[str, object]:
+    """Options a local translator backend takes from the build config."""
+    return {"model": config.model, "targets": list(config.targets), "pivot": config.pivot,
+            "cache": cache}  # fmt: skip

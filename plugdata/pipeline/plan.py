@@ -1,0 +1,94 @@
+"""A checked build: resolved languages, the destination, and every pre-flight check.
+
+Everything a run needs is checked here, before the first request is sent: the chat template
+(and jinja2), that the output folder can be written, and the Hub login for ``push_to_hub``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from plugdata.config import BuildConfig, ConfigError
+from plugdata.errors import PlugdataError
+from plugdata.filters import DEFAULT_FILTERS, FilterConfig
+from plugdata.formats import ChatRenderer, load_tokenizer
+from plugdata.languages import Language, get_language
+
+
+@dataclass
+class Plan:
+    """A checked config with its languages, destination, filters and chat renderer."""
+
+    config: BuildConfig
+    pivot: Language
+    targets: list[Language]
+    out: Path
+    filters: list[str]
+    filter_config: FilterConfig
+    renderer: ChatRenderer | None = None
+
+
+def make_plan(config: BuildConfig, *, preflight: bool = True) -> Plan:
+    """Check ``config`` again (it may have been changed since it was made) and prepare."""
+    config.validate()
+    filters = list(DEFAULT_FILTERS) if config.filters is None else list(config.filters)
+    spec = ",".join(f"{k}={v}" for k, v in config.thresholds.items())
+    renderer = None
+    if config.chat_template and preflight:
+        renderer = ChatRenderer(load_tokenizer(config.chat_template), config.max_row_tokens)
+    out = config.out if config.out is not None else default_out(config)
+    plan = Plan(config, get_language(config.pivot), [get_language(t) for t in config.targets],
+                out, filters, FilterConfig.parse(spec), renderer)  # fmt: skip
+    if preflight:
+        check_writable(out)
+        if config.push_to_hub:
+            check_hub_login(config.push_to_hub)
+    return plan
+
+
+def default_out(config: BuildConfig) -> Path:
+    """``corpora/<source>-<timestamp>``, or the unfinished run of the same recipe to resume."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(config.source.removeprefix("hf:")).stem)
+    name = name.strip("-") or "run"
+    root = Path("corpora")
+    identity = config.identity()
+    for staging in sorted(root.glob(f".{name}-*.partial"), reverse=True):
+        marker = staging / "identity"
+        if marker.is_file() and marker.read_text().strip() == identity:
+            return root / staging.name[1 : -len(".partial")]
+    return root / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def check_writable(out: Path) -> None:
+    """The folder that will hold ``out`` exists or can be made, and takes new entries."""
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError("out", f"cannot create {parent}: {exc.strerror or exc}") from None
+    probe = parent / f".plugdata-write-test-{os.getpid()}"
+    try:
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as exc:
+        raise ConfigError("out", f"{parent} is not writable: {exc.strerror or exc}") from None
+
+
+def check_hub_login(repo: str) -> None:
+    """A Hub token is set and valid, so the upload at the end cannot fail on login."""
+    try:
+        from huggingface_hub import HfApi
+
+        user = HfApi(token=os.environ.get("HF_TOKEN") or None).whoami()
+    except Exception as exc:  # no token, a bad token, or no network
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PlugdataError(
+            f"push_to_hub {repo}: cannot log in to the Hugging Face Hub ({detail}); set HF_TOKEN "
+            "or run `hf auth login` first (checked before any request is sent)"
+        ) from None
+    if not user:
+        raise PlugdataError(f"push_to_hub {repo}: no Hugging Face login")

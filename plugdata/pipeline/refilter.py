@@ -1,0 +1,55 @@
+"""``plugdata filter``: the quality filters over any pairs file, written all or nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from plugdata.errors import InputError
+from plugdata.publish import RunDirectory
+from plugdata.schema import REQUIRED_PAIR_COLUMNS
+
+
+def read_pair_frame(path: str | Path) -> pl.DataFrame:
+    """A pairs file (Parquet or JSON Lines) with at least the pair columns of a build."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        frame = pl.read_ndjson(path) if path.suffix in (".jsonl", ".json") else pl.read_parquet(path)
+    except Exception as exc:  # polars raises several types for unreadable files
+        raise InputError(_bad_line(path) or f"{path}: cannot read pairs: {str(exc).splitlines()[0]}") from None
+    missing = [c for c in REQUIRED_PAIR_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing pair column(s): {', '.join(missing)}")
+    return frame
+
+
+def _bad_line(path: Path) -> str | None:
+    """The first line of a JSON Lines file that does not parse, as an error message."""
+    if path.suffix not in (".jsonl", ".json"):
+        return None
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except json.JSONDecodeError as exc:
+                return f"{path} line {lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
+    return None
+
+
+def write_filtered(
+    frame: pl.DataFrame, stats: dict[str, Any], out: str | Path, *, overwrite: bool = False
+) -> Path:
+    """``pairs.parquet`` (kept), ``rejected.parquet`` and ``stats.json``, all or nothing."""
+    run = RunDirectory(out, overwrite=overwrite)
+    with run:
+        frame.filter(pl.col("kept")).write_parquet(run.path("pairs.parquet"))
+        frame.filter(~pl.col("kept")).write_parquet(run.path("rejected.parquet"))
+        run.write_json("stats.json", {"filters": stats})
+        return run.commit()

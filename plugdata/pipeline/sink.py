@@ -1,0 +1,89 @@
+"""What happens to each chunk of translated pairs: filter, write, format, render, count.
+
+A :class:`ChunkSink` holds one open writer per output file, so every chunk is appended as it
+arrives and nothing grows with the corpus but the counts.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+import polars as pl
+
+from plugdata.filters import PairFilter
+from plugdata.formats import MIXED_FORMATS, ChatRenderer, format_rows, token_stats
+from plugdata.pipeline.tally import Tally
+from plugdata.publish import RunDirectory, ShuffledWriter, TableWriter
+from plugdata.schema import FORMAT_SCHEMA, PAIR_SCHEMA, RENDERED_SCHEMA, pair_frame
+
+_BUCKET_ROWS = 20_000  # rows per shuffle bucket of a mixed format
+
+
+class ChunkSink:
+    """Filters, writes and formats pair chunks into a run directory being written."""
+
+    def __init__(self, run: RunDirectory, *, targets: list[str], formats: list[str], ext: str,
+                 pair_filter: PairFilter | None, renderer: ChatRenderer | None,
+                 system_prompt: str | None, no_system: bool, seed: int,
+                 expected_pairs: int | None) -> None:  # fmt: skip
+        self.targets, self.formats = targets, formats
+        self.filter, self.renderer = pair_filter, renderer
+        self.system_prompt, self.no_system = system_prompt, no_system
+        self.tally = Tally()
+        self.examples: dict[str, list[dict[str, str]]] = {}
+        self.counts = {fmt: dict.fromkeys(targets, 0) for fmt in formats}
+        self.too_long = {fmt: dict.fromkeys(targets, 0) for fmt in formats}
+        self.tokens = {fmt: {t: array("I") for t in targets} for fmt in formats}
+        self.pairs = TableWriter(run.path(f"pairs.{ext}"), PAIR_SCHEMA)
+        self.rejected = TableWriter(run.path(f"rejected.{ext}"), PAIR_SCHEMA)
+        schema = RENDERED_SCHEMA if renderer is not None else FORMAT_SCHEMA
+        per_lang = (expected_pairs or 0) // max(1, len(targets))
+        self.writers: dict[tuple[str, str], TableWriter | ShuffledWriter] = {}
+        for fmt in formats:
+            for lang in targets:
+                path = run.path(f"{fmt}/{lang}.{ext}")
+                if fmt in MIXED_FORMATS:
+                    buckets = 1 + 2 * per_lang // _BUCKET_ROWS
+                    self.writers[fmt, lang] = ShuffledWriter(path, schema, seed, buckets)
+                else:
+                    self.writers[fmt, lang] = TableWriter(path, schema)
+
+    def add(self, pairs: list[dict[str, Any]]) -> None:
+        """Filter one chunk of pair rows and append it to every output."""
+        frame = pair_frame(pairs)
+        if self.filter is not None:
+            frame = self.filter.apply(frame)
+        self.pairs.write(frame)
+        self.rejected.write(frame.filter(~pl.col("kept")))
+        self.tally.add(frame)
+        kept = frame.filter(pl.col("kept")).select(list(PAIR_SCHEMA)[:10])
+        for (lang,), part in kept.group_by("target_lang", maintain_order=True):
+            self._format(str(lang), part.to_dicts())
+
+    def _format(self, lang: str, rows: list[dict[str, Any]]) -> None:
+        for fmt in self.formats:
+            out = format_rows(rows, fmt, system_prompt=self.system_prompt,
+                              no_system=self.no_system, shuffle=False)  # fmt: skip
+            if self.renderer is not None:
+                out, dropped = self.renderer.render(out)
+                self.too_long[fmt][lang] += dropped
+                self.tokens[fmt][lang].extend(row["num_tokens"] for row in out)
+            if fmt == "plug" and out and lang not in self.examples:
+                self.examples[lang] = out[0]["messages"]
+            if out:
+                writer = self.writers[fmt, lang]
+                writer.write(pl.DataFrame(out, schema=writer.schema))
+            self.counts[fmt][lang] += len(out)
+
+    def close(self) -> None:
+        """Finish every file (shuffling the mixed formats)."""
+        for writer in (self.pairs, self.rejected, *self.writers.values()):
+            writer.close()
+        if self.filter is not None:
+            self.filter.close()
+
+    def token_stats(self) -> dict[str, dict[str, Any]]:
+        """Rows, mean, p95 and max tokens per format and language (with a chat template)."""
+        return {fmt: {lang: token_stats(n) for lang, n in per_lang.items()}
+                for fmt, per_lang in self.tokens.items()}  # fmt: skip

@@ -1,0 +1,21 @@
+"""Publishing a run: the run directory, streamed tables, the dataset card and chart, the Hub."""
+
+from plugdata.publish.card import CHART_NAME, render_card
+from plugdata.publish.chart import write_chart
+from plugdata.publish.hub import PushResult, push_run
+from plugdata.publish.rundir import CACHE_NAME, RunDirectory, write_records, write_text_atomic
+from plugdata.publish.tables import ShuffledWriter, TableWriter
+
+__all__ = [
+    "CACHE_NAME",
+    "CHART_NAME",
+    "PushResult",
+    "RunDirectory",
+    "ShuffledWriter",
+    "TableWriter",
+    "push_run",
+    "render_card",
+    "write_chart",
+    "write_records",
+    "write_text_atomic",
+]

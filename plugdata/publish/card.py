@@ -1,0 +1,142 @@
+"""The dataset card (the run directory's ``README.md``): Hub metadata and a rendered body.
+
+The metadata is a :class:`huggingface_hub.DatasetCardData`; the body is the Jinja template
+``card_template.md`` beside this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from plugdata.languages import get_language
+
+CHART_NAME = "funnel.png"
+TEMPLATE = Path(__file__).with_name("card_template.md")
+CITATION = """@inproceedings{zhang2024plug,
+  title     = {{PLUG}: Leveraging Pivot Language in Cross-Lingual Instruction Tuning},
+  author    = {Zhang, Zhihan and Lee, Dong-Ho and Fang, Yuwei and Yu, Wenhao and Jia, Mengzhao
+               and Jiang, Meng and Barbieri, Francesco},
+  booktitle = {Proceedings of the 62nd Annual Meeting of the Association for Computational
+               Linguistics (Volume 1: Long Papers)},
+  year      = {2024},
+  note      = {arXiv:2311.08711}
+}"""
+_LICENSES = {"cc-by-nc-4.0", "cc-by-4.0", "cc-by-sa-3.0", "cc-by-sa-4.0", "apache-2.0", "mit"}
+
+
+def size_category(n: int) -> str:
+    """The Hub's size bucket for ``n`` rows."""
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                        (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):  # fmt: skip
+        if n < limit:
+            return name
+    return "10M<n<100M"
+
+
+def configs(counts: Mapping[str, Mapping[str, int]], ext: str) -> list[dict[str, Any]]:
+    """One Hub config per format and language that has rows (``plug-zh``), plus ``pairs``.
+
+    The first config with rows is the default; empty sets are left out, as they do not load.
+    """
+    out: list[dict[str, Any]] = []
+    for fmt, per_lang in counts.items():
+        for lang, rows in per_lang.items():
+            if not rows:
+                continue
+            entry: dict[str, Any] = {"config_name": f"{fmt}-{lang}",
+                                     "data_files": [{"split": "train", "path": f"{fmt}/{lang}.{ext}"}]}  # fmt: skip
+            if not out:
+                entry["default"] = True
+            out.append(entry)
+    out.append({"config_name": "pairs", "data_files": [{"split": "train", "path": f"pairs.{ext}"}]})
+    return out
+
+
+def card_data(recipe: Mapping[str, Any], stats: Mapping[str, Any], targets: Sequence[str],
+              ext: str) -> Any:  # fmt: skip
+    """The card's metadata as ``DatasetCardData``."""
+    from huggingface_hub import DatasetCardData
+
+    source = recipe.get("source_info", {})
+    license_id = source.get("license", "unknown")
+    origin = source.get("origin", "")
+    return DatasetCardData(
+        license=license_id if license_id in _LICENSES else "other",
+        language=[recipe["pivot"], *targets],
+        multilinguality="multilingual",
+        task_categories=["text-generation"],
+        tags=["synthetic", "plug", "multilingual", "translation", "instruction-tuning", "plugdata"],
+        size_categories=[size_category(stats["totals"]["kept"])],
+        pretty_name=f"PLUG {source.get('name', recipe['source'])} ({', '.join(targets)})",
+        source_datasets=[origin] if "/" in origin and not Path(origin).exists() else None,
+        configs=configs(stats["formats"], ext),
+    )
+
+
+def render_card(
+    recipe: Mapping[str, Any],
+    stats: Mapping[str, Any],
+    targets: Sequence[str],
+    examples: Mapping[str, Sequence[Mapping[str, str]]],
+    ext: str = "parquet",
+    chart: bool = True,
+) -> str:
+    """The whole card: YAML metadata and a body that explains, shows and credits the data."""
+    from huggingface_hub import DatasetCard
+
+    data = card_data(recipe, stats, targets, ext)
+    source = recipe.get("source_info", {})
+    languages = {lang: {**row, "reason_text": ", ".join(f"{k}: {v}" for k, v in row["reasons"].items()) or "-"}
+                 for lang, row in stats["languages"].items()}  # fmt: skip
+    tokens = [{"name": f"{fmt}-{lang}", **t} for fmt, per_lang in stats.get("tokens", {}).items()
+              for lang, t in per_lang.items()]  # fmt: skip
+    card = DatasetCard.from_template(
+        data,
+        template_path=str(TEMPLATE),
+        pretty_name=data.pretty_name,
+        target_names=", ".join(get_language(t).name for t in targets),
+        pivot_name=get_language(recipe["pivot"]).name,
+        config_rows=[{"name": f"{fmt}-{lang}", "rows": n}
+                     for fmt, per_lang in stats["formats"].items() for lang, n in per_lang.items()],  # fmt: skip
+        examples=examples,
+        recipe=recipe,
+        source=source,
+        source_rows=f"{source.get('rows', 0):,}",
+        translation=_translation(recipe),
+        filter_line=_filters(stats.get("filters")),
+        system_line=_system(recipe),
+        languages=languages,
+        chart=CHART_NAME if chart else None,
+        tokens=tokens,
+        first_config=data.configs[0]["config_name"],
+        citation=CITATION,
+        mt_licences=", ".join(f"{m} ({lic})" for m, lic in (recipe.get("model_licences") or {}).items()),
+    )
+    return str(card)
+
+
+def _translation(recipe: Mapping[str, Any]) -> str:
+    if recipe.get("translator", "llm") != "llm":
+        models = recipe.get("models_used") or recipe.get("model")
+        return f"local `{recipe.get('translator')}` model(s) {models}, decoding `{recipe.get('prompt_version')}`"
+    return (f"`{recipe['model']}` via an OpenAI-compatible API, prompt "
+            f"`{recipe.get('prompt_version', recipe.get('prompt'))}`, temperature "
+            f"{recipe.get('temperature')}, structured output "
+            f"`{recipe.get('response_format_used', 'json')}`")  # fmt: skip
+
+
+def _filters(filters: Mapping[str, Any] | None) -> str:
+    if not filters:
+        return ("Quality filters were **not** run (`--no-filter`): every translated pair is "
+                "kept, including bad translations.")  # fmt: skip
+    return f"Filters: {', '.join(filters.get('names', []))}; thresholds: `{filters.get('thresholds', {})}`."
+
+
+def _system(recipe: Mapping[str, Any]) -> str:
+    if recipe.get("no_system"):
+        return "The guidance is in the user turn (no system turn)."
+    if recipe.get("system_prompt") == "":
+        return "Rows have no system turn."
+    return "Every row starts with a system turn that states the task."
