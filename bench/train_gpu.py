@@ -21,8 +21,8 @@ import time
 import torch
 
 from plugdata.formats import format_rows
-from plugdata.masking import IGNORE, encode
 from plugdata.testing.tiny import CHATML, tiny_tokenizer
+from plugdata.train.masking import IGNORE, encode
 
 PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12}
 WORDS = ["model", "data", "answer", "language", "question", "river", "light", "green", "small", "number", "table", "system", "window", "garden", "music", "travel", "city", "water", "friend", "school", "energy", "market", "story", "simple"]  # fmt: skip

@@ -23,8 +23,9 @@ def accelerate_config(name: str) -> Path:
     """A bundled accelerate config: ``ddp``, ``fsdp2`` or ``zero3``."""
     from plugdata.errors import PlugdataError
 
-    path = _PACKAGE / "accelerate" / f"{name}.yaml"
+    folder = _PACKAGE / "train" / "accelerate"
+    path = folder / f"{name}.yaml"
     if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in (_PACKAGE / "accelerate").glob("*.yaml")))
+        known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
         raise PlugdataError(f"no accelerate config {name!r}; bundled: {known}")
     return path

@@ -10,11 +10,11 @@ pytest.importorskip("trl")
 
 from plugdata import BuildConfig, build  # noqa: E402
 from plugdata.errors import PlugdataError  # noqa: E402
-from plugdata.masking import IGNORE, TRAINING_TEMPLATE, encode, has_generation_markers  # noqa: E402
 from plugdata.sources import load_source  # noqa: E402
 from plugdata.testing import FakeOpenAIServer  # noqa: E402
 from plugdata.testing.tiny import NO_SYSTEM, tiny_llama, tiny_tokenizer  # noqa: E402
 from plugdata.train import held_out, parse, prepare_tokenizer, run  # noqa: E402
+from plugdata.train.masking import IGNORE, TRAINING_TEMPLATE, encode, has_generation_markers  # noqa: E402
 
 CONVERSATION = [
     {"role": "system", "content": "Answer in English, then Chinese."},
@@ -46,7 +46,7 @@ def run_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("data") / "run"
     with FakeOpenAIServer() as srv:
         build(BuildConfig(source="seed", targets="zh,ko", model="m", base_url=srv.url, out=str(out),
-                          limit=40, no_filter=True, formats="plug,mono"))  # fmt: skip
+                          limit=40, filters=[], formats="plug,mono"))  # fmt: skip
     return out
 
 
@@ -152,12 +152,15 @@ def test_training_lowers_the_loss_then_resumes(run_dir, model_dir, tmp_path, cap
     assert len(losses) == 12 and sum(losses[-3:]) / 3 < sum(losses[:3]) / 3
     assert (out / "checkpoint-12").is_dir() and (final / "config.json").is_file()
     assert (final / "tokenizer_config.json").is_file()
-    assert any("tokens_per_second" in e for e in _log(out))
+    # throughput after the warm-up steps only, over a recent window of steps
+    windows = [e for e in _log(out) if "window_tokens_per_second" in e]
+    assert windows and all(e["step"] > 3 and e["window_tokens_per_second"] > 0 for e in windows)
+    assert "Warm-up: the first 3 step(s) took" in printed
     run(parse([*common, "--max-steps", "14", "--resume"]))
-    assert (
-        "Resuming from" in capsys.readouterr().out
-        and "step 12" in capsys.readouterr().out + "step 12"
-    )
+    printed = capsys.readouterr().out
+    assert f"Resuming from {out / 'checkpoint-12'} (step 12)" in printed
+    steps = [e["step"] for e in _log(out) if "loss" in e]
+    assert steps[-2:] == [13, 14] and steps.count(12) == 1  # continued, not restarted
     assert (out / "checkpoint-14").is_dir()
 
 
@@ -176,3 +179,16 @@ def test_train_command_errors_are_clear(tmp_path, model_dir):
                      str(tmp_path / "o"), "--langs", "zh", "--max-steps", "1")  # fmt: skip
     assert result.returncode == 2 and "cannot load 'plug-zh'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_fast_path_compiles_layers_in_place_with_one_batch_shape(tokenizer, tmp_path):
+    from plugdata.train.trainer import compile_layers, sft_config
+
+    model = tiny_llama(tokenizer)
+    keys = set(model.state_dict())
+    assert compile_layers(model) == model.config.num_hidden_layers
+    assert set(model.state_dict()) == keys  # checkpoints keep their names (no _orig_mod.)
+    args = parse(["--data", "d", "--model", "m", "--out", str(tmp_path), "--batch-size", "3",
+                  "--max-length", "256"])  # fmt: skip
+    assert sft_config(args, False, False, fixed=True).pad_to_multiple_of == 3 * 256
+    assert sft_config(args, False, False, fixed=False).pad_to_multiple_of is None

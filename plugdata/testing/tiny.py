@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from plugdata.masking import TRAINING_TEMPLATE
+from plugdata.train.masking import TRAINING_TEMPLATE
 
 CHATML = TRAINING_TEMPLATE  # ChatML with generation markers, as plugdata train uses
 # The same without a system role (like Gemma's), and without generation markers.
