@@ -4,7 +4,11 @@ It "translates" the JSON object in the user message by applying a function to ev
 (by default it prefixes ``[zh] ``), so results are exact and checkable. It can demand an API
 key, know only some models, refuse ``json_schema``, add latency, and inject faults.
 
-Run it by hand with ``python -m plugdata.testing.server --port 8000``.
+Given a judge policy (``judge="first"``, ``"tie"``, ``"marker:GOOD"``, ... or a function), it
+also answers pairwise judge prompts, those holding ``<answer_a>`` and ``<answer_b>`` blocks
+(plugdata's ``judge/v1``), with a scripted verdict; other requests are translated as usual.
+
+Run it by hand with ``python -m plugdata.testing.server --port 8000 [--judge first]``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ from typing import Any
 
 _INTO = re.compile(r"\binto [^()\n]+? \((\w+)\)")  # translation prompts
 _IN = re.compile(r"\bin [^()\n]+? \((\w+)\)")  # generation prompts
+_ANSWER = re.compile(r"<answer_([ab])>\n?(.*?)\n?</answer_\1>", re.DOTALL)  # judge prompts
+
+JudgePolicy = Callable[[str, str], str]  # (answer shown first, answer shown second) -> reply
+JUDGE_POLICIES = ("first", "second", "tie", "none", "longer", "marker:TEXT")
 
 
 def tag_translate(text: str, lang: str) -> str:
@@ -32,6 +40,33 @@ def tag_translate(text: str, lang: str) -> str:
 def tag_answer(prompt: str, lang: str) -> str:
     """The default fake generation: ``[lang answer] <first line of the prompt>``."""
     return f"[{lang} answer] {prompt.splitlines()[0] if prompt else ''}"
+
+
+def _verdict(which: str) -> str:
+    reasons = {"A": "Answer A follows the request better.", "B": "Answer B follows the request better.",
+               "C": "Both answers are equally good."}  # fmt: skip
+    return f"{reasons[which]} Final verdict: [[{which}]]"
+
+
+def judge_policy(spec: str) -> JudgePolicy:
+    """A scripted judge: ``first`` or ``second`` (always that position), ``tie``, ``none`` (no
+    verdict at all), ``longer`` (the longer answer; equal is a tie) or ``marker:TEXT`` (the
+    answer containing TEXT; both or neither is a tie)."""
+    fixed = {"first": "A", "second": "B", "tie": "C"}
+    if spec in fixed:
+        return lambda first, second: _verdict(fixed[spec])
+    if spec == "none":
+        return lambda first, second: "Both answers have strengths and weaknesses."
+    if spec == "longer":
+        return lambda first, second: _verdict(
+            "A" if len(first) > len(second) else "B" if len(second) > len(first) else "C"
+        )
+    if spec.startswith("marker:") and len(spec) > len("marker:"):
+        marker = spec.split(":", 1)[1]
+        return lambda first, second: _verdict(
+            "C" if (marker in first) == (marker in second) else "A" if marker in first else "B"
+        )
+    raise ValueError(f"unknown judge policy {spec!r}; known: {', '.join(JUDGE_POLICIES)}")
 
 
 @dataclass
@@ -93,6 +128,7 @@ class FakeOpenAIServer:
         answer: Callable[[str, str], str] = tag_answer,
         fault: FaultFn | None = None,
         rate_limit: tuple[int, float] | None = None,
+        judge: str | JudgePolicy | None = None,
         port: int = 0,
     ) -> None:
         self.api_key = api_key
@@ -103,6 +139,7 @@ class FakeOpenAIServer:
         self.generate = answer
         self.fault = fault
         self.rate_limit = rate_limit
+        self.judge = judge_policy(judge) if isinstance(judge, str) else judge
         self.rate_limited = 0  # requests refused by rate_limit
         self._arrivals: list[float] = []
         self.requests: list[dict[str, Any]] = []
@@ -196,6 +233,10 @@ class FakeOpenAIServer:
     def _translate(self, messages: list[dict[str, Any]]) -> str:
         system = next((m["content"] for m in messages if m.get("role") == "system"), "")
         user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+        if self.judge is not None:
+            answers = dict(_ANSWER.findall(user))
+            if {"a", "b"} <= answers.keys():
+                return self.judge(answers["a"], answers["b"])
         match = _INTO.search(system) or _IN.search(system)
         lang = match.group(1) if match else "xx"
         try:
@@ -294,10 +335,16 @@ def main() -> None:
     parser.add_argument("--api-key", default=None)
     parser.add_argument("--faults", type=float, default=0.0, help="share of requests to fault")
     parser.add_argument("--fault-kinds", default=",".join(FAULT_KINDS))
+    parser.add_argument("--judge", default=None, metavar="POLICY",
+                        help=f"answer judge prompts: {', '.join(JUDGE_POLICIES)}")
     args = parser.parse_args()
     fault = fault_mix(args.faults, args.fault_kinds.split(",")) if args.faults else None
+    try:
+        judge = judge_policy(args.judge) if args.judge else None
+    except ValueError as exc:
+        parser.error(str(exc))
     with FakeOpenAIServer(port=args.port, latency=args.latency, api_key=args.api_key,
-                          fault=fault) as srv:  # fmt: skip
+                          fault=fault, judge=judge) as srv:  # fmt: skip
         print(f"fake OpenAI-compatible server at {srv.url} (Ctrl-C to stop)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
