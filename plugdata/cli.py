@@ -18,6 +18,7 @@ from rich.table import Table
 
 from plugdata import __version__
 from plugdata.errors import PlugdataError
+from plugdata.eval.cli import eval_app
 
 app = typer.Typer(
     help="Build pivot-guided (PLUG) multilingual instruction-tuning corpora.",
@@ -37,8 +38,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,  # fmt: skip
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Build pivot-guided (PLUG) multilingual instruction-tuning corpora."""
 
@@ -71,10 +73,12 @@ def _build_parameters() -> list[inspect.Parameter]:
             default = None
         option = typer.Option(flag_of(f.name), help=meta["help"], rich_help_panel=meta["panel"],
                               show_default=default not in (None, "", False))  # fmt: skip
-        annotation = Annotated[kind if meta["required"] or default is not None else kind | None, option]
+        required = bool(meta["required"])
+        cli_type = kind if required or default is not None else kind | None
+        annotation = Annotated[cli_type, option]
         params.append(inspect.Parameter(
             f.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-            default=inspect.Parameter.empty if meta["required"] else default,
+            default=inspect.Parameter.empty if required else default,
         ))  # fmt: skip
     extra = {"dry_run": ("--dry-run", "Estimate requests, tokens and cost; send nothing."),
              "no_filter": ("--no-filter", "Keep every translated pair (no quality filters).")}  # fmt: skip
@@ -175,6 +179,9 @@ def accelerate_config(name: Annotated[str, typer.Argument(help="ddp, fsdp2 or ze
     from plugdata.resources import accelerate_config as find
 
     out.print(str(find(name)), soft_wrap=True)
+
+
+app.add_typer(eval_app, name="eval")
 
 
 @app.command(name="filter")

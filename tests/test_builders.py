@@ -8,9 +8,9 @@ import pytest
 from huggingface_hub import DatasetCard, HfApi
 
 from plugdata import BuildConfig, build
+from plugdata.formats.templates import ZWSP, ChatRenderer
 from plugdata.publish import push_run
 from plugdata.sources import load_source
-from plugdata.formats.templates import ZWSP, ChatRenderer
 from plugdata.testing.tiny import NO_SYSTEM, tiny_tokenizer
 
 from .conftest import run_cli

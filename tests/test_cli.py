@@ -7,9 +7,9 @@ import polars as pl
 import pytest
 
 from plugdata import BuildConfig, build
-from plugdata.translate.protect import mask, needs_translation
 from plugdata.sources import load_source
 from plugdata.testing import FakeOpenAIServer
+from plugdata.translate.protect import mask, needs_translation
 
 from .conftest import run_cli
 

@@ -4,12 +4,11 @@ import time
 
 import pytest
 
-from plugdata import ChatClient, LLMGenerator, RequestCache, RetryPolicy
-from plugdata import translate_rows
-from plugdata.translate.pricing import BudgetExceeded, Price, Spend
+from plugdata import ChatClient, LLMGenerator, RequestCache, RetryPolicy, translate_rows
 from plugdata.sources import load_source
 from plugdata.testing import FAULT_KINDS, FakeOpenAIServer, Fault, fault_mix
 from plugdata.translate.llm import LLMTranslator
+from plugdata.translate.pricing import BudgetExceeded, Price, Spend
 
 FAST = RetryPolicy(max_attempts=6, initial=0.001, maximum=0.01, timeout=5.0)
 ROW = {"id": "1", "instruction": "Say hi.", "input": "", "output": "Hi!"}

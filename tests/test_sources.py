@@ -5,8 +5,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from plugdata.errors import InputError, PlugdataError
 from plugdata import BuildConfig, ConfigError
+from plugdata.errors import InputError, PlugdataError
 from plugdata.sources import as_records, load_source
 
 from .conftest import RECORDS
@@ -210,7 +210,6 @@ def _rows_file(records):
     import json
     import tempfile
 
-    handle = tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8")
-    handle.write("".join(json.dumps(r) + "\n" for r in records))
-    handle.close()
-    return handle.name
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+    return f.name

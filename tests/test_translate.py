@@ -4,9 +4,9 @@ import json
 import pytest
 
 from plugdata import translate_rows
-from plugdata.schema import PAIR_COLUMNS
 from plugdata.errors import ServerError
 from plugdata.languages import get_language
+from plugdata.schema import PAIR_COLUMNS
 from plugdata.testing import FakeOpenAIServer
 from plugdata.testing.server import Fault
 from plugdata.translate.llm import openai_translator, parse_reply

@@ -39,6 +39,8 @@ def extract_target(text: str, target: str | Language, pivot: str | Language = "e
     """
     tgt = target if isinstance(target, Language) else get_language(target)
     piv = pivot if isinstance(pivot, Language) else get_language(pivot)
+    if not text.strip():
+        return Extraction(None, "empty")
     matches = list(_label_pattern(tgt.response_label).finditer(text))
     if not matches:
         has_pivot = _label_pattern(piv.response_label).search(text)

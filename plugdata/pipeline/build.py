@@ -59,9 +59,9 @@ def build(
     if not isinstance(config, BuildConfig):
         config = BuildConfig.from_dict(config)
     plan = make_plan(config)
+    make_clients(config, Spend(), None)  # a missing API key fails before anything is read
     source = _open_checked(config)
     run = RunDirectory(plan.out, overwrite=config.overwrite)
-    make_clients(config, Spend(), None)  # a missing API key fails before anything is created
     with run:
         (run.staging / "identity").write_text(config.identity() + "\n")
         cache = RequestCache(run.staging / CACHE_NAME)

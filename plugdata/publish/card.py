@@ -90,16 +90,18 @@ def render_card(
     source = recipe.get("source_info", {})
     languages = {lang: {**row, "reason_text": ", ".join(f"{k}: {v}" for k, v in row["reasons"].items()) or "-"}
                  for lang, row in stats["languages"].items()}  # fmt: skip
-    tokens = [{"name": f"{fmt}-{lang}", **t} for fmt, per_lang in stats.get("tokens", {}).items()
-              for lang, t in per_lang.items()]  # fmt: skip
+    tokens = [
+        {"name": f"{fmt}-{lang}", **t}
+        for fmt, per_lang in stats.get("tokens", {}).items()
+        for lang, t in per_lang.items()
+    ]
     card = DatasetCard.from_template(
         data,
         template_path=str(TEMPLATE),
         pretty_name=data.pretty_name,
         target_names=", ".join(get_language(t).name for t in targets),
         pivot_name=get_language(recipe["pivot"]).name,
-        config_rows=[{"name": f"{fmt}-{lang}", "rows": n}
-                     for fmt, per_lang in stats["formats"].items() for lang, n in per_lang.items()],  # fmt: skip
+        config_rows=_config_rows(stats["formats"]),
         examples=examples,
         recipe=recipe,
         source=source,
@@ -115,6 +117,10 @@ def render_card(
         mt_licences=", ".join(f"{m} ({lic})" for m, lic in (recipe.get("model_licences") or {}).items()),
     )
     return str(card)
+
+
+def _config_rows(counts: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
+    return [{"name": f"{fmt}-{lang}", "rows": n} for fmt, per in counts.items() for lang, n in per.items()]
 
 
 def _translation(recipe: Mapping[str, Any]) -> str:

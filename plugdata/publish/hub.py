@@ -73,6 +73,10 @@ def push_run(
         raise PlugdataError(
             f"the Hub refused the upload to {repo_id}: {str(exc).splitlines()[0]}"
         ) from None
-    except OSError as exc:  # no network, DNS failure
-        raise PlugdataError(f"cannot reach the Hugging Face Hub: {exc}") from None
+    except Exception as exc:  # no network (httpx errors are not OSError), offline mode, DNS
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PlugdataError(
+            f"cannot reach the Hugging Face Hub to upload {root} to {repo_id}: {detail}; "
+            f"the run is complete locally: retry with `plugdata push {root} --repo {repo_id}`"
+        ) from None
     return PushResult(repo_id, files, getattr(info, "commit_url", None))

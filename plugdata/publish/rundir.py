@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -135,10 +135,19 @@ class RunDirectory:
         self._unlock()
         (self.staging / ".lock").unlink(missing_ok=True)
         old = None
-        if self.out.exists():
-            old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
-            os.replace(self.out, old)
-        os.replace(self.staging, self.out)
+        try:
+            if self.out.exists():
+                old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
+                os.replace(self.out, old)
+            os.replace(self.staging, self.out)
+        except OSError as exc:
+            if old is not None and not self.out.exists():
+                os.replace(old, self.out)  # put the previous run back
+            self.keep = True
+            raise PlugdataError(
+                f"cannot move the finished run into {self.out}: {exc.strerror or exc}; it is "
+                f"complete in {self.staging} (move it by hand, or fix the folder and run again)"
+            ) from None
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         return self.out

@@ -34,10 +34,7 @@ def open_records(path: Path) -> tuple[Iterator[Located], int | None]:
         return _json_lines(path), _count_lines(path)
     if suffix == ".parquet":
         return _parquet(path)
-    if suffix == ".json":
-        records = list(_json_array(_text(path), path))
-    else:
-        records = _csv(path)
+    records = list(_json_array(_text(path), path)) if suffix == ".json" else _csv(path)
     if not records:
         raise InputError(f"{path}: no records")
     return iter(records), len(records)

@@ -25,8 +25,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from plugdata.translate.cache import CachedReply, RequestCache, request_key
 from plugdata.errors import ServerError
+from plugdata.translate.cache import CachedReply, RequestCache, request_key
 from plugdata.translate.pricing import Price, Spend, estimate_tokens
 
 ResponseFormat = Literal["auto", "json_schema", "json_object", "none"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from plugdata.languages import Language
 from plugdata.translate.ask import ask
 from plugdata.translate.base import Outcome
-from plugdata.languages import Language
 from plugdata.translate.chat import ChatClient
 from plugdata.translate.prompts import PromptTemplate, load_prompt
 

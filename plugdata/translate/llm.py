@@ -15,13 +15,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from plugdata.languages import Language
 from plugdata.translate.ask import ask
 from plugdata.translate.base import Outcome
-from plugdata.languages import Language
 from plugdata.translate.chat import TRANSPORT_FAILURES, ChatClient
 from plugdata.translate.pricing import estimate_tokens
 from plugdata.translate.prompts import PromptTemplate, load_prompt
-from plugdata.translate.protect import mask, needs_translation, same_markers, split_paragraphs, unmask
+from plugdata.translate.protect import (
+    mask,
+    needs_translation,
+    same_markers,
+    split_paragraphs,
+    unmask,
+)
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*)\n\s*```\s*$", re.DOTALL)
 
