@@ -117,7 +117,7 @@ class _LocalEngine:
             hit = self.cache.get(self._key(text))
             replies.append(Reply(hit.content, hit.finish_reason) if hit else None)
         todo = sorted((i for i, r in enumerate(replies) if r is None), key=lambda i: -len(texts[i]))
-        for index, reply in self._run([texts[i] for i in todo]):
+        for index, reply in self._run([texts[i] for i in todo]) if todo else ():
             i = todo[index]
             replies[i] = reply
             self.cache.put(self._key(texts[i]), CachedReply(reply.text, reply.finish_reason, 0, 0))
