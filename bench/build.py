@@ -37,7 +37,8 @@ def make_pairs(n: int) -> list[dict[str, Any]]:
                 "pivot_instruction": row["instruction"], "pivot_input": row["input"],
                 "pivot_output": row["output"], "target_instruction": f"[{lang}] {row['instruction']}",
                 "target_input": row["input"], "target_output": f"[{lang}] {row['output']}",
-                "kept": True, "reasons": [],
+                "kept": True, "reasons": [], "prompt_tokens": 0, "completion_tokens": 0,
+                "cost_usd": 0.0, "attempts": 1, "cached": 0,
             })  # fmt: skip
     return pairs
 
@@ -55,9 +56,10 @@ def baseline(n: int, queue: mp.Queue) -> None:
 
 
 def formats(n: int, queue: mp.Queue, render: bool) -> None:
-    from plugdata.export import RunDirectory, group_by_lang
-    from plugdata.formats import format_rows
-    from plugdata.templates import ChatRenderer
+    """The build's own per-chunk sink (filters off): format, render and append every chunk."""
+    from plugdata.formats import ChatRenderer
+    from plugdata.pipeline.sink import ChunkSink
+    from plugdata.publish import RunDirectory
 
     renderer = None
     if render:
@@ -67,22 +69,19 @@ def formats(n: int, queue: mp.Queue, render: bool) -> None:
         seed = load_source("seed").rows
         renderer = ChatRenderer(tiny_tokenizer([r["instruction"] + r["output"] for r in seed]))
     pairs = make_pairs(n)
-    by_lang = group_by_lang(pairs)
     chosen = ["plug"] if render else FORMATS
-    rows_out = 0
     with tempfile.TemporaryDirectory() as tmp:
         run = RunDirectory(Path(tmp) / "run")
         with run:
+            sink = ChunkSink(run, targets=TARGETS, formats=chosen, ext="parquet", pair_filter=None,
+                             renderer=renderer, system_prompt=None, no_system=False, seed=0,
+                             expected_pairs=len(pairs))  # fmt: skip
             started = time.perf_counter()
-            for fmt in chosen:
-                for lang in TARGETS:
-                    rows = format_rows(by_lang[lang], fmt)
-                    if renderer is not None:
-                        rows, _ = renderer.render(rows)
-                    run.write_format(fmt, lang, rows)
-                    rows_out += len(rows)
-                    del rows
+            for start in range(0, len(pairs), 4096):
+                sink.add(pairs[start : start + 4096])
+            sink.close()
             seconds = time.perf_counter() - started
+    rows_out = sum(sum(per_lang.values()) for per_lang in sink.counts.values())
     queue.put(("rendered plug" if render else "all formats", rows_out, seconds, peak_mb()))
 
 

@@ -66,7 +66,7 @@ def run(source: Path, out: Path, url: str, concurrency: int, **extra: object) ->
     """Build once; returns the seconds from the first request to the last pair (the request
     engine's share of the run: loading, writing files and the card are left out) and stats."""
     config = BuildConfig(source=str(source), targets="zh", model="bench", base_url=url,
-                         out=str(out), concurrency=concurrency, formats="plug", no_filter=True, **extra)  # type: ignore[arg-type]  # fmt: skip
+                         out=str(out), concurrency=concurrency, formats="plug", filters=[], **extra)  # fmt: skip
     marks: list[float] = []
     result = build(config, on_start=lambda counts: marks.append(time.perf_counter()),
                    on_pair=lambda pair: marks.append(time.perf_counter()))  # fmt: skip

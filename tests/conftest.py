@@ -59,3 +59,12 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
         env={**os.environ, "COLUMNS": "200", **(env or {})},
         timeout=240,
     )
+
+
+def one_line_error(result, code: int | None = None) -> str:
+    """The single stderr line of a failed CLI run (no traceback); ``code`` checks the exit."""
+    assert result.returncode != 0 if code is None else result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]

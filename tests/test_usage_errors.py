@@ -19,15 +19,11 @@ from plugdata import (
     translate_rows,
 )
 from plugdata.testing import FakeOpenAIServer
-from tests.conftest import run_cli
+from tests.conftest import one_line_error, run_cli
 
 
 def _one_line(result, code=2) -> str:
-    assert result.returncode == code, result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
+    return one_line_error(result, code)
 
 
 @pytest.mark.parametrize(

@@ -73,10 +73,10 @@ def build(
         try:
             asyncio.run(_translate(plan, source, sink, Runner(
                 translator, generator, config.generate, config.concurrency), on_pair))  # type: ignore[arg-type]
-        except (KeyboardInterrupt, BudgetExceeded, PlugdataError) as exc:
+        except BaseException as exc:  # whatever stops the run, paid work is kept
+            sink.abort()
             _keep_for_resume(run, cache, config, plan, exc)
-        finally:
-            sink.close()
+        sink.close()
         run.keep = True  # every answer is in the cache now: keep it should writing fail
         cache.close()
         stats = finish(run, plan, source, sink, spend, translator, generator, started)
@@ -148,4 +148,8 @@ def _keep_for_resume(run: RunDirectory, cache: RequestCache, config: BuildConfig
         raise Interrupted(f"interrupted; {where}; {how}") from None
     if isinstance(exc, BudgetExceeded):
         raise BudgetExceeded(f"{exc}; {where}") from None
-    raise type(exc)(f"{exc}; {where}; {how}") from None
+    if isinstance(exc, PlugdataError) and type(exc).__init__ is PlugdataError.__init__:
+        raise type(exc)(f"{exc}; {where}; {how}") from None
+    if hasattr(exc, "add_note"):  # an unexpected error: keep its traceback, say what is kept
+        exc.add_note(f"plugdata: {where}; {how}")
+    raise exc

@@ -6,6 +6,7 @@ arrives and nothing grows with the corpus but the counts.
 
 from __future__ import annotations
 
+import contextlib
 from array import array
 from typing import Any
 
@@ -82,6 +83,15 @@ class ChunkSink:
             writer.close()
         if self.filter is not None:
             self.filter.close()
+
+    def abort(self) -> None:
+        """Release files and workers after a failure (what was written is rewritten on resume)."""
+        for writer in (self.pairs, self.rejected, *self.writers.values()):
+            with contextlib.suppress(Exception):
+                writer.close()
+        if self.filter is not None:
+            with contextlib.suppress(Exception):
+                self.filter.close()
 
     def token_stats(self) -> dict[str, dict[str, Any]]:
         """Rows, mean, p95 and max tokens per format and language (with a chat template)."""
