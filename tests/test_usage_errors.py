@@ -159,3 +159,12 @@ def test_test_server_starts_without_warnings():
 def test_server_listens_on_loopback_only():
     with FakeOpenAIServer() as srv:
         assert srv.url.startswith("http://127.0.0.1:")
+
+
+def test_named_hub_source_without_network_fails_at_once_with_one_line(tmp_path):
+    offline_env = {"HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0",
+                   "HF_ENDPOINT": "http://127.0.0.1:9", "HF_HOME": str(tmp_path / "hf")}  # fmt: skip
+    line = one_line_error(run_cli("build", "--source", "alpaca", "--targets", "zh", "--model", "m",
+                                  "--base-url", "http://127.0.0.1:9/v1", "--out", str(tmp_path / "r"),
+                                  env=offline_env))  # fmt: skip
+    assert "cannot be reached" in line and "tatsu-lab/alpaca" in line

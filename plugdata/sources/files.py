@@ -7,6 +7,7 @@ as they are consumed, so memory does not grow with the file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,11 +166,14 @@ def open_hub(path: str, split: str) -> tuple[Iterator[Located], int]:
     """
     import datasets
 
+    offline = not Path(path).exists() and not _hub_reachable(path)
     try:
-        ds = datasets.load_dataset(path, split=split)
+        with _offline(offline):  # unreachable Hub: the local cache at once, not 25 s of retries
+            ds = datasets.load_dataset(path, split=split)
     except Exception as exc:  # datasets wraps network, auth and layout errors in many types
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PlugdataError(f"cannot load dataset {path!r} (split {split!r}): {detail}") from None
+        where = " (the Hugging Face Hub cannot be reached, and it is not in the local cache)" if offline else ""
+        raise PlugdataError(f"cannot load dataset {path!r} (split {split!r}){where}: {detail}") from None
 
     def rows() -> Iterator[Located]:
         n = 0
@@ -180,6 +184,38 @@ def open_hub(path: str, split: str) -> tuple[Iterator[Located], int]:
                 yield f"{path} row {n}", dict(zip(names, values, strict=True))
 
     return rows(), len(ds)
+
+
+def _hub_reachable(repo_id: str) -> bool:
+    """False when the Hub cannot be reached at all (offline mode, no network); True otherwise
+    (an HTTP answer, even an error, means datasets will say something precise)."""
+    from huggingface_hub import HfApi
+    from huggingface_hub import constants as hub
+
+    if hub.HF_HUB_OFFLINE:
+        return False
+    try:
+        HfApi().dataset_info(repo_id, timeout=10)
+    except Exception as exc:  # httpx transport errors are not OSError
+        return getattr(exc, "response", None) is not None
+    return True
+
+
+@contextlib.contextmanager
+def _offline(on: bool) -> Iterator[None]:
+    """Make datasets and huggingface_hub use only the local cache while ``on``."""
+    if not on:
+        yield
+        return
+    import datasets.config as ds_config
+    from huggingface_hub import constants as hub
+
+    saved = (ds_config.HF_HUB_OFFLINE, hub.HF_HUB_OFFLINE)
+    ds_config.HF_HUB_OFFLINE = hub.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        ds_config.HF_HUB_OFFLINE, hub.HF_HUB_OFFLINE = saved
 
 
 def read_records(path: str | Path) -> list[Any]:
