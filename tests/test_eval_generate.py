@@ -177,3 +177,25 @@ def test_batched_generation_equals_one_at_a_time(tmp_path, tiny_model):
         single = TransformersEngine(str(tiny_model), one, batch_size=1, max_new_tokens=8)
         batched = TransformersEngine(str(tiny_model), many, batch_size=3, max_new_tokens=8)
         assert single.generate(prompts) == batched.generate(prompts)  # left padding is invisible
+
+
+def test_plug_replies_through_an_endpoint_are_extracted_and_gated(tmp_path):
+    bench = write_benchmark(tmp_path / "bench")
+
+    def plug_reply(prompt: str, lang: str) -> str:
+        pivot = "English instruction: Name a colour.\n\nEnglish response: Red is a warm colour."
+        if "颜色" in prompt:  # zh item 1: a full PLUG reply
+            return f"{pivot}\n\n中文回复：红色是一种温暖而明亮的颜色，常常代表喜庆。"
+        if "poema" in prompt:  # es item 2: the target block written in English
+            return f"{pivot}\n\nRespuesta en español: Spring comes with flowers and a warm sun."
+        return pivot  # everything else: pivot only
+
+    with FakeOpenAIServer(answer=plug_reply) as srv:
+        summary = generate_answers("m", tmp_path / "out", Recipe(), langs=["zh", "es"],
+                                   benchmark=str(bench), base_url=srv.url)  # fmt: skip
+    zh, es = summary["languages"]["zh"], summary["languages"]["es"]
+    assert (zh["statuses"]["ok"], zh["statuses"]["pivot_only"], zh["wrong_language"]) == (1, 2, 0)
+    assert (es["statuses"]["ok"], es["statuses"]["pivot_only"], es["wrong_language"]) == (1, 2, 1)
+    rows = [json.loads(x) for x in (tmp_path / "out" / "zh.jsonl").read_text().splitlines()]
+    assert rows[0]["answer"].startswith("红色") and "Red" not in rows[0]["answer"]
+    assert all(r["answer"] == "" for r in rows[1:])  # the pivot text is never the answer

@@ -111,12 +111,17 @@ def judge(
 
     if max_asks < 1 or concurrency < 1:
         raise PlugdataError("--max-asks and --concurrency must be at least 1")
-    report = judge_folders(
-        a_dir, b_dir, out_dir, judge_model=judge_model, base_url=base_url, api_key=api_key,
-        intersect=intersect, langs=_langs(langs) if langs else None,
-        wrong_language=wrong_language, prompt=prompt, concurrency=concurrency,
-        max_asks=max_asks, rpm=rpm, tpm=tpm,
-    )  # fmt: skip
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("judging (both orders)", total=None)
+        report = judge_folders(
+            a_dir, b_dir, out_dir, judge_model=judge_model, base_url=base_url, api_key=api_key,
+            intersect=intersect, langs=_langs(langs) if langs else None,
+            wrong_language=wrong_language, prompt=prompt, concurrency=concurrency,
+            max_asks=max_asks, rpm=rpm, tpm=tpm,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
     out.print(rich_table(report))
     out.print(f"Report written to {out_dir}/report.json, report.md and report.png")
 
