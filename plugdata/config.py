@@ -49,9 +49,23 @@ class BuildConfig:
     targets: list[str] = field(default_factory=list, metadata=opt(
         "Target languages, e.g. zh,ko,it,es.", SRC, required=True))
     model: str | None = field(default=None, metadata=opt(
-        "Translation model: the model's name on the server.", MODEL))
-    translator: str = field(default="llm", metadata=opt(
-        "Translation backend: llm (any OpenAI-compatible server).", MODEL))
+        "Translation model: the model's name on the server (llm, vllm), or for mt a Hub id or "
+        "folder, or LANG=ID,... per language (default for mt: per-language models chosen by "
+        "quality and licence).", MODEL))
+    translator: str = field(default="auto", metadata=opt(
+        "Translation backend: llm (any OpenAI-compatible server), mt (local translation "
+        "models, no key), vllm (plugdata starts `vllm serve MODEL`) or auto: llm when --model "
+        "names a chat model, else mt.", MODEL))
+    mt_engine: str = field(default="auto", metadata=opt(
+        "mt: ctranslate2, transformers or auto (CTranslate2 when installed).", MODEL))
+    mt_device: str = field(default="auto", metadata=opt(
+        "mt: cpu, cuda or auto (a GPU when there is one).", MODEL))
+    mt_batch_size: int = field(default=0, metadata=opt(
+        "mt: sentences per batch (0: auto, halved on out-of-memory).", MODEL))
+    tensor_parallel: int = field(default=1, metadata=opt(
+        "vllm: GPUs per model replica (--tensor-parallel-size).", MODEL))
+    data_parallel: int = field(default=1, metadata=opt(
+        "vllm: model replicas (--data-parallel-size).", MODEL))
     pivot: str = field(default="en", metadata=opt("Pivot language: the source's language.", SRC))
     limit: int | None = field(default=None, metadata=opt(
         "Use at most this many source records.", SRC))

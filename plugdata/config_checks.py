@@ -22,12 +22,14 @@ CHOICES = {
     "generate": (None, "pivot", "target"),
     "file_format": ("parquet", "jsonl"),
     "lid_backend": ("fasttext", "langdetect"),
+    "mt_engine": ("auto", "ctranslate2", "transformers"),
+    "mt_device": ("auto", "cpu", "cuda"),
 }
 AT_LEAST_ONE = ("concurrency", "max_attempts", "limit", "max_output_tokens", "max_row_tokens",
-                "chunk_size")  # fmt: skip
+                "chunk_size", "tensor_parallel", "data_parallel")  # fmt: skip
 POSITIVE = ("timeout", "rpm", "tpm", "max_cost", "log_interval")
 NOT_NEGATIVE = ("temperature", "generator_temperature", "backoff", "backoff_max", "price_in",
-                "price_out")  # fmt: skip
+                "price_out", "mt_batch_size")  # fmt: skip
 
 
 def check(cfg: BuildConfig) -> None:
@@ -58,16 +60,31 @@ def check(cfg: BuildConfig) -> None:
         if getattr(cfg, name) not in allowed:
             shown = ", ".join(str(a) for a in allowed if a is not None)
             raise ConfigError(name, f"must be one of {shown}, not {getattr(cfg, name)!r}")
-    if cfg.translator not in TRANSLATORS:
-        raise ConfigError("translator", f"must be one of {', '.join(TRANSLATORS)}, not {cfg.translator!r}")
-    if cfg.translator == "llm" and not cfg.model:
-        raise ConfigError("model", "required with the llm translator (the model's name on the server)")
+    _check_translator(cfg)
     if cfg.max_row_tokens is not None and not cfg.chat_template:
         raise ConfigError("max_row_tokens", "needs chat_template (tokens are counted with it)")
     if cfg.push_to_hub is not None and (cfg.push_to_hub.count("/") != 1 or not all(cfg.push_to_hub.split("/"))):
         raise ConfigError("push_to_hub", f"must look like OWNER/NAME, not {cfg.push_to_hub!r}")
     if cfg.generator_model and not cfg.generate:
         raise ConfigError("generator_model", "only used with generate (pivot or target)")
+
+
+def _check_translator(cfg: BuildConfig) -> None:
+    """Resolve ``auto`` (mt unless --model names a chat model) and check the backend's needs."""
+    from plugdata.config import ConfigError
+    from plugdata.translate.mt.load import looks_like_mt
+
+    if cfg.translator == "auto":
+        cfg.translator = "mt" if not cfg.model or looks_like_mt(cfg.model) else "llm"
+    if cfg.translator not in TRANSLATORS:
+        known = ", ".join(["auto", *TRANSLATORS])
+        raise ConfigError("translator", f"must be one of {known}, not {cfg.translator!r}")
+    if cfg.translator in ("llm", "vllm") and not cfg.model:
+        raise ConfigError("model", f"required with the {cfg.translator} translator (the model's "
+                                   "name on the server)")  # fmt: skip
+    if isinstance(cfg.mt_batch_size, int) and not isinstance(cfg.mt_batch_size, bool):
+        return
+    raise ConfigError("mt_batch_size", f"must be a whole number, not {cfg.mt_batch_size!r}")
 
 
 def _check_numbers(cfg: BuildConfig) -> None:

@@ -30,6 +30,21 @@ def make_clients(
             "llm", model=config.model, client=client(config.model), prompt=config.prompt,
             temperature=config.temperature, max_tokens=config.max_output_tokens,
         )  # fmt: skip
+    elif config.translator == "vllm":
+        assert config.model is not None
+
+        def served(base_url: str) -> ChatClient:
+            return ChatClient(
+                config.model or "", base_url=base_url, api_key="EMPTY",
+                response_format=config.response_format,  # type: ignore[arg-type]
+                retry=retry, cache=cache, price=price_for("", 0.0, 0.0), spend=spend,
+            )  # fmt: skip
+
+        translator = create_translator(
+            "vllm", model=config.model, make_client=served, prompt=config.prompt,
+            temperature=config.temperature, max_tokens=config.max_output_tokens,
+            tensor_parallel=config.tensor_parallel, data_parallel=config.data_parallel,
+        )  # fmt: skip
     else:
         translator = create_translator(config.translator, **local_options(config, cache))
     generator = None
@@ -43,4 +58,6 @@ def make_clients(
 def local_options(config: BuildConfig, cache: RequestCache | None) -> dict[str, object]:
     """Options a local translator backend takes from the build config."""
     return {"model": config.model, "targets": list(config.targets), "pivot": config.pivot,
-            "cache": cache}  # fmt: skip
+            "cache": cache, "engine": config.mt_engine,
+            "device": None if config.mt_device == "auto" else config.mt_device,
+            "batch_size": config.mt_batch_size or None}  # fmt: skip

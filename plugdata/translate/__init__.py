@@ -19,6 +19,8 @@ __all__ = ["TRANSLATORS", "Outcome", "Translator", "create_translator"]
 # Backends by name: the module and factory that build them (imported only when used).
 TRANSLATORS: dict[str, tuple[str, str]] = {
     "llm": ("plugdata.translate.llm", "openai_translator"),
+    "mt": ("plugdata.translate.mt", "mt_translator"),
+    "vllm": ("plugdata.translate.vllm", "vllm_translator"),
 }
 
 
