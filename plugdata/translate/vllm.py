@@ -75,11 +75,11 @@ class LocalServer:
         atexit.register(self.stop)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            code = self.process.poll()
+            if code is not None:
                 tail = self._tail()
                 self.stop()
-                raise ServerError(f"{self.name} exited with code {self.process.returncode} while "
-                                  f"starting: {tail}")  # fmt: skip
+                raise ServerError(f"{self.name} exited with code {code} while starting: {tail}")
             if self.healthy():
                 return self.base_url
             time.sleep(0.25)
