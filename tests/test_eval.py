@@ -164,7 +164,9 @@ def test_an_empty_answer_is_judged_not_skipped(tmp_path):
         (b / f"{lang}.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     report, requests = judged(a, b, tmp_path / "out", "marker:GOOD")
     assert len(requests) == 12 and report["overall"]["strict"]["win"] == 6
-    assert "<answer_b>\n\n</answer_b>" in requests[0]["messages"][1]["content"]
+    prompts = [r["messages"][1]["content"] for r in requests]
+    assert sum("<answer_b>\n\n</answer_b>" in p for p in prompts) == 6  # B shown second, empty
+    assert sum("<answer_a>\n\n</answer_a>" in p for p in prompts) == 6  # B shown first, empty
 
 
 def test_wrong_language_answers_can_count_as_losses(tmp_path):
