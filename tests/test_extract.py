@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from plugdata.formats.extract import extract_rows, extract_target
 from plugdata.formats import format_rows
+from plugdata.formats.extract import extract_rows, extract_target
 
 from .conftest import run_cli
 

@@ -1,4 +1,10 @@
-from plugdata.translate.protect import mask, needs_translation, same_markers, split_paragraphs, unmask
+from plugdata.translate.protect import (
+    mask,
+    needs_translation,
+    same_markers,
+    split_paragraphs,
+    unmask,
+)
 
 
 def test_mask_and_unmask_round_trip_every_kind_of_span():

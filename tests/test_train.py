@@ -152,6 +152,8 @@ def test_training_lowers_the_loss_then_resumes(run_dir, model_dir, tmp_path, cap
     assert len(losses) == 12 and sum(losses[-3:]) / 3 < sum(losses[:3]) / 3
     assert (out / "checkpoint-12").is_dir() and (final / "config.json").is_file()
     assert (final / "tokenizer_config.json").is_file()
+    recipe = json.loads((out / "plugdata_train.json").read_text())  # what plugdata eval reads
+    assert recipe["format"] == "plug" and Path(recipe["data"]).is_dir()
     # throughput after the warm-up steps only, over a recent window of steps
     windows = [e for e in _log(out) if "window_tokens_per_second" in e]
     assert windows and all(e["step"] > 3 and e["window_tokens_per_second"] > 0 for e in windows)

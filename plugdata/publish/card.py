@@ -124,9 +124,12 @@ def _config_rows(counts: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]
 
 
 def _translation(recipe: Mapping[str, Any]) -> str:
-    if recipe.get("translator", "llm") != "llm":
-        models = recipe.get("models_used") or recipe.get("model")
-        return f"local `{recipe.get('translator')}` model(s) {models}, decoding `{recipe.get('prompt_version')}`"
+    models = recipe.get("models_used")
+    if models:  # local translation models: name and credit each one
+        credit = recipe.get("model_attribution") or {}
+        named = [f"`{m}`" + (f" ({credit[m]})" if isinstance(credit, dict) and credit.get(m) else "")
+                 for m in models]  # fmt: skip
+        return f"local translation model(s) {', '.join(named)}, decoding `{recipe.get('prompt_version')}`"
     return (f"`{recipe['model']}` via an OpenAI-compatible API, prompt "
             f"`{recipe.get('prompt_version', recipe.get('prompt'))}`, temperature "
             f"{recipe.get('temperature')}, structured output "

@@ -197,5 +197,17 @@ def run(args: TrainArgs) -> Path:
         model = model.merge_and_unload()
     model.save_pretrained(final)
     trainer.processing_class.save_pretrained(final)
+    _write_recipe(args, out)
     print(f"Model and tokenizer saved to {final}", flush=True)
     return final
+
+
+def _write_recipe(args: TrainArgs, out: Path) -> None:
+    """``plugdata_train.json``: the training set a model learnt from, so that ``plugdata eval``
+    prompts it the same way (format, and through the run directory its system prompt)."""
+    import json
+
+    data = Path(args.data)
+    recipe = {"format": args.format, "langs": args.langs, "model": args.model,
+              "data": str(data.resolve()) if data.exists() else args.data}  # fmt: skip
+    (out / "plugdata_train.json").write_text(json.dumps(recipe, indent=2) + "\n", encoding="utf-8")
