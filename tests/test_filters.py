@@ -68,8 +68,13 @@ def test_langid_backends_and_scores_on_rows(backend):
     spanish = pair(
         "it", id="2", target_output=GOOD["es"][1], target_instruction=GOOD["it"][0] + " Grazie."
     )
-    (good, bad), _ = filter_pairs([pair("it"), spanish], lid_backend=backend)
+    every = FilterConfig.parse({"lid_markers": 0})  # identify every text, so all get scores
+    (good, bad), _ = filter_pairs([pair("it"), spanish], config=every, lid_backend=backend)
     assert good["kept"] and good["lid_target_output"] > 0.5 and good["lid_pivot_instruction"] > 0.5
+    assert bad["reasons"] == ["langid:wrong_language"] and bad["lid_target_output"] < 0.3
+    # By default, texts whose function words settle their language are not identified
+    (good, bad), _ = filter_pairs([pair("it"), spanish], lid_backend=backend)
+    assert good["kept"] and good["lid_target_output"] is None and good["lid_pivot_instruction"] is None
     assert bad["reasons"] == ["langid:wrong_language"] and bad["lid_target_output"] < 0.3
 
 

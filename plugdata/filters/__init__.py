@@ -43,11 +43,12 @@ TAG_VERBATIM = "verbatim_expected"
 def _checks() -> dict[str, Check]:
     from plugdata.filters import checks as c
     from plugdata.filters import language as lang
+    from plugdata.filters.identify import langid
     from plugdata.filters.structure import structure
 
     return {"empty": c.empty, "truncated": c.truncated, "leakage": c.leakage,
             "refusal": c.refusal, "structure": structure, "untranslated": lang.untranslated,
-            "length_ratio": c.length_ratio, "script": lang.script, "langid": lang.langid,
+            "length_ratio": c.length_ratio, "script": lang.script, "langid": langid,
             "repetition": c.repetition, "duplicate": c.duplicate}  # fmt: skip
 
 

@@ -16,6 +16,8 @@ class FilterConfig:
 
     lid_min_prob: float = 0.3  # below this probability of the target language: reject
     lid_pivot_min_prob: float = 0.05  # a pivot instruction this unlikely to be pivot: reject
+    lid_markers: int = 3  # this many function words of the expected language (none of its
+    # neighbours'): in that language without identification (0: identify every text)
     lid_min_letters: int = 20  # shorter texts are judged by the short-text rule instead
     short_min_words: int = 3  # texts of this many words or more are identified...
     short_max_words: int = 8  # ...and up to this many by comparing confusable neighbours

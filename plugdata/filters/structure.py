@@ -6,8 +6,11 @@ import polars as pl
 
 from plugdata.filters import patterns as P
 from plugdata.filters.checks import Context, reason
+from plugdata.filters.rows import on_rows
 from plugdata.filters.verbatim import FIELDS, col
 
+# A pivot without these has no list item (patterns.LIST_ITEM, digits read full width too).
+LIST_HINT = r"(?m)^[ \t\u3000]*[-*+•]|\d[.)、．。]"
 SPANS = {"code": (P.CODE_BLOCK, P.INLINE_CODE), "url": (P.URL,), "placeholder": (P.PLACEHOLDER,)}
 
 
@@ -35,27 +38,35 @@ def list_items(expr: pl.Expr) -> pl.Expr:
     return normalise_numbers(expr).str.count_matches(P.LIST_ITEM)
 
 
+def _flag(df: pl.DataFrame, hint: pl.Expr, cond: pl.Expr) -> pl.Series:
+    """``cond`` evaluated only where ``hint`` holds (false elsewhere)."""
+    (out,) = on_rows(df, hint, [cond.fill_null(False).alias("x")], [pl.lit(False)])
+    return out
+
+
 def structure(df: pl.DataFrame, ctx: Context) -> pl.Series:
-    """Code blocks, inline code, URLs, placeholders, numbers and list/table shape kept."""
+    """Code blocks, inline code, URLs, placeholders, numbers and list/table shape kept; each
+    compared only on the rows where a cheap hint says it can occur."""
     p, t = _whole("pivot"), _whole("target")
-    # Spans are compared only where either side could hold one (most pairs have none).
+    flags = {}
     maybe = p.str.contains(P.SPAN_HINT) | t.str.contains(P.SPAN_HINT)
-    cases = [
-        (f"structure:{name}", maybe & pl.any_horizontal([
+    for name, patterns in SPANS.items():
+        differ = pl.any_horizontal([
             p.str.extract_all(pattern).list.sort() != t.str.extract_all(pattern).list.sort()
             for pattern in patterns
-        ]))
-        for name, patterns in SPANS.items()
-    ]  # fmt: skip
+        ])  # fmt: skip
+        flags[f"structure:{name}"] = _flag(df, maybe, differ)
     # Translations legitimately rewrite some numbers ("1930s" -> "20 世纪 30 年代", "£11m" ->
     # "1100 万", "three" for "3"), so only losing most of the pivot's multi-digit numbers, and
     # more than one, counts.
     pn = numbers(p, 3).list.unique()
     missing = pn.list.set_difference(numbers(t, 1)).list.len()
     lost = (missing >= 2) & (missing * 2 > pn.list.len())
-    cases.append(("structure:numbers", p.str.contains(r"\d{3}") & lost))
+    flags["structure:numbers"] = _flag(df, p.str.contains(r"\d{3}"), lost)
     pc, tc = list_items(p), list_items(t)
-    cases.append(("structure:list", (pc >= 2) & ((tc - pc).abs() > pl.max_horizontal(pc // 4, 1))))
+    changed = (pc >= 2) & ((tc - pc).abs() > pl.max_horizontal(pc // 4, 1))
+    flags["structure:list"] = _flag(df, p.str.contains(LIST_HINT), changed)
     pr, tr = p.str.count_matches(P.TABLE_LINE), t.str.count_matches(P.TABLE_LINE)
-    cases.append(("structure:table", (pr >= 2) & ((tr - pr).abs() > pr // 4)))
-    return reason(df, cases)
+    changed = (pr >= 2) & ((tr - pr).abs() > pr // 4)
+    flags["structure:table"] = _flag(df, p.str.contains(r"\|"), changed)
+    return reason(pl.DataFrame(flags), [(name, pl.col(name)) for name in flags])

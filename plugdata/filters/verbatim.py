@@ -4,12 +4,15 @@
 
 - ``_prose_{side}_{field}``: the text without code, URLs, e-mails, placeholders and digits;
 - ``_trans_target_{field}``: the target prose also without unfenced code, the translatable
-  remainder (what it copied from the pivot is removed where needed, see ``_copied_{field}``:
+  remainder (what it copied from the pivot is removed where needed, see :func:`copied_tokens`:
   quoted text, names, titles and identifiers found verbatim in the pivot record);
-- ``_bound``: the instruction's answer is bound to the words given (a translation request, an
-  operation on given words, code, a regex or a formula, an answer copied from the input, ...);
 - ``_verbatim_{field}`` (input, output): the target field repeats the pivot field where that is
-  what the pair needs, so it is not held against the pair and the pair is tagged.
+  what the pair needs (:func:`bound`: a translation request, an operation on given words, code,
+  a regex or a formula, an answer copied from the input, ...), so it is not held against the
+  pair and the pair is tagged;
+- ``_size_{side}_{field}``: lengths, a CJK or Hangul character counting three.
+
+Costly patterns run only on the rows where a cheap hint says they can match (:mod:`rows`).
 """
 
 from __future__ import annotations
@@ -17,10 +20,16 @@ from __future__ import annotations
 import polars as pl
 
 from plugdata.filters import patterns as P
+from plugdata.filters.rows import on_rows
 
 SIDES = ("pivot", "target")
 FIELDS = ("instruction", "input", "output")
 OWN_SCRIPT = list(P.SCRIPTS)
+# A text without these holds nothing NON_PROSE removes but digits.
+NON_PROSE_HINT = r"[`~{%@\[]|://"
+# Every shape of unfenced code (patterns.VERBATIM) needs one of these.
+CODE_HINT = r"[(){}\[\]:=;*<>^\\]|SELECT"
+SQUEEZE_HINT = r"\d|\s\s|[^\S ]|^\s|\s$"  # digits, or spaces that squeezing changes
 
 
 def col(side: str, name: str) -> pl.Expr:
@@ -42,7 +51,7 @@ def _squeeze(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(r"\s+", " ").str.strip_chars()
 
 
-def _bound(df: pl.DataFrame) -> pl.Expr:
+def bound() -> pl.Expr:
     """The pivot record asks for an answer that stays in the words it was given."""
     instruction = col("pivot", "instruction").str.to_lowercase()
     output, given = col("pivot", "output"), col("pivot", "input")
@@ -54,61 +63,89 @@ def _bound(df: pl.DataFrame) -> pl.Expr:
     words = r"\p{L}[\p{L}'-]*"
     out_words = out_prose.str.to_lowercase().str.extract_all(words)
     in_words = given.str.to_lowercase().str.extract_all(words)
-    copied = (out_words.list.len() > 0) & (
+    copied = (given != "") & (out_words.list.len() > 0) & (
         out_words.list.set_difference(in_words).list.len() == 0
     )
-    return instruction.str.contains(P.LANGUAGE_BOUND) | code_like | copied
+    return (instruction.str.contains(P.LANGUAGE_BOUND) | code_like | copied).fill_null(False)
+
+
+def _prose(df: pl.DataFrame) -> pl.DataFrame:
+    """``_prose_*``: where no field holds a hint of code, a URL, an e-mail or a placeholder,
+    removing them reduces to removing digits and squeezing spaces, and a text needing neither
+    is kept as it is; the full patterns run on the other rows only."""
+    names = [(side, f) for side in SIDES for f in FIELDS]
+    hint = pl.any_horizontal([col(s, f).str.contains(NON_PROSE_HINT) for s, f in names])
+    full = [_squeeze(col(s, f).str.replace_all(P.NON_PROSE, " ")).alias(f"_prose_{s}_{f}")
+            for s, f in names]  # fmt: skip
+    cheap = [col(s, f) for s, f in names]
+    df = df.with_columns(on_rows(df, hint, full, cheap))
+    for s, f in names:  # digits or odd spaces: squeeze those rows
+        name = f"_prose_{s}_{f}"
+        squeeze = pl.col(name).str.replace_all(r"[\s\d]+", " ").str.strip_chars().alias(name)
+        df = df.with_columns(on_rows(df, pl.col(name).str.contains(SQUEEZE_HINT), [squeeze], [pl.col(name)]))  # fmt: skip
+    return df
 
 
 def prepare(df: pl.DataFrame) -> pl.DataFrame:
     """Add the helper columns the checks share (see the module docstring)."""
-    prose = [
-        _squeeze(col(side, f).str.replace_all(P.NON_PROSE, " ")).alias(f"_prose_{side}_{f}")
-        for side in SIDES
-        for f in FIELDS
-    ]
-    df = df.with_columns(prose)
-    own = pl.col("target_lang").is_in(OWN_SCRIPT)
-    pivot_tokens = pl.concat_list(
-        [pcol("pivot", f).str.extract_all(P.TOKEN) for f in FIELDS]
-    ).list.unique()
-    helpers = [
-        _squeeze(pcol("target", f).str.replace_all(P.VERBATIM, " ")).alias(f"_trans_target_{f}")
-        for f in FIELDS
-    ]
-    df = df.with_columns(_bound(df).fill_null(False).alias("_bound"), *helpers)
-    def quotes(expr: pl.Expr) -> pl.Expr:
-        found = expr.str.extract_all(P.QUOTED)
-        return found.list.eval(pl.element().str.strip_chars(P.QUOTE_MARKS))
-
-    pivot_quotes = pl.concat_list([quotes(pcol("pivot", f)) for f in FIELDS]).list.unique()
-    copied = []
-    for f in FIELDS:
-        tokens = tcol(f).str.extract_all(P.TOKEN)
-        names = tokens.list.eval(pl.element().filter(pl.element().str.contains(f"^(?:{P.NAME})$")))
-        # Any Latin word copied into a text in another script where the task works on given
-        # words; otherwise names, titles and identifiers only.
-        every = own & pl.col("_bound")
-        mine = pl.when(every).then(tokens).otherwise(names).list.set_intersection(pivot_tokens)
-        # Quoted text copied from the pivot (a phrase to explain, a sentence to correct).
-        kept = quotes(tcol(f)).list.set_intersection(pivot_quotes)
-        copied.append(pl.concat_list(kept, mine).alias(f"_copied_{f}"))
-    df = df.with_columns(copied)
+    df = _prose(df)
+    # The translatable remainder: unfenced code removed where a character it needs occurs.
+    trans = [_squeeze(pcol("target", f).str.replace_all(P.VERBATIM, " ")).alias(f"_trans_target_{f}")
+             for f in FIELDS]  # fmt: skip
+    hint = pl.any_horizontal([pcol("target", f).str.contains(CODE_HINT) for f in FIELDS])
+    df = df.with_columns(on_rows(df, hint, trans, [pcol("target", f) for f in FIELDS]))
     same = {
         f: (pcol("pivot", f) == pcol("target", f)) & (col("pivot", f).str.strip_chars() != "")
         for f in ("input", "output")
     }
     # The input may stay when the task works on it; the output when the answer is bound to it
-    # or when the pivot output is not prose at all (code, numbers, names only).
-    no_prose = tcol("output").str.count_matches(r"\p{L}") == 0
-    return df.with_columns(
-        (same["input"] & pl.col("_bound")).alias("_verbatim_input"),
-        (same["output"] & (pl.col("_bound") | no_prose)).alias("_verbatim_output"),
-    ).with_columns([
-        (pcol(side, f).str.len_chars() + 2 * pcol(side, f).str.count_matches(P.WIDE))
-        .alias(f"_size_{side}_{f}")
-        for side in SIDES for f in ("instruction", "output")
-    ])  # fmt: skip
+    # or when the pivot output is not prose at all (code, numbers, names only). Only pairs
+    # that copied a field need the answer.
+    no_prose = ~tcol("output").str.contains(r"\p{L}")
+    flags = [(same["input"] & bound()).alias("_verbatim_input"),
+             (same["output"] & (bound() | no_prose)).alias("_verbatim_output")]  # fmt: skip
+    df = df.with_columns(on_rows(df, same["input"] | same["output"], flags, [pl.lit(False)] * 2))
+    return df.with_columns(_sizes(df))
+
+
+def _sizes(df: pl.DataFrame) -> list[pl.Series]:
+    """``_size_*``: characters, a CJK or Hangul one counting three (counted where a text has
+    any character outside ASCII)."""
+    out = []
+    for side in SIDES:
+        for f in ("instruction", "output"):
+            text = pcol(side, f)
+            wide = (text.str.len_chars() + 2 * text.str.count_matches(P.WIDE)).alias(f"_size_{side}_{f}")  # fmt: skip
+            out += on_rows(df, text.str.len_bytes() != text.str.len_chars(), [wide], [text.str.len_chars()])  # fmt: skip
+    return out
+
+
+def copied_tokens(df: pl.DataFrame, rows: pl.Series | None = None) -> pl.DataFrame:
+    """Add ``_copied_{field}``: the quoted text, names, titles and identifiers each target field
+    copied from the pivot record (every Latin word, in a text in another script whose task
+    works on given words). Costly: looked for only where ``rows`` holds (else everywhere)."""
+    own = pl.col("target_lang").is_in(OWN_SCRIPT)
+    pivot_tokens = pl.concat_list(
+        [pcol("pivot", f).str.extract_all(P.TOKEN) for f in FIELDS]
+    ).list.unique()
+
+    def quotes(expr: pl.Expr) -> pl.Expr:
+        found = expr.str.extract_all(P.QUOTED)
+        return found.list.eval(pl.element().str.strip_chars(P.QUOTE_MARKS))
+
+    pivot_quotes = pl.concat_list([quotes(pcol("pivot", f)) for f in FIELDS]).list.unique()
+    mask = pl.lit(True) if rows is None else rows
+    # every Latin word counts only in texts in another script whose task works on given words
+    df = df.with_columns(on_rows(df, own & mask, [bound().alias("_every")], [pl.lit(False)]))
+    copied = []
+    for f in FIELDS:
+        tokens = tcol(f).str.extract_all(P.TOKEN)
+        names = tokens.list.eval(pl.element().filter(pl.element().str.contains(f"^(?:{P.NAME})$")))
+        mine = pl.when("_every").then(tokens).otherwise(names).list.set_intersection(pivot_tokens)
+        kept = quotes(tcol(f)).list.set_intersection(pivot_quotes)
+        copied.append(pl.concat_list(kept, mine).alias(f"_copied_{f}"))
+    none = [pl.lit([], dtype=pl.List(pl.String))] * len(copied)
+    return df.with_columns(on_rows(df, mask, copied, none)).drop("_every")
 
 
 def judged(f: str) -> pl.Expr:

@@ -1,0 +1,198 @@
+"""The langid check: target fields in the target language, source instructions in the pivot
+language, short texts against their confusable neighbours.
+
+Cheap first: a text whose function words already say it is in the expected language
+(:mod:`markers`) is not identified, and only the remaining rows have the names and quotes they
+copied from the pivot set aside (:func:`~plugdata.filters.verbatim.copied_tokens`) and go
+through fastText (and lingua for short texts).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from plugdata.filters import patterns as P
+from plugdata.filters.checks import Context
+from plugdata.filters.markers import WORDS, likely_in
+from plugdata.filters.rows import gather, positions
+from plugdata.filters.verbatim import FIELDS, copied_tokens, judged, pcol
+
+NOUNS = r"^\s*[^,;.!?\n]{1,30}(?:\s*[,;、]\s*[^,;.!?\n]{1,30}){3,}\.?\s*$"  # "a, b, c, d"
+QUOTE_FORMS = r"[’‘`´]"
+
+
+def _settled(df: pl.DataFrame, k: int) -> pl.DataFrame:
+    """Per row, whether function words settle each question: ``pivot`` (the pivot instruction
+    is in the pivot language) and each field (the target field is in the target language; an
+    empty field or a language with its own script, left to the script check, is settled too).
+    Each language's words are looked for in its own rows only."""
+    own = pl.col("target_lang").is_in(list(P.SCRIPTS))
+    out = df.select(pl.lit(False).alias("pivot"), *[(own | (judged(f) == "")).alias(f) for f in FIELDS])  # fmt: skip
+    questions = [("pivot", "pivot_lang", pcol("pivot", "instruction"))]
+    questions += [(f, "target_lang", judged(f)) for f in FIELDS]
+    for name, by, text in questions:
+        for lang in df[by].unique().to_list():
+            if lang not in WORDS or lang in P.SCRIPTS:
+                continue
+            rows = positions(df, (pl.col(by) == lang) & ~out[name])
+            if rows.size:  # each distinct text once (pivot texts repeat across languages)
+                texts = df[rows].select(text.alias("t"))
+                unique = texts.unique()
+                unique = unique.with_columns(likely_in(unique, pl.col("t"), lang, k).alias("hit"))
+                hit = texts.join(unique, on="t", how="left", maintain_order="left")["hit"]
+                out = out.with_columns(out[name].scatter(rows, hit))
+    return out
+
+
+def langid(df: pl.DataFrame, ctx: Context) -> pl.Series:
+    """Target fields in the target language (and source instructions in the pivot language).
+
+    Judged on the translatable remainder. Texts of ``short_min_words`` to ``short_max_words``
+    words are judged against the target language's confusable neighbours (it/es/pt/ca/fr):
+    fastText and a short-text identifier must together find a neighbour likelier by
+    ``short_margin``. Longer texts fail below ``lid_min_prob`` where their pivot field is
+    confidently in the pivot language (quoted foreign text, as in translation tasks, stays
+    foreign). Languages with their own script are left to the script check. Texts holding
+    ``lid_markers`` function words of the expected language and none of its neighbours' are
+    not identified. Probabilities of the expected language are kept as ``lid_*`` columns (null
+    where a text was not identified).
+    """
+    settled = _settled(df, ctx.config.lid_markers)
+    rows = positions(df, ~settled.select(pl.all_horizontal(pl.all()))[:, 0])
+    done = {name: settled[name].gather(rows).to_list() for name in settled.columns}
+    needed = [c for c in df.columns if c.startswith(("_prose_", "_trans_", "_verbatim_", "pivot_"))]
+    part = df.select("target_lang", *needed)[rows]
+    open_fields = ~settled[rows].select(pl.all_horizontal(FIELDS))[:, 0]
+    verdicts, scores = _judge(copied_tokens(part, open_fields), ctx, done) if rows.size else ([], {
+        f"lid_{side}_{f}": [] for side in ("pivot", "target") for f in FIELDS})  # fmt: skip
+    for name, values in scores.items():
+        ctx.scores[name] = gather(pl.Series(name, values, dtype=pl.Float64), rows, df.height)
+    return gather(pl.Series("x", verdicts, dtype=pl.String), rows, df.height)
+
+
+class _PivotTexts:
+    """Pivot prose without code and quoted text (quoted foreign text, as in translation tasks,
+    is not the pivot's language), worked out on first use, per row."""
+
+    def __init__(self, prose: list[str]) -> None:
+        self.prose = prose
+        self.cache: dict[int, str] = {}
+
+    def __getitem__(self, i: int) -> str:
+        if i not in self.cache:
+            self.fill([i])
+        return self.cache[i]
+
+    def fill(self, rows: list[int]) -> None:
+        new = [i for i in rows if i not in self.cache]
+        texts = pl.Series([self.prose[i] for i in new], dtype=pl.String)
+        clean = texts.str.replace_all(f"{P.VERBATIM}|{P.QUOTED}", " ").str.replace_all(QUOTE_FORMS, "'")
+        self.cache.update(zip(new, clean.to_list(), strict=True))
+
+
+def _remainders(df: pl.DataFrame) -> dict[str, list[str]]:
+    """Per target field, the translatable remainder without the tokens copied from the pivot
+    (removed in Python: a per-row set of literal tokens)."""
+    out = {}
+    for f in FIELDS:
+        texts = df.select(judged(f).str.replace_all(QUOTE_FORMS, "'"))[:, 0].to_list()
+        copied = df[f"_copied_{f}"].to_list()
+        for i, tokens in enumerate(copied):
+            if tokens:
+                text = texts[i]
+                for token in sorted(tokens, key=len, reverse=True):  # quotes before their words
+                    text = text.replace(token, " ")
+                texts[i] = " ".join(text.split())
+        out[f] = texts
+    return out
+
+
+def _count(texts: list[str], pattern: str) -> list[int]:
+    return pl.Series(texts, dtype=pl.String).str.count_matches(pattern).to_list()
+
+
+def _judge(df: pl.DataFrame, ctx: Context, done: dict[str, list[bool]]) -> tuple[list[str | None], dict[str, list[float | None]]]:  # fmt: skip
+    """:func:`langid` on the rows function words did not settle (``done``: per question,
+    per row, whether they did): verdicts and ``lid_*`` scores per row."""
+    from plugdata.filters.langid import NEIGHBOURS
+
+    cfg, lid = ctx.config, ctx.lid
+    target = _remainders(df)
+    prose = {f: df[f"_prose_pivot_{f}"].to_list() for f in FIELDS}
+    pivot = {f: _PivotTexts(prose[f]) for f in FIELDS}
+    plang, tlang = df["pivot_lang"].to_list(), df["target_lang"].to_list()
+    out: list[str | None] = [None] * df.height
+    scores: dict[str, list[float | None]] = {f"lid_{s}_{f}": [None] * df.height
+                                             for s in ("pivot", "target") for f in FIELDS}  # fmt: skip
+
+    def identify(side: str, f: str, rows: list[int]) -> list[float]:
+        texts, langs = (pivot, plang) if side == "pivot" else (target, tlang)
+        if side == "pivot":
+            pivot[f].fill(rows)
+        probs = lid.probabilities([(texts[f][i], langs[i]) for i in rows])
+        for i, p in zip(rows, probs, strict=True):
+            scores[f"lid_{side}_{f}"][i] = p
+        return probs
+
+    rows = [i for i in range(df.height) if not done["pivot"][i]]
+    pivot["instruction"].fill(rows)
+    letters = _count([pivot["instruction"][i] for i in rows], r"\p{L}")
+    rows = [i for i, n in zip(rows, letters, strict=True) if n >= 40]
+    for i, p in zip(rows, identify("pivot", "instruction", rows), strict=True):
+        if p < cfg.lid_pivot_min_prob:
+            out[i] = "langid:pivot_not_pivot"  # the source instruction is not in the pivot language
+    for f in FIELDS:
+        latin = [i for i in range(df.height) if not done[f][i]]
+        words, letters = _count(target[f], r"\p{L}+"), _count(target[f], r"\p{L}")
+        items = _count(target[f], NOUNS)  # a bare list of nouns says little about its language
+        long = [i for i in latin if words[i] > cfg.short_max_words and letters[i] >= cfg.lid_min_letters]  # fmt: skip
+        failed = [i for i, p in zip(long, identify("target", f, long), strict=True)
+                  if p < cfg.lid_min_prob]  # fmt: skip
+        identify("pivot", f, [i for i in failed if scores[f"lid_pivot_{f}"][i] is None])
+        for i in failed:
+            if out[i] is None and scores[f"lid_pivot_{f}"][i] >= cfg.lid_min_prob:  # type: ignore[operator]
+                out[i] = "langid:wrong_language"
+        short = [i for i in latin if cfg.short_min_words <= words[i] <= cfg.short_max_words
+                 and tlang[i] in NEIGHBOURS and not items[i]]  # fmt: skip
+        for i, verdict, p in _short(ctx, [(target[f][i], tlang[i], plang[i]) for i in short]):
+            scores[f"lid_target_{f}"][short[i]] = p
+            if verdict and out[short[i]] is None:
+                out[short[i]] = verdict
+    return out, scores
+
+
+def _short(ctx: Context, queries: list[tuple[str, str, str]]) -> list[tuple[int, str | None, float]]:  # fmt: skip
+    """Short texts against the expected language's neighbours: (index, verdict, probability
+    of the expected language, averaged over the identifiers that ran). The short-text
+    identifier runs only where it could change the verdict: its confidences lie in [0, 1], so
+    where fastText puts the expected language ahead by more than that, it cannot."""
+    from plugdata.filters.langid import NEIGHBOURS
+
+    if not queries:
+        return []
+    margin = ctx.config.short_margin
+    fast = ctx.lid.distributions([text for text, _, _ in queries])
+
+    def rivals(top: dict[str, float], expected: str, pivot_lang: str) -> tuple[float, float]:
+        neighbour = max((top.get(n, 0.0) for n in NEIGHBOURS[expected]), default=0.0)
+        pivot = top.get(pivot_lang, 0.0) if pivot_lang != expected else float("-inf")
+        return neighbour - margin, pivot - margin - 0.6
+
+    slow: dict[int, dict[str, float]] = {}
+    if ctx.short:
+        undecided = [i for i, (_, e, p) in enumerate(queries)
+                     if max(rivals(fast[i], e, p)) + 1 > fast[i].get(e, 0.0)]  # fmt: skip
+        found = ctx.short.distributions([queries[i][0] for i in undecided])
+        slow = dict(zip(undecided, found, strict=True))
+    out = []
+    for i, (_, expected, pivot_lang) in enumerate(queries):
+        both = {k: fast[i].get(k, 0.0) + slow[i].get(k, 0.0) for k in {*fast[i], *slow[i]}} if i in slow else fast[i]  # fmt: skip
+        mine = both.get(expected, 0.0)
+        neighbour, pivot = rivals(both, expected, pivot_lang)
+        verdict = None
+        if neighbour > mine:
+            verdict = "langid:neighbour"
+        elif pivot > mine:
+            verdict = "langid:pivot_language"
+        out.append((i, verdict, mine / (2 if i in slow else 1)))
+    return out
