@@ -110,7 +110,7 @@ class PairFilter:
         active = frame.filter(pl.col("kept") & pl.col("target_output").is_not_null())
         active = prepare(active)
         self._identifiers()
-        self._ctx.scores = {}
+        self._ctx.scores, self._ctx.chunk = {}, {}
         failures = {name: CHECKS[name](active, self._ctx) for name in self.names}
         verdicts = pl.DataFrame({f"_f_{n}": failures[n] for n in self.names}, height=active.height)
         new = (pl.concat_list(list(verdicts.columns)).list.drop_nulls() if self.names

@@ -24,13 +24,15 @@ __all__ = ["Check", "Context", "reason"]
 @dataclass
 class Context:
     """What checks share: the config, the language identifiers, the score columns they add,
-    and state kept across chunks (hashes of the keys seen by ``duplicate``)."""
+    what one chunk's checks work out once (``chunk``), and state kept across chunks (hashes of
+    the keys seen by ``duplicate``)."""
 
     config: FilterConfig
     lid: Any = None
     short: Any = None
     scores: dict[str, pl.Series] = field(default_factory=dict)
     seen: dict[str, np.ndarray] = field(default_factory=dict)
+    chunk: dict[str, Any] = field(default_factory=dict)  # shared by the checks of one chunk
 
 
 Check = Callable[[pl.DataFrame, Context], pl.Series]

@@ -21,6 +21,13 @@ NOUNS = r"^\s*[^,;.!?\n]{1,30}(?:\s*[,;、]\s*[^,;.!?\n]{1,30}){3,}\.?\s*$"  # "
 QUOTE_FORMS = r"[’‘`´]"
 
 
+def settled(df: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    """:func:`_settled`, worked out once per chunk."""
+    if "settled" not in ctx.chunk:
+        ctx.chunk["settled"] = _settled(df, ctx.config.lid_markers)
+    return ctx.chunk["settled"]
+
+
 def _settled(df: pl.DataFrame, k: int) -> pl.DataFrame:
     """Per row, whether function words settle each question: ``pivot`` (the pivot instruction
     is in the pivot language) and each field (the target field is in the target language; an
@@ -57,12 +64,12 @@ def langid(df: pl.DataFrame, ctx: Context) -> pl.Series:
     not identified. Probabilities of the expected language are kept as ``lid_*`` columns (null
     where a text was not identified).
     """
-    settled = _settled(df, ctx.config.lid_markers)
-    rows = positions(df, ~settled.select(pl.all_horizontal(pl.all()))[:, 0])
-    done = {name: settled[name].gather(rows).to_list() for name in settled.columns}
+    known = settled(df, ctx)
+    rows = positions(df, ~known.select(pl.all_horizontal(pl.all()))[:, 0])
+    done = {name: known[name].gather(rows).to_list() for name in known.columns}
     needed = [c for c in df.columns if c.startswith(("_prose_", "_trans_", "_verbatim_", "pivot_"))]
     part = df.select("target_lang", *needed)[rows]
-    open_fields = ~settled[rows].select(pl.all_horizontal(FIELDS))[:, 0]
+    open_fields = ~known[rows].select(pl.all_horizontal(FIELDS))[:, 0]
     verdicts, scores = _judge(copied_tokens(part, open_fields), ctx, done) if rows.size else ([], {
         f"lid_{side}_{f}": [] for side in ("pivot", "target") for f in FIELDS})  # fmt: skip
     for name, values in scores.items():

@@ -12,7 +12,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Protocol
@@ -20,8 +19,6 @@ from typing import Protocol
 from plugdata.errors import PlugdataError
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
-# Plain ASCII words of up to five letters: every language's every n-gram model gets loaded.
-_WARM_TEXT = "parla habla speak parle the casa"
 PARALLEL_MIN = 40_000  # texts in one batch before identification is spread over processes
 # Languages a short text in the key language is easily mistaken for.
 NEIGHBOURS: dict[str, tuple[str, ...]] = {
@@ -206,24 +203,14 @@ class ShortTextLID:
                 continue  # lingua does not know it (gl): fastText alone judges it
         self._detector = LanguageDetectorBuilder.from_languages(*known).build() if len(known) > 1 else None
         self._cache: dict[str, dict[str, float]] = {}
-        # lingua loads its models on first use (most of a second): load them in the background
-        # while the other checks run (lingua and polars release the GIL).
-        self._warm: threading.Thread | None = None
-        if self._detector is not None:
-            detector = self._detector
-            self._warm = threading.Thread(
-                target=lambda: detector.compute_language_confidence_values(_WARM_TEXT), daemon=True
-            )
-            self._warm.start()
 
     def distributions(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """Confidence per language code, per text."""
         new = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if self._warm is not None:
-            self._warm.join()
-            self._warm = None
         if new and self._detector is not None:
-            found = self._detector.compute_language_confidence_values_in_parallel(new)
+            # one text at a time: on few cores lingua's thread pool costs more than it saves
+            compute = self._detector.compute_language_confidence_values
+            found = [compute(text) for text in new]
             for text, values in zip(new, found, strict=True):
                 self._cache[text] = {
                     v.language.iso_code_639_1.name.lower(): v.value for v in values if v.value > 0

@@ -66,6 +66,14 @@ def untranslated(df: pl.DataFrame, ctx: Context) -> pl.Series:
     shared = p.list.set_intersection(t).list.len() / pl.max_horizontal(n, pl.lit(1))
     overlap = ((n >= cfg.copy_min_words) & (shared >= cfg.copy_max_overlap)).fill_null(False)
     compared = latin & (pl.col("pivot_lang") != pl.col("target_lang"))
+    if ctx.config.lid_markers:
+        # A target that function words put in its language holds none of the pivot language's
+        # function words, so it cannot hold most of the pivot's words (they are over a fifth
+        # of them in prose): not compared.
+        from plugdata.filters.identify import settled
+
+        known = settled(df, ctx)
+        compared = compared & ~(known["instruction"] & known["output"])
     (flags["overlap"],) = on_rows(df, compared, [overlap.alias("overlap")], [pl.lit(False)])
     cases = [("untranslated:exact_copy", pl.col(f)) for f in FIELDS]
     return reason(pl.DataFrame(flags), [*cases, ("untranslated:word_overlap", pl.col("overlap"))])

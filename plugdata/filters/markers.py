@@ -47,7 +47,9 @@ WORDS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-_PATTERN = r"(?-u:\b)(?:" + "|".join(sorted(set().union(*WORDS.values()), key=len, reverse=True)) + r")(?-u:\b)"
+# A listed word after one character that is not a letter (the text gets a leading space): a
+# literal first character lets the regex engine skip ahead, where a word boundary would not.
+_PATTERN = r"[^a-z](?:" + "|".join(sorted(set().union(*WORDS.values()), key=len, reverse=True)) + r")(?-u:\b)"
 
 
 def own_words(lang: str) -> list[str]:
@@ -55,9 +57,9 @@ def own_words(lang: str) -> list[str]:
     return sorted(set(WORDS[lang]))
 
 
-def own_only_words(lang: str) -> list[str]:
-    """The expected language's function words that no other listed language uses."""
-    return sorted(set(WORDS[lang]) - _others(lang))
+def apart_from(lang: str, other: str) -> list[str]:
+    """The expected language's function words that ``other`` does not use."""
+    return sorted(set(WORDS[lang]) - set(WORDS[other]))
 
 
 def other_words(lang: str) -> list[str]:
@@ -71,17 +73,20 @@ def _others(lang: str) -> set[str]:
 
 def likely_in(df: pl.DataFrame, text: pl.Expr, lang: str, k: int) -> pl.Series:
     """Per row of ``df``, whether ``text`` holds ``k`` or more distinct function words of
-    ``lang``, one of them used by no other listed language, and none of the other languages'
-    own words (always false for an unlisted language or a ``k`` of 0)."""
+    ``lang``, for each other listed language one that it does not use, and none of the other
+    languages' own words (always false for an unlisted language or a ``k`` of 0)."""
     if lang not in WORDS or k <= 0:
         return pl.Series("likely", [False] * df.height)
     # Letters outside ASCII become "x", so that "año" holds no "os" and "está" no "est".
     lower = text.str.to_lowercase().str.replace_all(r"[\p{L}&&[^\x00-\x7F]]+", "x")
-    words = df.select(lower.str.extract_all(_PATTERN).list.unique().alias("w"))  # listed words only
+    found = (" " + lower).str.extract_all(_PATTERN).list.eval(pl.element().str.slice(1))
+    words = df.select(found.list.unique().alias("w"))  # listed words only: a few per text
 
     def holds(listed: list[str]) -> pl.Expr:
         return pl.col("w").list.eval(pl.element().is_in(pl.Series(listed).implode()))
 
     own = holds(own_words(lang)).list.sum() >= k
-    only, other = holds(own_only_words(lang)).list.any(), holds(other_words(lang)).list.any()
-    return words.select((own & only & ~other).fill_null(False).alias("likely"))["likely"]
+    # against each other language, one word it does not use ("con la del ha" is Italian too)
+    apart = pl.all_horizontal([holds(apart_from(lang, x)).list.any() for x in WORDS if x != lang])
+    other = holds(other_words(lang)).list.any()
+    return words.select((own & apart & ~other).fill_null(False).alias("likely"))["likely"]

@@ -55,6 +55,9 @@ def on_rows(
     if rows.size == 0:
         return run(df, cheap).get_columns()
     rest = np.setdiff1d(np.arange(df.height), rows, assume_unique=True)
+    # Only the columns the expressions read are gathered (the frame is wide).
+    used = {name for e in [*exprs, *defaults] for name in e.meta.root_names()}
+    df = df.select([c for c in df.columns if c in used] or [df.columns[0]])
     hit = run(df[rows], exprs).with_columns(_at=pl.Series(rows))
     miss = run(df[rest], cheap).with_columns(_at=pl.Series(rest))
     miss = miss.cast({c: t for c, t in hit.schema.items() if c != "_at"})

@@ -1,0 +1,100 @@
+"""The cheap first passes of the filters: costly expressions on hinted rows only, function
+words settling a text's language before fastText, lingua only where it can change a verdict."""
+
+import polars as pl
+import pytest
+
+from plugdata.filters import FilterConfig, filter_frame
+from plugdata.filters.checks import Context
+from plugdata.filters.identify import _short
+from plugdata.filters.markers import likely_in
+from plugdata.filters.rows import on_rows
+
+
+def test_on_rows_runs_the_costly_expression_only_where_the_mask_holds():
+    df = pl.DataFrame({"t": ["a1", "b", None, "c22"], "other": [1, 2, 3, 4]})
+    calls = []
+
+    def costly(s: pl.Series) -> pl.Series:
+        calls.append(s.to_list())
+        return s.str.to_uppercase()
+
+    expr = pl.col("t").map_batches(costly, return_dtype=pl.String).alias("t2")
+    (out,) = on_rows(df, pl.col("t").str.contains(r"\d"), [expr], [pl.lit("-")])
+    assert out.to_list() == ["A1", "-", "-", "C22"]
+    assert calls == [["a1", "c22"]]  # the other rows never reached it
+    (none,) = on_rows(df, pl.lit(False), [expr], [pl.col("other").cast(pl.String)])
+    assert none.to_list() == ["1", "2", "3", "4"] and len(calls) == 1
+    (every,) = on_rows(df, pl.lit(True), [expr], [pl.lit("-")])
+    assert every.to_list() == ["A1", "B", None, "C22"]
+
+
+def likely(texts, lang, k=3):
+    return likely_in(pl.DataFrame({"t": texts}), pl.col("t"), lang, k).to_list()
+
+
+def test_function_words_settle_a_text_in_its_language_only():
+    it = "Il governo ha detto che la legge sarà approvata nella prossima settimana dal parlamento."
+    es = "El gobierno dijo que la ley será aprobada la próxima semana por el parlamento."
+    en = "The government said that the law will be passed by parliament next week."
+    assert likely([it, es, en], "it") == [True, False, False]
+    assert likely([it, es, en], "es") == [False, True, False]
+    assert likely([it, es, en], "en") == [False, False, True]
+    # a text mixing in another language's function words goes to the identifier
+    assert likely([it + " The law of the land."], "it") == [False]
+    # accented letters are not word boundaries: "año", "está" hold no "os" or "est"
+    assert likely(["El año pasado el gobierno está en la ciudad y los partidos también."], "es") == [True]
+    # too few function words, an unlisted language, or k = 0: not settled
+    assert likely(["Chi ha fondato Microsoft?"], "it") == [False]
+    assert likely([it], "ro") == [False] and likely([it], "it", k=0) == [False]
+
+
+def pair(lang, p_ins, t_ins, p_out, t_out):
+    return {"id": f"{lang}-{len(t_out)}", "source": "t", "pivot_lang": "en", "target_lang": lang,
+            "pivot_instruction": p_ins, "pivot_input": "", "pivot_output": p_out,
+            "target_instruction": t_ins, "target_input": "", "target_output": t_out,
+            "kept": True, "reasons": []}  # fmt: skip
+
+
+P_INS = "Summarise the news about the new law in one sentence for the readers."
+P_OUT = "The government said that the law will be passed by parliament next week."
+IT_INS = "Riassumi in una frase per i lettori la notizia sulla nuova legge."
+IT_OUT = "Il governo ha detto che la legge sarà approvata nella prossima settimana dal parlamento."
+ES_OUT = "El gobierno dijo que la ley será aprobada la próxima semana por el parlamento."
+
+
+@pytest.mark.parametrize("markers", [3, 0])
+def test_settled_and_identified_texts_get_the_same_verdicts(markers):
+    rows = [pair("it", P_INS, IT_INS, P_OUT, IT_OUT), pair("it", P_INS, IT_INS, P_OUT, ES_OUT),
+            pair("it", P_INS, P_INS + " Grazie.", P_OUT, P_OUT + " Grazie mille a tutti.")]  # fmt: skip
+    frame = pl.DataFrame(rows, schema_overrides={"reasons": pl.List(pl.String)})
+    out, _ = filter_frame(frame, ["langid", "untranslated"], FilterConfig.parse({"lid_markers": markers}))
+    good, spanish, english = out.to_dicts()
+    assert good["reasons"] == []
+    assert spanish["reasons"] == ["langid:wrong_language"]
+    assert "untranslated:word_overlap" in english["reasons"]
+    # scores: null where function words settled the text, a probability where it was identified
+    assert (good["lid_target_output"] is None) == (markers > 0)
+    assert spanish["lid_target_output"] < 0.3
+
+
+class _Fixed:
+    """An identifier that answers fixed distributions and records what it was asked."""
+
+    def __init__(self, answers):
+        self.answers, self.asked = answers, []
+
+    def distributions(self, texts):
+        self.asked += list(texts)
+        return [self.answers[t] for t in texts]
+
+
+def test_lingua_is_asked_only_where_it_could_change_the_verdict():
+    ctx = Context(FilterConfig())
+    ctx.lid = _Fixed({"sure": {"it": 0.99, "es": 0.01}, "close": {"it": 0.5, "es": 0.45},
+                      "wrong": {"es": 0.9, "it": 0.05}})  # fmt: skip
+    ctx.short = _Fixed({"close": {"es": 0.8, "it": 0.2}, "wrong": {"es": 0.7, "it": 0.3}})
+    found = _short(ctx, [("sure", "it", "en"), ("close", "it", "en"), ("wrong", "it", "en")])
+    assert ctx.short.asked == ["close", "wrong"]  # fastText alone settles "sure"
+    assert [v for _, v, _ in found] == [None, "langid:neighbour", "langid:neighbour"]
+    assert found[0][2] == pytest.approx(0.99) and found[1][2] == pytest.approx((0.5 + 0.2) / 2)
