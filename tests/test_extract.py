@@ -42,10 +42,11 @@ def test_labels_tolerate_case_and_missing_spaces():
 
 
 def test_extract_rows_counts_statuses():
-    rows = [{"output": "中文回复：好"}, {"output": "English response: x"}, {"text": 3}]
+    rows = [{"output": "中文回复：好"}, {"output": "English response: x"}, {"text": 3},
+            {"output": "   "}, {"output": "Just an answer."}]  # fmt: skip
     out, counts = extract_rows(rows, "zh")
-    assert [r["status"] for r in out] == ["ok", "pivot_only", "label_missing"]
-    assert counts == {"ok": 1, "label_missing": 1, "pivot_only": 1, "empty": 0}
+    assert [r["status"] for r in out] == ["ok", "pivot_only", "empty", "empty", "label_missing"]
+    assert counts == {"ok": 1, "label_missing": 1, "pivot_only": 1, "empty": 2}
 
 
 def test_extract_command(tmp_path):
