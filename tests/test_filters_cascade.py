@@ -94,7 +94,7 @@ def test_lingua_is_asked_only_where_it_could_change_the_verdict():
     ctx.lid = _Fixed({"sure": {"it": 0.99, "es": 0.01}, "close": {"it": 0.5, "es": 0.45},
                       "wrong": {"es": 0.9, "it": 0.05}})  # fmt: skip
     ctx.short = _Fixed({"close": {"es": 0.8, "it": 0.2}, "wrong": {"es": 0.7, "it": 0.3}})
-    found = _short(ctx, [("sure", "it", "en"), ("close", "it", "en"), ("wrong", "it", "en")])
+    found = _short(ctx, [("sure", "it", "en", False), ("close", "it", "en", False), ("wrong", "it", "en", False)])
     assert ctx.short.asked == ["close", "wrong"]  # fastText alone settles "sure"
     assert [v for _, v, _ in found] == [None, "langid:neighbour", "langid:neighbour"]
     assert found[0][2] == pytest.approx(0.99) and found[1][2] == pytest.approx((0.5 + 0.2) / 2)

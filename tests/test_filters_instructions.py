@@ -87,3 +87,15 @@ def test_full_width_numbers_and_inline_lists_are_the_same_structure():
     listed = "1. Low cost\n2. Low emissions\n3. Easy to build"
     assert reasons(pair("zh", "List the benefits.", "列出好处。", listed, "1.低成本 2.低排放 3.易于建造")) == []
     assert "structure:list" in reasons(pair("zh", "List the benefits.", "列出好处。", listed, "低成本、低排放、易于建造"))
+
+
+def test_a_copied_answer_that_is_not_in_the_pivot_language_is_kept_and_tagged():
+    p_ins = "Independent schools will continue to offer this choice, as the French say:"
+    t_ins = "Los colegios independientes seguirán ofreciendo esta opción, como dicen los franceses:"
+    french = "Il faut bien le faire, et nous le ferons tous ensemble."
+    (row,), stats = run(pair("es", p_ins, t_ins, french, french))
+    assert row["kept"], row["reasons"]
+    assert row["tags"] == [TAG_VERBATIM] and stats["languages"]["es"]["tags"] == {TAG_VERBATIM: 1}
+    english = "Independent schools will keep offering this choice to all of their pupils."
+    (row,), _ = run(pair("es", p_ins, t_ins, english, english))
+    assert "untranslated:exact_copy" in row["reasons"] and row["tags"] == []

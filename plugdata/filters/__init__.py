@@ -116,6 +116,9 @@ class PairFilter:
         new = (pl.concat_list(list(verdicts.columns)).list.drop_nulls() if self.names
                else _EMPTY)  # fmt: skip
         verbatim = pl.col("_verbatim_input") | pl.col("_verbatim_output")
+        if "verbatim" in self._ctx.chunk:  # copies of a pivot text not in the pivot language
+            active = active.with_columns(_foreign=self._ctx.chunk["verbatim"])
+            verbatim = verbatim | pl.col("_foreign")
         tag = pl.when(verbatim).then(pl.lit([TAG_VERBATIM])).otherwise(_EMPTY)
         checked = pl.concat([active.select("_row", "target_lang"), verdicts], how="horizontal")
         checked = checked.with_columns(new.alias("_new"), active.select(tag.alias("_tag"))[:, 0],

@@ -22,6 +22,8 @@ class FilterConfig:
     short_min_words: int = 3  # texts of this many words or more are identified...
     short_max_words: int = 8  # ...and up to this many by comparing confusable neighbours
     short_margin: float = 0.1  # a neighbour this much likelier than the target language: reject
+    pair_margin: float = 0.6  # the same for two-word texts (neighbours only)
+    neighbour_min_prob: float = 0.5  # a longer text whose first language is a neighbour: reject
     script_min_share: float = 0.4  # share of translatable letters in the language's own script
     script_min_letters: int = 5  # fewer translatable letters are not judged
     length_ratio_low: float = 1.9  # shorter than expected by this factor: reject

@@ -13,12 +13,21 @@ import polars as pl
 
 from plugdata.filters import patterns as P
 from plugdata.filters.checks import Context
+from plugdata.filters.config import FilterConfig
 from plugdata.filters.markers import WORDS, likely_in
 from plugdata.filters.rows import gather, positions
 from plugdata.filters.verbatim import FIELDS, copied_tokens, judged, pcol
 
 NOUNS = r"^\s*[^,;.!?\n]{1,30}(?:\s*[,;、]\s*[^,;.!?\n]{1,30}){3,}\.?\s*$"  # "a, b, c, d"
 QUOTE_FORMS = r"[’‘`´]"
+DOUBLE_QUOTES = r"[\"“”„«»「」『』]"  # no sign of a language, and they put fastText off short texts
+
+
+def _few_words(f: str, cfg: FilterConfig) -> pl.Expr:
+    """A field whose translatable text has at most twice ``short_max_words`` words, or quotes."""
+    text = judged(f)
+    few = text.str.count_matches(r"\s+") < 2 * cfg.short_max_words
+    return few | text.str.contains(r"[\"“「『«']")
 
 
 def settled(df: pl.DataFrame, ctx: Context) -> pl.DataFrame:
@@ -69,7 +78,10 @@ def langid(df: pl.DataFrame, ctx: Context) -> pl.Series:
     done = {name: known[name].gather(rows).to_list() for name in known.columns}
     needed = [c for c in df.columns if c.startswith(("_prose_", "_trans_", "_verbatim_", "pivot_"))]
     part = df.select("target_lang", *needed)[rows]
-    open_fields = ~known[rows].select(pl.all_horizontal(FIELDS))[:, 0]
+    # Names and quotes copied from the pivot are set aside where a field is open and short
+    # enough for them to matter (a long text is identified with them in)
+    short = [~known[f].gather(rows) & part.select(_few_words(f, ctx.config))[:, 0] for f in FIELDS]
+    open_fields = pl.select(pl.any_horizontal(short)).to_series() if rows.size else None
     verdicts, scores = _judge(copied_tokens(part, open_fields), ctx, done) if rows.size else ([], {
         f"lid_{side}_{f}": [] for side in ("pivot", "target") for f in FIELDS})  # fmt: skip
     for name, values in scores.items():
@@ -102,7 +114,7 @@ def _remainders(df: pl.DataFrame) -> dict[str, list[str]]:
     (removed in Python: a per-row set of literal tokens)."""
     out = {}
     for f in FIELDS:
-        texts = df.select(judged(f).str.replace_all(QUOTE_FORMS, "'"))[:, 0].to_list()
+        texts = df.select(judged(f).str.replace_all(QUOTE_FORMS, "'").str.replace_all(DOUBLE_QUOTES, " "))[:, 0].to_list()  # fmt: skip
         copied = df[f"_copied_{f}"].to_list()
         for i, tokens in enumerate(copied):
             if tokens:
@@ -159,43 +171,61 @@ def _judge(df: pl.DataFrame, ctx: Context, done: dict[str, list[bool]]) -> tuple
         for i in failed:
             if out[i] is None and scores[f"lid_pivot_{f}"][i] >= cfg.lid_min_prob:  # type: ignore[operator]
                 out[i] = "langid:wrong_language"
-        short = [i for i in latin if cfg.short_min_words <= words[i] <= cfg.short_max_words
+            elif out[i] is None and _neighbour_first(ctx, target[f][i], pivot[f][i], tlang[i]):
+                out[i] = "langid:neighbour"
+        # two-word texts too, judged against the neighbours only, with a far wider margin
+        short = [i for i in latin if min(cfg.short_min_words, 2) <= words[i] <= cfg.short_max_words
                  and tlang[i] in NEIGHBOURS and not items[i]]  # fmt: skip
-        for i, verdict, p in _short(ctx, [(target[f][i], tlang[i], plang[i]) for i in short]):
+        queries = [(target[f][i], tlang[i], plang[i], words[i] < cfg.short_min_words) for i in short]
+        for i, verdict, p in _short(ctx, queries):
             scores[f"lid_target_{f}"][short[i]] = p
             if verdict and out[short[i]] is None:
                 out[short[i]] = verdict
     return out, scores
 
 
-def _short(ctx: Context, queries: list[tuple[str, str, str]]) -> list[tuple[int, str | None, float]]:  # fmt: skip
+def _neighbour_first(ctx: Context, text: str, pivot: str, expected: str) -> bool:
+    """fastText puts a confusable neighbour of the expected language first, with at least
+    ``neighbour_min_prob``, and the pivot text is not in that language (a swap of close
+    languages, such as Spanish in an Italian slot, whatever the pivot)."""
+    from plugdata.filters.langid import NEIGHBOURS
+
+    top, source = ctx.lid.distributions([text, pivot])
+    best = max(top, key=top.__getitem__, default=None)
+    return (best in NEIGHBOURS.get(expected, ()) and top[best] >= ctx.config.neighbour_min_prob
+            and source.get(best, 0.0) < ctx.config.lid_min_prob)  # fmt: skip
+
+
+def _short(ctx: Context, queries: list[tuple[str, str, str, bool]]) -> list[tuple[int, str | None, float]]:  # fmt: skip
     """Short texts against the expected language's neighbours: (index, verdict, probability
-    of the expected language, averaged over the identifiers that ran). The short-text
-    identifier runs only where it could change the verdict: its confidences lie in [0, 1], so
-    where fastText puts the expected language ahead by more than that, it cannot."""
+    of the expected language, averaged over the identifiers that ran). A query marked as a
+    pair of words needs a neighbour likelier by ``pair_margin`` and is not judged against
+    the pivot language. The short-text identifier runs only where it could change the verdict:
+    its confidences lie in [0, 1], so where fastText puts the expected language ahead by more
+    than that, it cannot."""
     from plugdata.filters.langid import NEIGHBOURS
 
     if not queries:
         return []
-    margin = ctx.config.short_margin
-    fast = ctx.lid.distributions([text for text, _, _ in queries])
+    cfg = ctx.config
+    fast = ctx.lid.distributions([text for text, *_ in queries])
 
-    def rivals(top: dict[str, float], expected: str, pivot_lang: str) -> tuple[float, float]:
+    def rivals(top: dict[str, float], expected: str, pivot_lang: str, pair: bool) -> tuple[float, float]:  # fmt: skip
         neighbour = max((top.get(n, 0.0) for n in NEIGHBOURS[expected]), default=0.0)
-        pivot = top.get(pivot_lang, 0.0) if pivot_lang != expected else float("-inf")
-        return neighbour - margin, pivot - margin - 0.6
+        pivot = top.get(pivot_lang, 0.0) if pivot_lang != expected and not pair else float("-inf")
+        return neighbour - (cfg.pair_margin if pair else cfg.short_margin), pivot - cfg.short_margin - 0.6
 
     slow: dict[int, dict[str, float]] = {}
     if ctx.short:
-        undecided = [i for i, (_, e, p) in enumerate(queries)
-                     if max(rivals(fast[i], e, p)) + 1 > fast[i].get(e, 0.0)]  # fmt: skip
+        undecided = [i for i, (_, e, p, pair) in enumerate(queries)
+                     if max(rivals(fast[i], e, p, pair)) + 1 > fast[i].get(e, 0.0)]  # fmt: skip
         found = ctx.short.distributions([queries[i][0] for i in undecided])
         slow = dict(zip(undecided, found, strict=True))
     out = []
-    for i, (_, expected, pivot_lang) in enumerate(queries):
+    for i, (_, expected, pivot_lang, pair) in enumerate(queries):
         both = {k: fast[i].get(k, 0.0) + slow[i].get(k, 0.0) for k in {*fast[i], *slow[i]}} if i in slow else fast[i]  # fmt: skip
         mine = both.get(expected, 0.0)
-        neighbour, pivot = rivals(both, expected, pivot_lang)
+        neighbour, pivot = rivals(both, expected, pivot_lang, pair)
         verdict = None
         if neighbour > mine:
             verdict = "langid:neighbour"

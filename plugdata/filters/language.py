@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from plugdata.filters import patterns as P
@@ -38,6 +39,24 @@ def sentence_words(expr: pl.Expr) -> pl.Expr:
     return pl.when(prose).then(words).otherwise(0)
 
 
+def _foreign_pivot(df: pl.DataFrame, ctx: Context, f: str, echo: pl.Series) -> pl.Series:
+    """Echoes of a pivot field that is not in the pivot language (a French quote in an English
+    record) are what the pair needs: cleared, and remembered in ``ctx.chunk["verbatim"]`` for
+    the ``verbatim_expected`` tag. Needs the language identifier (the langid check)."""
+    rows = positions(df, echo)
+    if ctx.lid is None or not rows.size:
+        return echo
+    part = df[rows].select(pcol("pivot", f).alias("t"), "pivot_lang")
+    probs = np.array(ctx.lid.probabilities(list(part.iter_rows())))
+    foreign = rows[probs < ctx.config.lid_min_prob]
+    if not foreign.size:
+        return echo
+    mark = np.zeros(df.height, dtype=bool)
+    mark[foreign] = True
+    ctx.chunk["verbatim"] = ctx.chunk.get("verbatim", pl.Series([False] * df.height)) | pl.Series(mark)
+    return echo & ~pl.Series(mark)
+
+
 def untranslated(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """The target repeats the pivot: an exact copy of a text of ``echo_min_words`` words or
     more (code and names aside), or, between Latin-script texts, most of the pivot's words.
@@ -51,6 +70,8 @@ def untranslated(df: pl.DataFrame, ctx: Context) -> pl.Series:
         same = (pcol("pivot", f) == pcol("target", f)) & ~keep
         echo = sentence_words(tcol(f)) >= cfg.echo_min_words
         (flags[f],) = on_rows(df, same, [echo.fill_null(False).alias(f)], [pl.lit(False)])
+        if f != "instruction":
+            flags[f] = _foreign_pivot(df, ctx, f, flags[f])
 
     def words_of(side: str) -> pl.Expr:
         # Lower-case ASCII words: names (capitalised) are kept by translators, and words with
