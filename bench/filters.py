@@ -1,8 +1,9 @@
 """Speed and memory of the filter stage on 200K+ pairs built from real human translations.
 
 NTREX-128 pairs (as in calibrate_filters.py) are replicated until there are at least
-``--pairs``; every replica doubles one letter of each text, so each text is new and no cache
-flatters the figures. The baseline, measured in the same run, is langdetect on
+``--pairs``; every replica doubles one letter of each text, so texts are mostly new (about one
+replica in ten repeats an earlier text, and is caught as a duplicate). The machine's load average
+is printed with the figures: on a shared machine other processes slow the run. The baseline, measured in the same run, is langdetect on
 the target output alone (on a sample, as it is slow).
 
     python bench/filters.py path/to/ntrex128 [--pairs 200000]
@@ -11,6 +12,7 @@ the target output alone (on a sample, as it is slow).
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -84,6 +86,7 @@ def main() -> None:
         f"langdetect baseline:            {base_rate:9,.0f} pairs/s  (target output only, {len(sample):,}-pair sample)"
     )
     print(f"ratio: {rate / base_rate:.1f}x the langdetect-only baseline")
+    print(f"load average {os.cpu_count()} CPUs: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":
