@@ -2,9 +2,9 @@
 
 NTREX-128 pairs (as in calibrate_filters.py) are replicated until there are at least
 ``--pairs``; every replica doubles one letter of each text, so texts are mostly new (about one
-replica in ten repeats an earlier text, and is caught as a duplicate). The machine's load average
-is printed with the figures: on a shared machine other processes slow the run. The baseline, measured in the same run, is langdetect on
-the target output alone (on a sample, as it is slow).
+replica in ten repeats an earlier text, and is caught as a duplicate). The baseline, measured in
+the same run, is langdetect on the target output alone (on a sample, as it is slow). The load
+average is printed too: on a shared machine other processes slow the run.
 
     python bench/filters.py path/to/ntrex128 [--pairs 200000]
 """
