@@ -40,7 +40,9 @@ def _one_line(result, code=2) -> str:
          "--limit: must be a whole number of at least 1"),
         (["build", "--source", "seed", "--targets", "zh", "--model", "m", "--response-format", "bogus"],
          "--response-format: must be one of"),
-        (["build", "--source", "seed", "--targets", "zh"], "--model: required"),
+        (["build", "--source", "seed", "--targets", "zh", "--translator", "llm"], "--model: required"),
+        # no model and no key: the keyless default (a local MT model), which offline cannot load
+        (["build", "--source", "seed", "--targets", "zh"], "(for zh): cannot be downloaded"),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(args, expected):
