@@ -47,15 +47,17 @@ def _flag(df: pl.DataFrame, hint: pl.Expr, cond: pl.Expr) -> pl.Series:
 def structure(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """Code blocks, inline code, URLs, placeholders, numbers and list/table shape kept; each
     compared only on the rows where a cheap hint says it can occur."""
-    p, t = _whole("pivot"), _whole("target")
-    flags = {}
+    df = df.select(_whole("pivot").alias("_p"), _whole("target").alias("_t"))  # joined once
+    p, t = pl.col("_p"), pl.col("_t")
     maybe = p.str.contains(P.SPAN_HINT) | t.str.contains(P.SPAN_HINT)
-    for name, patterns in SPANS.items():
-        differ = pl.any_horizontal([
+    spans = [
+        pl.any_horizontal([
             p.str.extract_all(pattern).list.sort() != t.str.extract_all(pattern).list.sort()
             for pattern in patterns
-        ])  # fmt: skip
-        flags[f"structure:{name}"] = _flag(df, maybe, differ)
+        ]).fill_null(False).alias(f"structure:{name}")
+        for name, patterns in SPANS.items()
+    ]  # fmt: skip
+    flags = {s.name: s for s in on_rows(df, maybe, spans, [pl.lit(False)] * len(spans))}
     # Translations legitimately rewrite some numbers ("1930s" -> "20 世纪 30 年代", "£11m" ->
     # "1100 万", "three" for "3"), so only losing most of the pivot's multi-digit numbers, and
     # more than one, counts.

@@ -70,17 +70,23 @@ def bound() -> pl.Expr:
 
 
 def _prose(df: pl.DataFrame) -> pl.DataFrame:
-    """``_prose_*``: where no field holds a hint of code, a URL, an e-mail or a placeholder,
-    removing them reduces to removing digits and squeezing spaces, and a text needing neither
-    is kept as it is; the full patterns run on the other rows only."""
-    names = [(side, f) for side in SIDES for f in FIELDS]
-    hint = pl.any_horizontal([col(s, f).str.contains(NON_PROSE_HINT) for s, f in names])
-    full = [_squeeze(col(s, f).str.replace_all(P.NON_PROSE, " ")).alias(f"_prose_{s}_{f}")
-            for s, f in names]  # fmt: skip
-    cheap = [col(s, f) for s, f in names]
-    df = df.with_columns(on_rows(df, hint, full, cheap))
-    for s, f in names:  # digits or odd spaces: squeeze those rows
-        name = f"_prose_{s}_{f}"
+    """``_prose_*``: where a side's fields hold no hint of code, a URL, an e-mail or a
+    placeholder, removing them reduces to removing digits and squeezing spaces, and a text
+    needing neither is kept as it is; the full patterns run on the other rows only. Pivot
+    records repeat once per target language: each distinct one is worked on once."""
+    pivot = [f"pivot_{f}" for f in FIELDS]
+    distinct = _prose_side(df.select(pivot).unique(), "pivot")
+    df = df.join(distinct, on=pivot, how="left", maintain_order="left", nulls_equal=True)
+    return _prose_side(df, "target")
+
+
+def _prose_side(df: pl.DataFrame, side: str) -> pl.DataFrame:
+    hint = pl.any_horizontal([col(side, f).str.contains(NON_PROSE_HINT) for f in FIELDS])
+    full = [_squeeze(col(side, f).str.replace_all(P.NON_PROSE, " ")).alias(f"_prose_{side}_{f}")
+            for f in FIELDS]  # fmt: skip
+    df = df.with_columns(on_rows(df, hint, full, [col(side, f) for f in FIELDS]))
+    for f in FIELDS:  # digits or odd spaces: squeeze those rows
+        name = f"_prose_{side}_{f}"
         squeeze = pl.col(name).str.replace_all(r"[\s\d]+", " ").str.strip_chars().alias(name)
         df = df.with_columns(on_rows(df, pl.col(name).str.contains(SQUEEZE_HINT), [squeeze], [pl.col(name)]))  # fmt: skip
     return df
