@@ -16,6 +16,7 @@ import polars as pl
 
 from plugdata.filters import patterns as P
 from plugdata.filters.config import FilterConfig
+from plugdata.filters.rows import on_rows
 from plugdata.filters.verbatim import FIELDS, col
 
 __all__ = ["Check", "Context", "reason"]
@@ -153,9 +154,12 @@ def _repeated_share(text: str, n: int = 12) -> float:
 def duplicate(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """The same target instruction and input as an earlier pair of the same language, in this
     chunk or an earlier one (8-byte hashes of the normalised keys are remembered)."""
-    key = pl.concat_str([col("target", "instruction"), col("target", "input")], separator="\n")
-    key = key.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars().hash(seed=12)
-    keyed = df.select(pl.col("target_lang"), key.alias("k"))
+    ins, given = col("target", "instruction"), col("target", "input")
+    key = pl.concat_str([ins, given], separator="\n").str.replace_all(r"\s+", " ")
+    # an instruction alone with no run of spaces needs no squeezing (the same key either way)
+    plain = (given == "") & ~ins.str.contains(r"\s\s|[^\S ]")
+    (key,) = on_rows(df, ~plain, [key.alias("k")], [ins])
+    keyed = df.select(pl.col("target_lang"), key.str.to_lowercase().str.strip_chars().hash(seed=12).alias("k"))  # fmt: skip
     again = keyed.select(~pl.col("k").is_first_distinct().over("target_lang"))[:, 0].to_numpy()
     again = again.copy()
     for (lang,), part in keyed.with_row_index("_i").group_by("target_lang"):
