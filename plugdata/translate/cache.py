@@ -1,11 +1,12 @@
 """The request cache: every completed model request, keyed by what was asked, in SQLite.
 
-Entries are written as each request completes (WAL mode), so after a crash or Ctrl-C the same
-command replays completed requests from disk and only sends what never finished. Each entry
-also records what it cost, so a spending cap is the run's total across resumes.
+Replies are written by a writer thread as they complete (WAL mode, batched in small
+transactions), so after a crash or Ctrl-C the same command replays completed requests from
+disk and only sends what never finished. Each entry also records what it cost, so a spending
+cap is the run's total across resumes.
 
-The connection lives on one worker thread: async callers use :meth:`RequestCache.aget` and
-:meth:`RequestCache.aput`, which never block the event loop.
+The event loop never waits on SQLite for a miss: the keys already stored are held in memory as
+64-bit prefixes, and only hits are read, on the cache's own thread.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import queue
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 _COLUMNS = "content, finish_reason, prompt_tokens, completion_tokens, cost_usd"
+_STOP = object()
 
 
 @dataclass(frozen=True)
@@ -45,75 +48,106 @@ def request_key(
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def _prefix(key: str) -> int:
+    return int(key[:16], 16) if len(key) >= 16 else hash(key)
+
+
 class RequestCache:
-    """A key → reply store in one SQLite file."""
+    """A key → reply store in one SQLite file, with a writer thread."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugdata-cache")
-        self._db = self._pool.submit(self._open).result()
+        self._db = _open(self.path)
+        self._lock = threading.Lock()  # one statement at a time on the connection
+        self._known = {_prefix(k) for (k,) in self._db.execute("SELECT key FROM replies")}
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._writer = threading.Thread(target=self._write, name="plugdata-cache", daemon=True)
+        self._writer.start()
+        self._closed = False
 
-    def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")  # survives a killed process
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, content TEXT NOT NULL,"
-            " finish_reason TEXT NOT NULL, prompt_tokens INTEGER NOT NULL,"
-            " completion_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL DEFAULT 0)"
-        )
-        columns = {row[1] for row in db.execute("PRAGMA table_info(replies)")}
-        if "cost_usd" not in columns:  # a cache written by plugdata 0.1
-            db.execute("ALTER TABLE replies ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0")
-        return db
-
-    def _run(self, fn: Any, *args: Any) -> Any:
-        return self._pool.submit(fn, *args).result()
-
-    def _get(self, key: str) -> CachedReply | None:
-        row = self._db.execute(f"SELECT {_COLUMNS} FROM replies WHERE key = ?", (key,)).fetchone()
-        return CachedReply(*row) if row else None
-
-    def _put(self, key: str, reply: CachedReply) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?, ?, ?)",
-            (key, reply.content, reply.finish_reason, reply.prompt_tokens,
-             reply.completion_tokens, reply.cost_usd),
-        )  # fmt: skip
+    def _write(self) -> None:
+        while True:
+            item = self._queue.get()
+            batch = [item]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            rows = [row for row in batch if row is not _STOP]
+            if rows:
+                with self._lock:
+                    self._db.executemany("INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?, ?, ?)", rows)
+            for _ in batch:
+                self._queue.task_done()
+            if any(row is _STOP for row in batch):
+                return
 
     def get(self, key: str) -> CachedReply | None:
-        """The stored reply for ``key``, or None (blocking; use :meth:`aget` in async code)."""
-        return self._run(self._get, key)
+        """The stored reply for ``key``, or None."""
+        if _prefix(key) not in self._known:
+            return None
+        self.flush()
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM replies WHERE key = ?", (key,)).fetchone()
+        return CachedReply(*row) if row else None
 
     def put(self, key: str, reply: CachedReply) -> None:
-        """Store a reply (blocking; use :meth:`aput` in async code)."""
-        self._run(self._put, key, reply)
+        """Store a reply (written by the writer thread within milliseconds)."""
+        self._known.add(_prefix(key))
+        self._queue.put((key, reply.content, reply.finish_reason, reply.prompt_tokens,
+                         reply.completion_tokens, reply.cost_usd))  # fmt: skip
 
     async def aget(self, key: str) -> CachedReply | None:
-        """:meth:`get` on the cache's own thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self._get, key)
+        """:meth:`get` without blocking the event loop (a miss costs no thread hop)."""
+        if _prefix(key) not in self._known:
+            return None
+        return await asyncio.get_running_loop().run_in_executor(None, self.get, key)
 
     async def aput(self, key: str, reply: CachedReply) -> None:
-        """:meth:`put` on the cache's own thread."""
-        await asyncio.get_running_loop().run_in_executor(self._pool, self._put, key, reply)
+        """:meth:`put` (it only queues the row, so it never blocks)."""
+        self.put(key, reply)
+
+    def flush(self) -> None:
+        """Wait until every queued reply is written."""
+        self._queue.join()
 
     def total_cost(self) -> float:
         """What every stored reply cost when it was paid for, in USD."""
-        return float(self._run(lambda: self._db.execute(
-            "SELECT COALESCE(SUM(cost_usd), 0) FROM replies").fetchone()[0]))  # fmt: skip
+        self.flush()
+        with self._lock:
+            row = self._db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM replies").fetchone()
+        return float(row[0])
 
     def __len__(self) -> int:
-        return int(self._run(lambda: self._db.execute("SELECT COUNT(*) FROM replies").fetchone()[0]))
+        self.flush()
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM replies").fetchone()[0])
 
     def close(self) -> None:
-        """Close the database and its thread (idempotent)."""
-        if self._pool is not None:
-            self._run(self._db.close)
-            self._pool.shutdown()
-            self._pool = None  # type: ignore[assignment]
+        """Write what is queued and close the database (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._writer.join()
+        with self._lock:
+            self._db.close()
 
     def __enter__(self) -> RequestCache:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")  # survives a killed process
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, content TEXT NOT NULL,"
+        " finish_reason TEXT NOT NULL, prompt_tokens INTEGER NOT NULL,"
+        " completion_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL DEFAULT 0)"
+    )
+    columns = {row[1] for row in db.execute("PRAGMA table_info(replies)")}
+    if "cost_usd" not in columns:  # a cache written by plugdata 0.1
+        db.execute("ALTER TABLE replies ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0")
+    return db
