@@ -12,7 +12,6 @@ from typing import Any
 import polars as pl
 
 FIELDS = ("instruction", "input", "output")
-SOURCE_COLUMNS = ("id", "source", *FIELDS)
 
 PAIR_SCHEMA: dict[str, Any] = {
     **{name: pl.String for name in (

@@ -13,27 +13,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import yaml
 from filelock import FileLock, Timeout
 
 from plugdata.errors import PlugdataError
-from plugdata.schema import FORMAT_SCHEMA, PAIR_SCHEMA
 
 CACHE_NAME = "cache.sqlite"
-
-
-def write_table(rows: Sequence[Mapping[str, Any]], path: Path, schema: Mapping[str, Any]) -> None:
-    """Write rows with a fixed schema as Parquet or JSON Lines (by ``path``'s suffix)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if rows:
-        frame = pl.DataFrame(list(rows), schema_overrides=dict(schema), infer_schema_length=None)
-    else:
-        frame = pl.DataFrame([], schema=dict(schema))
-    if path.suffix == ".jsonl":
-        frame.write_ndjson(path)
-    else:
-        frame.write_parquet(path)
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
@@ -113,14 +98,6 @@ class RunDirectory:
         target = self.staging / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
-
-    def write_pairs(self, pairs: Sequence[Mapping[str, Any]], name: str = "pairs.parquet") -> None:
-        write_table(pairs, self.path(name), PAIR_SCHEMA)
-
-    def write_format(
-        self, fmt: str, lang: str, rows: Sequence[Mapping[str, Any]], ext: str = "parquet"
-    ) -> None:
-        write_table(rows, self.path(f"{fmt}/{lang}.{ext}"), FORMAT_SCHEMA)
 
     def write_yaml(self, name: str, data: Mapping[str, Any]) -> None:
         text = yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 
@@ -111,8 +110,3 @@ class ShuffledWriter:
             bucket.path.unlink()
         out.close()
         self._dir.rmdir()
-
-
-def arrow_schema(schema: Mapping[str, Any]) -> pa.Schema:
-    """The Arrow schema of a polars schema (for readers that need one up front)."""
-    return pl.DataFrame([], schema=dict(schema)).to_arrow().schema
