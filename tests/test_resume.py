@@ -180,3 +180,18 @@ def test_two_processes_cannot_write_one_run(tmp_path):
         RunDirectory(tmp_path / "run").__enter__()
     with RunDirectory(tmp_path / "run") as again:  # the lock goes with its holder
         assert again.resumed
+
+
+def test_a_resume_that_fails_before_sending_keeps_the_paid_cache(tmp_path):
+    out = tmp_path / "run"
+    price = ["--price-in", "1000", "--price-out", "1000", "--concurrency", "1"]
+    with FakeOpenAIServer() as srv:
+        capped = run_cli(*_args(srv.url, out, *price, "--max-cost", "2"))
+        assert capped.returncode == 3
+    staging = tmp_path / ".run.partial"
+    paid = (staging / "cache.sqlite").stat().st_size
+    # The same recipe with no server and no key fails at once; the paid replies stay.
+    args = [a for a in _args("unused", out, *price) if a not in ("--base-url", "unused")]
+    failed = run_cli(*args)
+    assert failed.returncode == 2 and "no API key" in failed.stderr
+    assert staging.is_dir() and (staging / "cache.sqlite").stat().st_size >= paid

@@ -59,14 +59,13 @@ def build(
     if not isinstance(config, BuildConfig):
         config = BuildConfig.from_dict(config)
     plan = make_plan(config)
-    make_clients(config, Spend(), None)  # a missing API key fails before anything is read
-    source = _open_checked(config)
     run = RunDirectory(plan.out, overwrite=config.overwrite)
-    with run:
+    with run, RequestCache(run.staging / CACHE_NAME) as cache:
         (run.staging / "identity").write_text(config.identity() + "\n")
-        cache = RequestCache(run.staging / CACHE_NAME)
         spend = Spend(config.max_cost, earlier=cache.total_cost())
+        # Clients first: a missing API key or model fails before the source is read.
         translator, generator = make_clients(config, spend, cache)
+        source = _open_checked(config)
         sink = _sink(run, plan, source)
         if on_start is not None:
             on_start({t.code: source.total for t in plan.targets})

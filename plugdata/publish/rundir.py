@@ -85,7 +85,8 @@ class RunDirectory:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._unlock()
-        if exc_type is not None and not self.keep and self.staging.exists():
+        # A staging folder this run found (a resume) holds paid work: never remove it.
+        if exc_type is not None and not self.keep and not self.resumed and self.staging.exists():
             shutil.rmtree(self.staging, ignore_errors=True)
 
     def _unlock(self) -> None:

@@ -27,7 +27,7 @@ _SAID: set[str] = set()
 
 
 def _say(line: str) -> None:
-    """Tell the user once per process (the build sets up its translator twice)."""
+    """Tell the user once per process (a script may make several translators)."""
     if line not in _SAID:
         _SAID.add(line)
         sys.stderr.write(f"plugdata: {line}\n")
