@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import typing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,16 +58,15 @@ def flag_of(name: str) -> str:
 
 def _build_parameters() -> list[inspect.Parameter]:
     """One option per BuildConfig field (lists and mappings as comma-separated text)."""
-    from plugdata.config import config_fields, default_of
+    from plugdata.config import BuildConfig, config_fields, default_of
 
+    hints = typing.get_type_hints(BuildConfig)
     params = []
     for f in config_fields():
         meta, default = f.metadata, default_of(f)
-        kind: Any = {bool: bool, int: int, float: float}.get(type(default), str)
-        if f.name in ("limit", "seed", "max_output_tokens", "max_row_tokens"):
-            kind = int
-        elif f.name in ("rpm", "tpm", "max_cost", "price_in", "price_out"):
-            kind = float
+        # bool, int and float options keep their type; lists, mappings and paths are text
+        scalar = [t for t in (bool, int, float) if t in (hints[f.name], *typing.get_args(hints[f.name]))]
+        kind: Any = scalar[0] if scalar else str
         if isinstance(default, (list, tuple)):
             default = ",".join(default)
         elif isinstance(default, dict) or default == {}:
@@ -112,8 +112,9 @@ def build(**options: Any) -> None:
     progress = BuildProgress(err, config.pivot, config.log_interval)
     try:
         result = run_build(config, on_pair=progress.on_pair, on_start=progress.on_start)
-    finally:
+    except BaseException:
         progress.stop()
+        raise
     progress.stop(finished=True)
     _print_summary(result.stats)
     out.print(f"Run directory: [bold]{result.out}[/bold]")

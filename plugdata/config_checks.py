@@ -159,6 +159,5 @@ def _columns(value: Any) -> dict[str, str]:
 
 def _thresholds(value: Any) -> dict[str, float]:
     pairs = _pairs(value or {})
-    spec = ",".join(f"{k}={v}" for k, v in pairs.items())
-    parsed = FilterConfig.parse(spec)  # raises naming the threshold
+    parsed = FilterConfig.parse(pairs)  # raises naming the threshold
     return {key: getattr(parsed, key) for key in pairs}

@@ -57,8 +57,7 @@ def _recipe(plan: Plan, source: Source, stats: dict[str, Any], translator: Trans
         "generate_prompt_version": generator.prompt_version if generator else None,
         "cost_usd": stats["totals"]["cost_usd"],
         "source_info": {"name": source.name, "origin": source.origin, "license": source.license,
-                        "rows": sum(v["pairs"] for v in stats["languages"].values())
-                        // max(1, len(plan.targets))},
+                        "rows": source.total},
     }  # fmt: skip
     if price is not None:
         recipe["price_per_million"] = {"input": price.input, "output": price.output,

@@ -36,13 +36,12 @@ def make_plan(config: BuildConfig, *, preflight: bool = True) -> Plan:
     """Check ``config`` again (it may have been changed since it was made) and prepare."""
     config.validate()
     filters = list(DEFAULT_FILTERS) if config.filters is None else list(config.filters)
-    spec = ",".join(f"{k}={v}" for k, v in config.thresholds.items())
     renderer = None
     if config.chat_template and preflight:
         renderer = ChatRenderer(load_tokenizer(config.chat_template), config.max_row_tokens)
     out = config.out if config.out is not None else default_out(config)
     plan = Plan(config, get_language(config.pivot), [get_language(t) for t in config.targets],
-                out, filters, FilterConfig.parse(spec), renderer)  # fmt: skip
+                out, filters, FilterConfig.parse(config.thresholds), renderer)  # fmt: skip
     if preflight:
         check_writable(out)
         if config.push_to_hub:

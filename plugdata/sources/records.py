@@ -29,9 +29,12 @@ class Normaliser:
     remembered as 64-bit hashes, so memory stays small however long the stream.
     """
 
-    def __init__(self, mapping: Mapping[str, str] | None = None, source: str = "") -> None:
+    def __init__(self, mapping: Mapping[str, str] | None = None, source: str = "", *,
+                 needs_output: bool = True) -> None:  # fmt: skip
         self.mapping = dict(mapping or {})
         self.source = source
+        # Fields a usable record must fill (records to be answered need no output).
+        self.required = ("instruction", "output") if needs_output else ("instruction",)
         self.skipped: Counter[str] = Counter()
         self._ids: set[int] = set()
 
@@ -48,7 +51,7 @@ class Normaliser:
             raise InputError(f"{where}: expected an object with instruction/input/output, "
                              f"found {type(record).__name__}")  # fmt: skip
         values = {name: self._field(where, record, name) for name in FIELDS}
-        empty = [name for name in ("instruction", "output") if not values[name].strip()]
+        empty = [name for name in self.required if not values[name].strip()]
         if empty:
             self.skipped[f"empty_{empty[0]}"] += 1
             return None
@@ -57,11 +60,11 @@ class Normaliser:
     def _field(self, where: str, record: Mapping[str, Any], name: str) -> str:
         column = self._column(name, record)
         if column is None:
-            if name == "input":
+            if name not in self.required:
                 return ""
             raise InputError(f"{where}: field {name!r} is missing" + self._hint(name, record))
         value = record[column]
-        if value is None and name == "input":
+        if value is None and name not in self.required:
             return ""
         if not isinstance(value, str):
             label = name if column == name else f"{name} (column {column!r})"
@@ -101,12 +104,13 @@ class Normaliser:
         return True
 
 
-def as_records(data: Any, *, source: str = "") -> list[dict[str, str]]:
+def as_records(data: Any, *, source: str = "", needs_output: bool = True) -> list[dict[str, str]]:
     """Source rows from plain data: dicts with ``instruction`` and ``output`` (``input`` and
     ``id`` optional), a ``datasets.Dataset`` or a polars DataFrame.
 
     Rows that already are source rows keep their ids; others get them the way a build does.
     A bad record raises :class:`~plugdata.errors.InputError` naming the row and field.
+    ``needs_output=False`` accepts records without an output (instructions to be answered).
     """
     if isinstance(data, Mapping):
         raise InputError("records must be a list of dicts, a datasets.Dataset or a DataFrame, "
@@ -117,7 +121,7 @@ def as_records(data: Any, *, source: str = "") -> list[dict[str, str]]:
         items = iter(data)
     else:
         items = data
-    normaliser = Normaliser(source=source)
+    normaliser = Normaliser(source=source, needs_output=needs_output)
     out = []
     for i, record in enumerate(items):
         row = normaliser.row(f"record {i}", record)

@@ -71,8 +71,7 @@ async def agenerate_responses(
     Each returned row gains ``kept`` and ``reasons``, like pair rows.
     """
     language = lang if isinstance(lang, Language) else get_language(lang)
-    source = [{**row, "output": row.get("output") or "-"} for row in _plain(rows)]
-    source = as_records(source)
+    source = as_records(rows, needs_output=False)
     out: list[dict[str, Any] | None] = [None] * len(source)
     jobs = iter(range(len(source)))
 
@@ -98,12 +97,6 @@ def generate_responses(rows: Any, generator: LLMGenerator, **options: Any) -> li
             await generator.close()
 
     return _blocking(run(), "generate_responses", "agenerate_responses")
-
-
-def _plain(rows: Any) -> list[dict[str, Any]]:
-    if hasattr(rows, "iter_rows"):
-        return list(rows.iter_rows(named=True))
-    return [dict(row) for row in rows]
 
 
 def _blocking(coro: Coroutine[Any, Any, T], name: str, async_name: str) -> T:
