@@ -16,7 +16,13 @@ from plugdata.filters import PairFilter
 from plugdata.formats import MIXED_FORMATS, ChatRenderer, format_rows, token_stats
 from plugdata.pipeline.tally import Tally
 from plugdata.publish import RunDirectory, ShuffledWriter, TableWriter
-from plugdata.schema import FORMAT_SCHEMA, PAIR_SCHEMA, RENDERED_SCHEMA, pair_frame
+from plugdata.schema import (
+    FORMAT_SCHEMA,
+    PAIR_SCHEMA,
+    RENDERED_SCHEMA,
+    REQUIRED_PAIR_COLUMNS,
+    pair_frame,
+)
 
 _BUCKET_ROWS = 20_000  # rows per shuffle bucket of a mixed format
 
@@ -58,7 +64,7 @@ class ChunkSink:
         self.pairs.write(frame)
         self.rejected.write(frame.filter(~pl.col("kept")))
         self.tally.add(frame)
-        kept = frame.filter(pl.col("kept")).select(list(PAIR_SCHEMA)[:10])
+        kept = frame.filter(pl.col("kept")).select(REQUIRED_PAIR_COLUMNS)
         for (lang,), part in kept.group_by("target_lang", maintain_order=True):
             self._format(str(lang), part.to_dicts())
 
