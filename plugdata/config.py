@@ -19,6 +19,7 @@ from plugdata.filters import DEFAULT_FILTERS
 from plugdata.formats import DEFAULT_FORMATS, format_names
 
 SRC, MODEL, ENGINE, FILTERS, OUT = "Source", "Model", "Engine and cost", "Filters", "Output"
+SCALE = "Batch API and Ray"
 # Fields that decide which requests a build sends: a staging folder is resumed only by a
 # build that agrees on all of them.
 IDENTITY = ("source", "targets", "model", "translator", "pivot", "limit", "seed", "columns",
@@ -112,6 +113,27 @@ class BuildConfig:
         "Source records per chunk: what is filtered, formatted and written at once.", ENGINE))
     log_interval: float = field(default=30.0, metadata=opt(
         "Seconds between plain progress lines when stderr is not a terminal.", ENGINE))
+    batch_api: bool = field(default=False, metadata=opt(
+        "Send the requests through the OpenAI Batch API (half price, results within 24 h); "
+        "the same command resumes and never submits a request twice.", SCALE))
+    batch_max_requests: int = field(default=50_000, metadata=opt(
+        "Batch API: most requests in one batch (the API allows 50,000 and 200 MB).", SCALE))
+    batch_inflight: int = field(default=100_000, metadata=opt(
+        "Batch API: most requests submitted and waiting at once (bounds memory).", SCALE))
+    batch_fallback: str = field(default="batch", metadata=opt(
+        "Batch API: requests that expired or failed go into a new batch (batch) or through "
+        "the live API (live).", SCALE))
+    batch_poll: float = field(default=30.0, metadata=opt(
+        "Batch API: seconds between status checks.", SCALE))
+    batch_detach: bool = field(default=False, metadata=opt(
+        "Batch API: submit, then exit; the same command collects (and submits what is left).", SCALE))
+    executor: str = field(default="local", metadata=opt(
+        "local (this process) or ray (Ray Data: many GPUs or machines; pip install "
+        "'plugdata[ray]').", SCALE))
+    ray_address: str | None = field(default=None, metadata=opt(
+        "ray: address of a running Ray cluster (default: start a local one).", SCALE))
+    ray_actors: int = field(default=0, metadata=opt(
+        "ray: translation actors (0: one per GPU, or one on a machine without GPUs).", SCALE))
     filters: list[str] | None = field(default=None, metadata=opt(
         "Checks to run (default: all): " + ", ".join(DEFAULT_FILTERS) + ".", FILTERS))
     lid_backend: str = field(default="fasttext", metadata=opt(

@@ -24,12 +24,15 @@ CHOICES = {
     "lid_backend": ("fasttext", "langdetect"),
     "mt_engine": ("auto", "ctranslate2", "transformers"),
     "mt_device": ("auto", "cpu", "cuda"),
+    "batch_fallback": ("batch", "live"),
+    "executor": ("local", "ray"),
 }
 AT_LEAST_ONE = ("concurrency", "max_attempts", "limit", "max_output_tokens", "max_row_tokens",
-                "chunk_size", "tensor_parallel", "data_parallel")  # fmt: skip
-POSITIVE = ("timeout", "rpm", "tpm", "max_cost", "log_interval")
+                "chunk_size", "tensor_parallel", "data_parallel", "batch_max_requests",
+                "batch_inflight")  # fmt: skip
+POSITIVE = ("timeout", "rpm", "tpm", "max_cost", "log_interval", "batch_poll")
 NOT_NEGATIVE = ("temperature", "generator_temperature", "backoff", "backoff_max", "price_in",
-                "price_out", "mt_batch_size")  # fmt: skip
+                "price_out", "mt_batch_size", "ray_actors")  # fmt: skip
 
 
 def check(cfg: BuildConfig) -> None:
@@ -61,6 +64,7 @@ def check(cfg: BuildConfig) -> None:
             shown = ", ".join(str(a) for a in allowed if a is not None)
             raise ConfigError(name, f"must be one of {shown}, not {getattr(cfg, name)!r}")
     _check_translator(cfg)
+    _check_scale(cfg)
     if cfg.max_row_tokens is not None and not cfg.chat_template:
         raise ConfigError("max_row_tokens", "needs chat_template (tokens are counted with it)")
     if cfg.push_to_hub is not None and (cfg.push_to_hub.count("/") != 1 or not all(cfg.push_to_hub.split("/"))):
@@ -85,6 +89,22 @@ def _check_translator(cfg: BuildConfig) -> None:
     if isinstance(cfg.mt_batch_size, int) and not isinstance(cfg.mt_batch_size, bool):
         return
     raise ConfigError("mt_batch_size", f"must be a whole number, not {cfg.mt_batch_size!r}")
+
+
+def _check_scale(cfg: BuildConfig) -> None:
+    """The Batch API needs an OpenAI-compatible model; Ray and the Batch API do not mix."""
+    from plugdata.config import ConfigError
+
+    if cfg.batch_max_requests > 50_000:
+        raise ConfigError("batch_max_requests", f"the Batch API takes at most 50,000 requests "
+                                                f"per batch, not {cfg.batch_max_requests}")  # fmt: skip
+    if not cfg.batch_api:
+        return
+    if cfg.translator != "llm":
+        raise ConfigError("batch_api", f"needs the llm translator (an OpenAI-compatible API), "
+                                       f"not {cfg.translator}")  # fmt: skip
+    if cfg.executor != "local":
+        raise ConfigError("batch_api", "runs with the local executor (the batches do the scaling)")
 
 
 def _check_numbers(cfg: BuildConfig) -> None:

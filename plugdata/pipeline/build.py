@@ -58,6 +58,10 @@ def build(
     started = time.monotonic()
     if not isinstance(config, BuildConfig):
         config = BuildConfig.from_dict(config)
+    if config.executor == "ray":
+        from plugdata.pipeline.ray_executor import build_on_ray
+
+        return build_on_ray(config, on_pair=on_pair, on_start=on_start)
     plan = make_plan(config)
     run = RunDirectory(plan.out, overwrite=config.overwrite)
     with run, RequestCache(run.staging / CACHE_NAME) as cache:
