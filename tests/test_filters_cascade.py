@@ -98,3 +98,18 @@ def test_lingua_is_asked_only_where_it_could_change_the_verdict():
     assert ctx.short.asked == ["close", "wrong"]  # fastText alone settles "sure"
     assert [v for _, v, _ in found] == [None, "langid:neighbour", "langid:neighbour"]
     assert found[0][2] == pytest.approx(0.99) and found[1][2] == pytest.approx((0.5 + 0.2) / 2)
+
+
+def test_short_text_identifier_loads_on_first_use_and_answers_batches_like_single_texts():
+    from plugdata.filters.langid import ShortTextLID
+
+    lid = ShortTextLID(["en", "it", "es"])
+    assert lid._built is None  # nothing loaded until a text comes
+    words = ["la casa", "el perro", "the house", "il gatto nero", "los niños juegan", "a red car"]
+    texts = [f"{w} {i}" for i in range(12) for w in words]  # a batch large enough for threads
+    batch = lid.distributions(texts)
+    single = ShortTextLID(["en", "it", "es"])
+    for text, found in zip(texts[:6], batch[:6], strict=True):
+        assert single.distributions([text])[0] == pytest.approx(found)
+    assert max(batch[3], key=batch[3].get) == "it" and max(batch[4], key=batch[4].get) == "es"
+    assert ShortTextLID(["en", "xx"]).distributions(["la casa"]) == [{}]  # one known language: none
