@@ -1,0 +1,459 @@
+"""``--executor ray``: the same build on Ray Data (the only module that imports ray).
+
+Each source chunk is one row of a Ray Dataset (a *shard*), read by the driver in the same
+chunks as a local build. Three map stages run on the cluster, in shard order:
+
+1. **translate**: an actor pool (one actor per GPU for local models, ``--ray-actors`` to
+   choose) builds the translator once with :func:`make_clients` and runs the same
+   :class:`Runner` over each shard, so pair rows equal a local build's. A finished shard's
+   pairs go to ``staging/ray/chunks-<size>/shard-NNNNN.parquet``; a re-run reuses them.
+   Requests are cached per shard (``cache-NNNNN.sqlite`` next to it, one writer each) on
+   top of a read-only view of the run's own ``cache.sqlite``, so no SQLite file ever has
+   two writers and an unfinished shard replays what it already paid for.
+2. **filter**: one actor applies :class:`PairFilter` to the shards in order (duplicates are
+   found across shards, as in a local build) and carries the rejection funnel.
+3. **format**: formats (and chat-template rendering) of each shard's kept pairs.
+
+The driver writes what comes back into the same files as a local build (its
+:class:`ChunkSink` writers, the shuffled mixed formats included), then ``stats.json``,
+``config.yaml`` and the card, merges the shard caches into ``cache.sqlite`` and commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import pickle
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from plugdata.config import BuildConfig
+from plugdata.errors import PlugdataError
+from plugdata.pipeline.build import BuildResult, Interrupted, _open_checked, _sink
+from plugdata.pipeline.clients import make_clients
+from plugdata.pipeline.finish import finish
+from plugdata.pipeline.plan import Plan, make_plan
+from plugdata.pipeline.sink import ChunkSink
+from plugdata.publish import CACHE_NAME, RunDirectory, push_run
+from plugdata.translate.cache import CachedReply, RequestCache
+from plugdata.translate.pricing import BudgetExceeded, Spend
+from plugdata.translate.runner import PairCallback, Runner
+
+_LOCAL = ("mt", "vllm")  # backends that want a GPU each
+_COLUMNS = "content, finish_reason, prompt_tokens, completion_tokens, cost_usd"
+_SPENT = ("prompt_tokens", "completion_tokens", "cost", "requests", "cached")
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+        import ray.data
+    except ImportError:
+        raise PlugdataError("--executor ray needs Ray Data: pip install 'plugdata[ray]'") from None
+    return ray
+
+
+def build_on_ray(config: BuildConfig, on_pair: PairCallback | None = None,
+                 on_start: Callable[[dict[str, int | None]], None] | None = None) -> BuildResult:  # fmt: skip
+    """:func:`plugdata.pipeline.build` on Ray Data: the same run directory as a local build."""
+    started = time.monotonic()
+    ray = _import_ray()
+    plan = make_plan(config)
+    run = RunDirectory(plan.out, overwrite=config.overwrite)
+    with run:
+        (run.staging / "identity").write_text(config.identity() + "\n")
+        shards = run.staging / "ray" / f"chunks-{config.chunk_size}"
+        shards.mkdir(parents=True, exist_ok=True)
+        with RequestCache(run.staging / CACHE_NAME) as cache:
+            earlier = cache.total_cost() + _shard_costs(shards)
+        spend = Spend(config.max_cost, earlier=earlier)
+        # Clients first (a missing key or model fails here); the driver's are never sent.
+        translator, generator = make_clients(config, spend, None)
+        source = _open_checked(config)
+        sink = _sink(run, plan, source)
+        if on_start is not None:
+            on_start({t.code: source.total for t in plan.targets})
+        items = [{"shard": i, "rows": pickle.dumps(rows)}
+                 for i, rows in enumerate(source.chunks(config.chunk_size))]  # fmt: skip
+        owned = _connect(ray, config)
+        try:
+            meta = _run_pipeline(ray, plan, items, sink, spend, shards, earlier, on_pair)
+        except BaseException as exc:
+            sink.abort()
+            _keep_shards(run, shards, config, plan, exc)
+        finally:
+            if owned:
+                ray.shutdown()
+            asyncio.run(_close(translator, generator))
+        if sink.filter is not None:
+            sink.filter.close()
+            sink.filter = _Funnel(meta["funnel"])  # type: ignore[assignment]
+        sink.close()
+        run.keep = True  # every answer is in the shards now: keep them should writing fail
+        _merge_caches(run.staging / CACHE_NAME, shards)
+        stats = finish(run, plan, source, sink, spend, _Described(translator, meta["describe"]),
+                       generator, started)  # fmt: skip
+        stats["ray"] = {k: meta[k] for k in ("actors", "shards", "reused_shards")}
+        run.write_json("stats.json", stats)
+        shutil.rmtree(run.staging / "ray", ignore_errors=True)
+        (run.staging / "identity").unlink(missing_ok=True)
+        result = BuildResult(run.commit(), stats)
+    if config.push_to_hub:
+        pushed = push_run(result.out, config.push_to_hub, private=config.private)
+        result.stats["pushed"] = {"repo": pushed.repo_id, "files": len(pushed.files),
+                                  "commit_url": pushed.commit_url}  # fmt: skip
+    return result
+
+
+def _connect(ray: Any, config: BuildConfig) -> bool:
+    """Join ``--ray-address``, or the Ray already initialised here, or start a local one
+    (on 127.0.0.1, no dashboard); True when this build started it and must shut it down."""
+    if ray.is_initialized():
+        return False
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if config.ray_address:
+        ray.init(address=config.ray_address, log_to_driver=True)
+        return True
+    ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1")
+    return True
+
+
+def _layout(ray: Any, config: BuildConfig) -> tuple[int, dict[str, float]]:
+    """How many translation actors, and what each asks of the cluster."""
+    resources = ray.cluster_resources()
+    gpus, cpus = int(resources.get("GPU", 0)), float(resources.get("CPU", 1))
+    local = config.translator in _LOCAL
+    actors = config.ray_actors or (max(1, gpus) if local else 1)
+    if local and gpus:
+        per = config.tensor_parallel * config.data_parallel if config.translator == "vllm" else 1
+        return actors, {"num_gpus": per, "num_cpus": 1}
+    # no GPUs: leave a CPU for the filter and format actors
+    return actors, {"num_cpus": max(0.1, min(1.0, (cpus - 1.0) / actors))}
+
+
+def _run_pipeline(ray: Any, plan: Plan, items: list[dict[str, Any]], sink: ChunkSink,
+                  spend: Spend, shards: Path, earlier: float,
+                  on_pair: PairCallback | None) -> dict[str, Any]:  # fmt: skip
+    """Run the three stages over every shard and write what comes back, in shard order."""
+    from ray.data import DataContext
+
+    context = DataContext.get_current()
+    context.execution_options.preserve_order = True  # filters and mixed formats need the order
+    context.enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    pool = ray.data.ActorPoolStrategy
+    config = plan.config
+    actors, resources = _layout(ray, config)
+    budget = None if config.max_cost is None else max(0.0, config.max_cost - earlier) / actors
+    worker = _worker_config(config, actors)
+    meta: dict[str, Any] = {"actors": actors, "shards": len(items), "reused_shards": 0,
+                            "funnel": None, "describe": None}  # fmt: skip
+    if not items:
+        return meta
+    ds = ray.data.from_items(items, override_num_blocks=len(items))
+    ds = ds.map_batches(_Translate, fn_constructor_args=(worker, str(shards), budget),
+                        batch_size=1, batch_format="pyarrow", compute=pool(size=actors),
+                        **resources)  # fmt: skip
+    if plan.filters:
+        ds = ds.map_batches(_Filter, fn_constructor_args=(config,), batch_size=1,
+                            batch_format="pyarrow", compute=pool(size=1), num_cpus=0.5)  # fmt: skip
+    ds = ds.map_batches(_Format, fn_constructor_args=(config,), batch_size=1,
+                        batch_format="pyarrow", compute=pool(size=1), num_cpus=0.5)  # fmt: skip
+    for row in map(dict, ds.iter_rows()):
+        used = pickle.loads(row["spend"])
+        for name in _SPENT:
+            setattr(spend, name, getattr(spend, name) + used[name])
+        meta["reused_shards"] += int(row["reused"])
+        meta["describe"] = meta["describe"] or pickle.loads(row["describe"])
+        if "funnel" in row:
+            meta["funnel"] = pickle.loads(row["funnel"])
+        _write(sink, row, on_pair)
+    return meta
+
+
+def _worker_config(config: BuildConfig, actors: int) -> BuildConfig:
+    """Each actor's share of the request and token rate limits (they add up to the run's)."""
+    rpm = None if config.rpm is None else max(1, config.rpm // actors)
+    tpm = None if config.tpm is None else max(1, config.tpm // actors)
+    return replace(config, rpm=rpm, tpm=tpm, max_cost=None)
+
+
+def _frame(blob: bytes) -> pl.DataFrame:
+    return pl.read_ipc(io.BytesIO(blob))
+
+
+def _blob(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer)
+    return buffer.getvalue()
+
+
+def _row(batch: Any) -> dict[str, Any]:
+    """The one shard of a batch (batches are Arrow tables: binary columns stay bytes)."""
+    (row,) = batch.to_pylist()
+    return dict(row)
+
+
+def _table(row: dict[str, Any]) -> Any:
+    import pyarrow as pa
+
+    return pa.Table.from_pylist([row])
+
+
+def _write(sink: ChunkSink, row: dict[str, Any], on_pair: PairCallback | None) -> None:
+    """One finished shard into the run directory, as :meth:`ChunkSink.add` writes a chunk."""
+    frame = _frame(row["pairs"])
+    sink.pairs.write(frame)
+    sink.rejected.write(frame.filter(~pl.col("kept")))
+    sink.tally.add(frame)
+    for fmt, lang, blob, dropped, example in pickle.loads(row["formats"]):
+        sink.too_long[fmt][lang] += dropped
+        if example is not None and lang not in sink.examples:
+            sink.examples[lang] = example
+        if blob is None:
+            continue
+        out = _frame(blob)
+        if sink.renderer is not None:
+            sink.tokens[fmt][lang].extend(out["num_tokens"].to_list())
+        sink.writers[fmt, lang].write(out)
+        sink.counts[fmt][lang] += out.height
+    if on_pair is not None:
+        for pair in frame.iter_rows(named=True):
+            on_pair(pair)
+
+
+class _ShardCache:
+    """A shard's own request cache over the run's ``cache.sqlite``, opened immutable (nobody
+    writes it while Ray runs, so readers need no lock and leave no WAL files behind)."""
+
+    def __init__(self, base: Path) -> None:
+        self.own: RequestCache | None = None
+        self.base = (sqlite3.connect(f"file:{base}?immutable=1", uri=True, check_same_thread=False)
+                     if base.is_file() else None)  # fmt: skip
+
+    def get(self, key: str) -> CachedReply | None:
+        hit = self.own.get(key) if self.own is not None else None
+        if hit is None and self.base is not None:
+            row = self.base.execute(f"SELECT {_COLUMNS} FROM replies WHERE key = ?", (key,)).fetchone()
+            hit = CachedReply(*row) if row else None
+        return hit
+
+    def put(self, key: str, reply: CachedReply) -> None:
+        assert self.own is not None
+        self.own.put(key, reply)
+
+    async def aget(self, key: str) -> CachedReply | None:
+        return self.get(key)
+
+    async def aput(self, key: str, reply: CachedReply) -> None:
+        self.put(key, reply)
+
+
+class _Translate:
+    """Stage 1 (an actor): translate a shard, or reuse it when an earlier run finished it."""
+
+    def __init__(self, config: BuildConfig, shards: str, budget: float | None) -> None:
+        self.plan = make_plan(config, preflight=False)
+        self.shards = Path(shards)
+        self.cache = _ShardCache(self.shards.parent.parent / CACHE_NAME)
+        self.spend = Spend(budget)
+        translator, generator = make_clients(config, self.spend, self.cache)  # type: ignore[arg-type]
+        self.runner = Runner(translator, generator, config.generate, config.concurrency)  # type: ignore[arg-type]
+        self.loop = asyncio.new_event_loop()
+        self.described = False
+
+    def __call__(self, batch: Any) -> Any:
+        shard, rows = int(_row(batch)["shard"]), pickle.loads(_row(batch)["rows"])
+        path = self.shards / f"shard-{shard:05d}.parquet"
+        before = {k: getattr(self.spend, k) for k in _SPENT}
+        frame = _finished(path, rows, len(self.plan.targets))
+        reused = frame is not None
+        if frame is None:
+            self.cache.own = RequestCache(self.shards / f"cache-{shard:05d}.sqlite")
+            try:
+                pairs = self.loop.run_until_complete(
+                    self.runner.run(rows, self.plan.targets, self.plan.pivot))
+            finally:
+                self.cache.own.close()
+                self.cache.own = None
+            from plugdata.schema import pair_frame
+
+            frame = pair_frame(pairs)
+            tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+            frame.write_parquet(tmp)
+            os.replace(tmp, path)  # a shard is finished all at once, or not at all
+        used = {k: getattr(self.spend, k) - before[k] for k in _SPENT}
+        describe = getattr(self.runner.translator, "describe", None)
+        info = describe() if callable(describe) and not reused and not self.described else None
+        self.described = self.described or info is not None
+        return _table({"shard": shard, "pairs": _blob(frame), "spend": pickle.dumps(used),
+                       "reused": reused, "describe": pickle.dumps(info)})  # fmt: skip
+
+
+def _finished(path: Path, rows: list[dict[str, Any]], n_targets: int) -> pl.DataFrame | None:
+    """The pairs of a shard an earlier run finished (None unless it holds exactly its rows)."""
+    if not path.is_file():
+        return None
+    frame = pl.read_parquet(path)
+    ids = {str(r["id"]) for r in rows}
+    if frame.height != len(rows) * n_targets or set(frame["id"].cast(pl.String)) != ids:
+        return None
+    return frame
+
+
+class _Filter:
+    """Stage 2 (one actor, shards in order): the checks, duplicates across shards, the funnel."""
+
+    def __init__(self, config: BuildConfig) -> None:
+        from plugdata.filters import PairFilter
+
+        plan = make_plan(config, preflight=False)
+        self.filter = PairFilter(plan.filters, plan.filter_config, lid_backend=config.lid_backend)
+
+    def __call__(self, batch: Any) -> Any:
+        row = _row(batch)
+        row["pairs"] = _blob(self.filter.apply(_frame(row["pairs"])))
+        row["funnel"] = pickle.dumps(self.filter.stats())
+        return _table(row)
+
+
+class _Format:
+    """Stage 3: every format (rendered with the chat template) of a shard's kept pairs."""
+
+    def __init__(self, config: BuildConfig) -> None:
+        from plugdata.formats import ChatRenderer, load_tokenizer
+
+        self.config = config
+        self.renderer = (ChatRenderer(load_tokenizer(config.chat_template), config.max_row_tokens)
+                         if config.chat_template else None)  # fmt: skip
+
+    def __call__(self, batch: Any) -> Any:
+        from plugdata.formats import format_rows
+        from plugdata.schema import FORMAT_SCHEMA, RENDERED_SCHEMA, REQUIRED_PAIR_COLUMNS
+
+        config, schema = self.config, RENDERED_SCHEMA if self.renderer else FORMAT_SCHEMA
+        row = _row(batch)
+        kept = _frame(row["pairs"]).filter(pl.col("kept")).select(REQUIRED_PAIR_COLUMNS)
+        parts: list[tuple[str, str, bytes | None, int, Any]] = []
+        for (lang,), part in kept.group_by("target_lang", maintain_order=True):
+            rows = part.to_dicts()
+            for fmt in config.formats:
+                out = format_rows(rows, fmt, system_prompt=config.system_prompt,
+                                  no_system=config.no_system, shuffle=False)  # fmt: skip
+                dropped = 0
+                if self.renderer is not None:
+                    out, dropped = self.renderer.render(out)
+                example = out[0]["messages"] if fmt == "plug" and out else None
+                blob = _blob(pl.DataFrame(out, schema=schema)) if out else None
+                parts.append((fmt, str(lang), blob, dropped, example))
+        row["formats"] = pickle.dumps(parts)
+        return _table(row)
+
+
+class _Funnel:
+    """The filter actor's funnel, where :func:`finish` expects the sink's filter."""
+
+    def __init__(self, stats: dict[str, Any] | None) -> None:
+        self._stats = stats or {}
+
+    def stats(self) -> dict[str, Any]:
+        return self._stats
+
+    def close(self) -> None:
+        pass
+
+
+class _Described:
+    """The driver's translator, describing the models as the actors loaded them."""
+
+    def __init__(self, translator: Any, described: dict[str, Any] | None) -> None:
+        self._translator, self._described = translator, described
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "describe" and self._described is not None:
+            return lambda: self._described
+        return getattr(self._translator, name)
+
+
+async def _close(*clients: Any) -> None:
+    for client in clients:
+        if client is not None:
+            await client.close()
+
+
+def _shard_files(shards: Path, pattern: str) -> Iterator[Path]:
+    return iter(sorted(shards.glob(pattern))) if shards.is_dir() else iter(())
+
+
+def _shard_costs(shards: Path) -> float:
+    """What the shard caches of earlier attempts paid (the budget is the run's total)."""
+    total = 0.0
+    for path in _shard_files(shards, "cache-*.sqlite"):
+        with RequestCache(path) as cache:
+            total += cache.total_cost()
+    return total
+
+
+def _merge_caches(main: Path, shards: Path) -> None:
+    """Every shard's requests into the run's ``cache.sqlite`` (what a local build leaves)."""
+    db = sqlite3.connect(main, isolation_level=None)
+    try:
+        for path in _shard_files(shards, "cache-*.sqlite"):
+            db.execute("ATTACH DATABASE ? AS shard", (str(path),))
+            db.execute("INSERT OR IGNORE INTO replies SELECT key, content, finish_reason, "
+                       "prompt_tokens, completion_tokens, cost_usd FROM shard.replies")  # fmt: skip
+            db.execute("DETACH DATABASE shard")
+    finally:
+        db.close()
+
+
+def _count(path: Path) -> int:
+    with RequestCache(path) as cache:
+        return len(cache)
+
+
+def _keep_shards(run: RunDirectory, shards: Path, config: BuildConfig, plan: Plan,
+                 exc: BaseException) -> None:  # fmt: skip
+    """Keep finished shards and shard caches for the next run, and say how to go on."""
+    done = len(list(_shard_files(shards, "shard-*.parquet")))
+    cached = sum(_count(path) for path in _shard_files(shards, "cache-*.sqlite"))
+    cause = _cause(exc)
+    if done == 0 and cached == 0:
+        raise cause
+    run.keep = True
+    where = f"{done} finished shard(s) and {cached} request(s) are kept in {shards}"
+    how = "run the same command again to resume" + ("" if config.out else f" (or pass --out {plan.out})")
+    if isinstance(cause, KeyboardInterrupt):
+        raise Interrupted(f"interrupted; {where}; {how}") from None
+    if isinstance(cause, BudgetExceeded):
+        raise BudgetExceeded(f"{cause}; {where}") from None
+    if isinstance(cause, PlugdataError) and type(cause).__init__ is PlugdataError.__init__:
+        raise type(cause)(f"{cause}; {where}; {how}") from None
+    if hasattr(cause, "add_note"):
+        cause.add_note(f"plugdata: {where}; {how}")
+    raise cause
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The error an actor raised (Ray wraps it), else ``exc`` itself."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        err = todo.pop(0)
+        if err is None or any(err is s for s in seen):
+            continue
+        if isinstance(err, (PlugdataError, KeyboardInterrupt)):
+            return err
+        seen.append(err)
+        cause = getattr(err, "cause", None)
+        todo += [cause if isinstance(cause, BaseException) else None, err.__cause__, err.__context__]
+    return exc
