@@ -113,3 +113,37 @@ def test_short_text_identifier_loads_on_first_use_and_answers_batches_like_singl
         assert single.distributions([text])[0] == pytest.approx(found)
     assert max(batch[3], key=batch[3].get) == "it" and max(batch[4], key=batch[4].get) == "es"
     assert ShortTextLID(["en", "xx"]).distributions(["la casa"]) == [{}]  # one known language: none
+
+
+def test_a_source_instruction_not_in_the_pivot_language_is_caught_once_per_distinct_text():
+    fr = "Résumez en une phrase la nouvelle concernant la nouvelle loi pour les lecteurs du journal."
+    rows = [pair("it", fr, IT_INS, P_OUT, IT_OUT), pair("es", fr, IT_INS, P_OUT, ES_OUT),
+            pair("it", P_INS, IT_INS, P_OUT, IT_OUT)]  # fmt: skip
+    rows[1]["target_instruction"] = "Resume en una frase la noticia sobre la nueva ley para los lectores."
+    frame = pl.DataFrame(rows, schema_overrides={"reasons": pl.List(pl.String)})
+    out, stats = filter_frame(frame, ["langid"])
+    french_it, french_es, english = out.to_dicts()
+    assert french_it["reasons"] == french_es["reasons"] == ["langid:pivot_not_pivot"]
+    assert french_it["lid_pivot_instruction"] == french_es["lid_pivot_instruction"] < 0.05
+    assert english["reasons"] == [] and english["lid_pivot_instruction"] is None  # settled
+    assert stats["languages"]["it"]["reasons"] == {"langid:pivot_not_pivot": 1}
+
+
+def test_verdicts_tags_and_scores_go_back_to_their_rows_around_rejected_ones():
+    code = "def add(a, b):\n    return a + b"
+    rows = [pair("it", P_INS, IT_INS, P_OUT, ES_OUT), pair("it", P_INS, IT_INS, P_OUT, IT_OUT),
+            pair("it", "Write a Python function that adds two numbers.",
+                 "Scrivi una funzione Python che somma due numeri.", code, code),
+            pair("it", P_INS, IT_INS, P_OUT, IT_OUT)]  # fmt: skip
+    rows[1].update(kept=False, reasons=["invalid_json"])
+    rows[3].update(target_output=None, kept=True)
+    frame = pl.DataFrame(rows, schema_overrides={"reasons": pl.List(pl.String)})
+    out, stats = filter_frame(frame, ["langid", "untranslated"])
+    spanish, upstream, code_pair, missing = out.to_dicts()
+    assert spanish["reasons"] == ["langid:wrong_language"] and not spanish["kept"]
+    assert spanish["lid_target_output"] < 0.3
+    assert upstream["reasons"] == ["invalid_json"] and upstream["lid_target_output"] is None
+    assert code_pair["kept"] and code_pair["tags"] == ["verbatim_expected"]
+    assert missing["reasons"] == [] and missing["tags"] == []  # not checked
+    assert stats["languages"]["it"]["checked"] == 2
+    assert stats["languages"]["it"]["tags"] == {"verbatim_expected": 1}

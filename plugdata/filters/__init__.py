@@ -22,6 +22,7 @@ import polars as pl
 from plugdata.errors import PlugdataError
 from plugdata.filters.checks import Check, Context
 from plugdata.filters.config import FilterConfig
+from plugdata.filters.rows import gather, on_rows, positions
 from plugdata.filters.verbatim import prepare
 
 __all__ = [
@@ -106,41 +107,44 @@ class PairFilter:
         for name, default in (("reasons", _EMPTY), ("tags", _EMPTY), ("kept", pl.lit(True))):
             if name not in frame.columns:
                 frame = frame.with_columns(default.alias(name))
-        frame = frame.with_row_index("_row")
-        active = frame.filter(pl.col("kept") & pl.col("target_output").is_not_null())
-        active = prepare(active)
+        rows = positions(frame, pl.col("kept") & pl.col("target_output").is_not_null())
+        every = rows.size == frame.height  # the usual case: no gathering in and out
+        active = prepare(frame if every else frame[rows])
         self._identifiers()
         self._ctx.scores, self._ctx.chunk = {}, {}
         failures = {name: CHECKS[name](active, self._ctx) for name in self.names}
         verdicts = pl.DataFrame({f"_f_{n}": failures[n] for n in self.names}, height=active.height)
-        new = (pl.concat_list(list(verdicts.columns)).list.drop_nulls() if self.names
-               else _EMPTY)  # fmt: skip
+        # the failing sub-reasons as a list, built only on the rows that fail something
+        failing = pl.any_horizontal(pl.all().is_not_null()) if self.names else pl.lit(False)
+        new = pl.concat_list(list(verdicts.columns)).list.drop_nulls() if self.names else _EMPTY
+        (new,) = on_rows(verdicts, failing, [new.alias("_new")], [_EMPTY])
         verbatim = pl.col("_verbatim_input") | pl.col("_verbatim_output")
         if "verbatim" in self._ctx.chunk:  # copies of a pivot text not in the pivot language
             active = active.with_columns(_foreign=self._ctx.chunk["verbatim"])
             verbatim = verbatim | pl.col("_foreign")
-        tag = pl.when(verbatim).then(pl.lit([TAG_VERBATIM])).otherwise(_EMPTY)
-        checked = pl.concat([active.select("_row", "target_lang"), verdicts], how="horizontal")
-        checked = checked.with_columns(new.alias("_new"), active.select(tag.alias("_tag"))[:, 0],
-                                       *self._ctx.scores.values())  # fmt: skip
+        tagged = active.select(verbatim.fill_null(False).alias("_tagged"))["_tagged"]
+        checked = pl.DataFrame([active["target_lang"], new, tagged, *self._ctx.scores.values()])
         self._count(checked)
-        out = frame.join(checked.select("_row", "_new", "_tag", *self._ctx.scores), on="_row",
-                         how="left")  # fmt: skip
-        out = out.with_columns(pl.col("_new", "_tag").fill_null(_EMPTY))
+        if not every:
+            checked = checked.select(gather(c, rows, frame.height) for c in checked.get_columns())
+            checked = checked.with_columns(pl.col("_new").fill_null(_EMPTY), pl.col("_tagged").fill_null(False))
+        out = frame.with_columns(checked.drop("target_lang"))
+        (reasons,) = on_rows(out, pl.col("_new").list.len() > 0, [pl.col("reasons").list.concat("_new")], [pl.col("reasons")])  # fmt: skip
+        tags = pl.col("tags").list.concat(pl.lit([TAG_VERBATIM])).list.unique(maintain_order=True)
+        (tags,) = on_rows(out, pl.col("_tagged"), [tags], [pl.col("tags")])
         return out.with_columns(
-            pl.col("reasons").list.concat(pl.col("_new")).alias("reasons"),
-            pl.col("tags").list.concat(pl.col("_tag")).list.unique(maintain_order=True).alias("tags"),
-            (pl.col("kept") & (pl.col("_new").list.len() == 0)).alias("kept"),
-        ).drop("_row", "_new", "_tag")
+            reasons, tags, (pl.col("kept") & (pl.col("_new").list.len() == 0)).alias("kept")
+        ).drop("_new", "_tagged")
 
     def _count(self, checked: pl.DataFrame) -> None:
         """Add this chunk's funnel (per language: checked, rejected, each sub-reason, tags)."""
-        reasons = checked.select("target_lang", pl.col("_new").alias("r")).explode("r")
-        tags = checked.select("target_lang", pl.col("_tag").alias("r")).explode("r")
+        failed = checked.filter(pl.col("_new").list.len() > 0)
+        reasons = failed.select("target_lang", pl.col("_new").alias("r")).explode("r")
         rows = pl.concat([
             checked.select("target_lang", pl.lit("#checked").alias("r")),
-            checked.filter(pl.col("_new").list.len() > 0).select("target_lang", pl.lit("#rejected").alias("r")),
-            reasons.drop_nulls(), tags.drop_nulls().with_columns((pl.lit("#tag:") + pl.col("r")).alias("r")),
+            failed.select("target_lang", pl.lit("#rejected").alias("r")),
+            reasons.drop_nulls(),
+            checked.filter("_tagged").select("target_lang", pl.lit(f"#tag:{TAG_VERBATIM}").alias("r")),
         ])  # fmt: skip
         counts = rows.group_by("target_lang", "r").len()
         if self._counts is not None:

@@ -74,19 +74,43 @@ def langid(df: pl.DataFrame, ctx: Context) -> pl.Series:
     where a text was not identified).
     """
     known = settled(df, ctx)
-    rows = positions(df, ~known.select(pl.all_horizontal(pl.all()))[:, 0])
-    done = {name: known[name].gather(rows).to_list() for name in known.columns}
+    pivot_verdict, pivot_score = _pivot_question(df, ctx, ~known["pivot"])
+    rows = positions(df, ~known.select(pl.all_horizontal(FIELDS))[:, 0])
+    done = {f: known[f].gather(rows).to_list() for f in FIELDS}
     needed = [c for c in df.columns if c.startswith(("_prose_", "_trans_", "_verbatim_", "pivot_"))]
     part = df.select("target_lang", *needed)[rows]
     # Names and quotes copied from the pivot are set aside where a field is open and short
     # enough for them to matter (a long text is identified with them in)
     short = [~known[f].gather(rows) & part.select(_few_words(f, ctx.config))[:, 0] for f in FIELDS]
     open_fields = pl.select(pl.any_horizontal(short)).to_series() if rows.size else None
-    verdicts, scores = _judge(copied_tokens(part, open_fields), ctx, done) if rows.size else ([], {
+    seed = pivot_score.gather(rows).to_list()
+    verdicts, scores = _judge(copied_tokens(part, open_fields), ctx, done, seed) if rows.size else ([], {
         f"lid_{side}_{f}": [] for side in ("pivot", "target") for f in FIELDS})  # fmt: skip
     for name, values in scores.items():
         ctx.scores[name] = gather(pl.Series(name, values, dtype=pl.Float64), rows, df.height)
-    return gather(pl.Series("x", verdicts, dtype=pl.String), rows, df.height)
+    ctx.scores["lid_pivot_instruction"] = ctx.scores["lid_pivot_instruction"].fill_null(pivot_score)
+    # the pivot's verdict first, as a check names one sub-reason per row
+    return pivot_verdict.fill_null(gather(pl.Series("x", verdicts, dtype=pl.String), rows, df.height))
+
+
+def _pivot_question(df: pl.DataFrame, ctx: Context, open_rows: pl.Series) -> tuple[pl.Series, pl.Series]:  # fmt: skip
+    """Source instructions (of 40 letters or more, code and quotes aside) that are not in the
+    pivot language, where function words did not settle them: the verdict and the score per
+    row. Each distinct pivot instruction is identified once (they repeat across languages)."""
+    height = df.height
+    rows = positions(df, open_rows)
+    if not rows.size:
+        return pl.Series("x", [None] * height, dtype=pl.String), pl.Series("s", [None] * height, dtype=pl.Float64)  # fmt: skip
+    asked = df[rows].select(pcol("pivot", "instruction").alias("t"), "pivot_lang")
+    unique = asked.unique()
+    clean = pl.col("t").str.replace_all(f"{P.VERBATIM}|{P.QUOTED}", " ").str.replace_all(QUOTE_FORMS, "'")
+    unique = unique.with_columns(clean.alias("c")).filter(pl.col("c").str.count_matches(r"\p{L}") >= 40)
+    probs = ctx.lid.probabilities(list(unique.select("c", "pivot_lang").iter_rows()))
+    unique = unique.with_columns(pl.Series("s", probs, dtype=pl.Float64))
+    score = asked.join(unique, on=["t", "pivot_lang"], how="left", maintain_order="left")["s"]
+    verdict = pl.select(pl.when(score < ctx.config.lid_pivot_min_prob)
+                        .then(pl.lit("langid:pivot_not_pivot")).otherwise(None).alias("x"))["x"]  # fmt: skip
+    return gather(verdict, rows, height), gather(score, rows, height)
 
 
 class _PivotTexts:
@@ -130,9 +154,10 @@ def _count(texts: list[str], pattern: str) -> list[int]:
     return pl.Series(texts, dtype=pl.String).str.count_matches(pattern).to_list()
 
 
-def _judge(df: pl.DataFrame, ctx: Context, done: dict[str, list[bool]]) -> tuple[list[str | None], dict[str, list[float | None]]]:  # fmt: skip
-    """:func:`langid` on the rows function words did not settle (``done``: per question,
-    per row, whether they did): verdicts and ``lid_*`` scores per row."""
+def _judge(df: pl.DataFrame, ctx: Context, done: dict[str, list[bool]], seed: list[float | None]) -> tuple[list[str | None], dict[str, list[float | None]]]:  # fmt: skip
+    """:func:`langid`'s target fields on the rows function words did not settle (``done``:
+    per field, per row, whether they did): verdicts and ``lid_*`` scores per row (``seed``:
+    the pivot instructions' scores already known)."""
     from plugdata.filters.langid import NEIGHBOURS
 
     cfg, lid = ctx.config, ctx.lid
@@ -143,6 +168,7 @@ def _judge(df: pl.DataFrame, ctx: Context, done: dict[str, list[bool]]) -> tuple
     out: list[str | None] = [None] * df.height
     scores: dict[str, list[float | None]] = {f"lid_{s}_{f}": [None] * df.height
                                              for s in ("pivot", "target") for f in FIELDS}  # fmt: skip
+    scores["lid_pivot_instruction"] = list(seed)
 
     def identify(side: str, f: str, rows: list[int]) -> list[float]:
         texts, langs = (pivot, plang) if side == "pivot" else (target, tlang)
@@ -153,13 +179,6 @@ def _judge(df: pl.DataFrame, ctx: Context, done: dict[str, list[bool]]) -> tuple
             scores[f"lid_{side}_{f}"][i] = p
         return probs
 
-    rows = [i for i in range(df.height) if not done["pivot"][i]]
-    pivot["instruction"].fill(rows)
-    letters = _count([pivot["instruction"][i] for i in rows], r"\p{L}")
-    rows = [i for i, n in zip(rows, letters, strict=True) if n >= 40]
-    for i, p in zip(rows, identify("pivot", "instruction", rows), strict=True):
-        if p < cfg.lid_pivot_min_prob:
-            out[i] = "langid:pivot_not_pivot"  # the source instruction is not in the pivot language
     for f in FIELDS:
         latin = [i for i in range(df.height) if not done[f][i]]
         words, letters = _count(target[f], r"\p{L}+"), _count(target[f], r"\p{L}")
