@@ -67,19 +67,30 @@ def _ratio(f: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     return p, t, t / pl.max_horizontal(p, pl.lit(1)) / expected
 
 
+def unclosed(expr: pl.Expr) -> pl.Expr:
+    """A text cut inside brackets or quotes: a bracket left open, or an end just after an
+    opening quote (see ``patterns.OPEN_QUOTE_END``)."""
+    more = expr.str.count_matches(P.OPEN_BRACKET) > expr.str.count_matches(P.CLOSE_BRACKET)
+    return more | expr.str.contains(P.OPEN_QUOTE_END)
+
+
 def truncated(df: pl.DataFrame, ctx: Context) -> pl.Series:
-    """The translation stopped early: on the output limit, or short and mid-sentence where
-    the pivot ends a sentence."""
+    """The translation stopped early: on the output limit; short and mid-sentence where the
+    pivot ends a sentence; or shorter than expected with a bracket or quote left open where
+    the pivot closes all its own (a cut headline or name, which no sentence end reveals)."""
     cases = []
     if "finish_reason" in df.columns:
         cases.append(("truncated:length_limit", pl.col("finish_reason") == "length"))
     for f in ("instruction", "output"):
         _, t, relative = _ratio(f)
-        ends = col("pivot", f).str.contains(P.SENTENCE_END) & ~col("target", f).str.contains(
-            P.TEXT_END
-        )
+        target, pivot = col("target", f), col("pivot", f)
+        ends = pivot.str.contains(P.SENTENCE_END) & ~target.str.contains(P.TEXT_END)
         cut = ends & (t > 0) & (relative < ctx.config.truncated_max_ratio)
         cases.append(("truncated:mid_sentence", cut))
+        hint = target.str.contains(f'{P.OPEN_BRACKET}|[“「『«"]')
+        (open_,) = on_rows(df, hint, [(unclosed(target) & ~unclosed(pivot) & (t > 0) & (relative < 1)).alias("u")],
+                           [pl.lit(False)])  # fmt: skip
+        cases.append(("truncated:unclosed", pl.lit(open_)))
     return reason(df, cases)
 
 

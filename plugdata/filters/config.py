@@ -26,7 +26,7 @@ class FilterConfig:
     neighbour_min_prob: float = 0.5  # a longer text whose first language is a neighbour: reject
     script_min_share: float = 0.4  # share of translatable letters in the language's own script
     script_min_letters: int = 5  # fewer translatable letters are not judged
-    length_ratio_low: float = 1.9  # shorter than expected by this factor: reject
+    length_ratio_low: float = 2.0  # shorter than expected by this factor: reject
     length_ratio_high: float = 2.2  # longer than expected by this factor: reject
     length_min_chars: int = 30  # shorter pivot texts are not length-checked
     length_short_chars: int = 120  # below this many pivot characters the factors widen

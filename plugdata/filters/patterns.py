@@ -84,7 +84,13 @@ KANA = r"[\p{Hiragana}\p{Katakana}]"
 WIDE = r"[\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}]"  # counts as 3 characters of length
 # A sentence that ends properly, and a text that ends on punctuation or a closing quote.
 SENTENCE_END = r"[.!?。！？…]['\"”’»」』)\]）]*\s*$"
-TEXT_END = r"[.!?。！？…:;：；'\"“”‘’»」』)\]）]\s*$"
+TEXT_END = r"[.!?。！？…'\"“”‘’»」』)\]）]\s*$"
+# A text cut inside brackets or quotes: more brackets opened than closed, or a text that ends
+# a few characters after an opening quote (a curly or CJK one: ASCII quotes open and close
+# alike), or on an opening quote. Quotes are not counted: translators mix their forms.
+OPEN_BRACKET = r"[(（\[【]"
+CLOSE_BRACKET = r"[)）\]】]"
+OPEN_QUOTE_END = r'[“「『«][^“”「」『』«»"。！？.!?]{1,8}$|(?:^|[\s,，:：])[“「『«"]\s*$'
 
 # Target length per English length for the same meaning, where a CJK or Hangul character
 # counts as three (medians on NTREX-128 for zh, ko, it, es; estimates for the rest).
