@@ -111,7 +111,8 @@ def build(**options: Any) -> None:
         return
     progress = BuildProgress(err, config.pivot, config.log_interval)
     try:
-        result = run_build(config, on_pair=progress.on_pair, on_start=progress.on_start)
+        result = run_build(config, on_pair=progress.on_pair, on_start=progress.on_start,
+                           on_status=progress.on_status)  # fmt: skip
     except BaseException:
         progress.stop()
         raise
@@ -128,7 +129,8 @@ app.command()(build)
 
 
 def _print_estimate(plan: dict[str, Any]) -> None:
-    table = Table(title=f"Dry run: {plan['records']} records, model {plan['model']} (nothing sent)")
+    priced = ", Batch API price" if plan.get("batch_api") else ""
+    table = Table(title=f"Dry run: {plan['records']} records, model {plan['model']}{priced} (nothing sent)")
     for name in ("language", "requests", "input tokens", "output tokens", "cost (USD)"):
         table.add_column(name, justify="right")
     for lang, row in [*plan["languages"].items(), ("total", plan["totals"])]:
@@ -268,6 +270,30 @@ def extract(
 
 
 @app.command()
+def batches(
+    run_dir: Annotated[str, typer.Argument(help="The build's --out directory (running, stopped or finished).")],
+) -> None:
+    """List a build's Batch API batches: shard, batch id, status and request counts."""
+    from plugdata.pipeline import batch_ledgers
+
+    ledgers = batch_ledgers(Path(run_dir))
+    if not ledgers:
+        raise PlugdataError(f"no Batch API ledger in {run_dir} (or in its staging folder); "
+                            "was it built with --batch-api?")  # fmt: skip
+    for role, ledger in ledgers.items():
+        table = Table(title=f"{role}: {ledger.path}")
+        for name in ("shard", "requests", "batch", "status", "answered", "resent"):
+            table.add_column(name, no_wrap=name in ("shard", "batch"))
+        for s in ledger.shards.values():
+            answered = f"{s.kept:,}" if s.collected else f"({s.completed:,})"
+            table.add_row(s.name, f"{s.requests:,}", s.batch_id or "-", s.status, answered,
+                          f"{s.resent:,}" if s.collected else "-")  # fmt: skip
+        out.print(table)
+    out.print("answered: results in the cache (in brackets: done so far on the server); "
+              "resent: requests handed back to a new batch or the live API")  # fmt: skip
+
+
+@app.command()
 def sources() -> None:
     """List the named sources."""
     from plugdata.sources import NAMED_SOURCES
@@ -322,7 +348,11 @@ def main() -> None:
         _fail("error", f"{flag_of(exc.field)}: {exc.reason}", 2)
     except PlugdataError as exc:
         from plugdata.pipeline import Interrupted
+        from plugdata.translate.batch import BatchesPending
         from plugdata.translate.pricing import BudgetExceeded
+
+        if isinstance(exc, BatchesPending):  # --batch-detach did what was asked
+            _fail("submitted", str(exc), 0)
 
         stopped = isinstance(exc, (Interrupted, BudgetExceeded))
         code = 130 if isinstance(exc, Interrupted) else 3 if isinstance(exc, BudgetExceeded) else 2

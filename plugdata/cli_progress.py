@@ -52,6 +52,10 @@ class BuildProgress:
         elif time.monotonic() - self._last >= self.interval:
             self.log()
 
+    def on_status(self, line: str) -> None:
+        """A change in the Batch API's batches: one line above the bars."""
+        self.console.print(line, highlight=False, soft_wrap=True)
+
     def log(self) -> None:
         """One plain line per language: done/total, rate, rejections, tokens and cost."""
         self._last = now = time.monotonic()

@@ -23,9 +23,12 @@ from plugdata.pipeline.clients import make_clients
 from plugdata.pipeline.finish import finish
 from plugdata.pipeline.plan import Plan, make_plan
 from plugdata.pipeline.sink import ChunkSink
-from plugdata.publish import CACHE_NAME, RunDirectory, push_run
+from plugdata.publish import BATCHES_DIR, CACHE_NAME, RunDirectory, push_run
 from plugdata.sources import Source, open_source
+from plugdata.translate import Translator
+from plugdata.translate.batch import BatchesPending, Ledger
 from plugdata.translate.cache import RequestCache
+from plugdata.translate.generate import LLMGenerator
 from plugdata.translate.pricing import BudgetExceeded, Spend
 from plugdata.translate.runner import PairCallback, Runner
 
@@ -46,12 +49,14 @@ def build(
     config: BuildConfig | Mapping[str, Any],
     on_pair: PairCallback | None = None,
     on_start: Callable[[dict[str, int | None]], None] | None = None,
+    on_status: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Run the whole recipe and return the committed run directory and its stats.
 
     ``config`` is a :class:`BuildConfig` or a plain dict of its fields. ``on_start`` gets the
     expected number of pairs per target language (None where unknown) before translation
-    starts; ``on_pair`` gets each pair row as it completes. Re-running the same build after a
+    starts; ``on_pair`` gets each pair row as it completes; ``on_status`` gets a line whenever
+    the state of the Batch API's batches changes. Re-running the same build after a
     crash, Ctrl-C or a spending cap replays completed requests from the staging folder's
     cache and sends only the rest.
     """
@@ -68,14 +73,14 @@ def build(
         (run.staging / "identity").write_text(config.identity() + "\n")
         spend = Spend(config.max_cost, earlier=cache.total_cost())
         # Clients first: a missing API key or model fails before the source is read.
-        translator, generator = make_clients(config, spend, cache)
+        translator, generator = make_clients(config, spend, cache, staging=run.staging,
+                                             notify=on_status)  # fmt: skip
         source = _open_checked(config)
         sink = _sink(run, plan, source)
         if on_start is not None:
             on_start({t.code: source.total for t in plan.targets})
         try:
-            asyncio.run(_translate(plan, source, sink, Runner(
-                translator, generator, config.generate, config.concurrency), on_pair))  # type: ignore[arg-type]
+            asyncio.run(_translate(plan, source, sink, _runner(plan, translator, generator), on_pair))
         except BaseException as exc:  # whatever stops the run, paid work is kept
             sink.abort()
             _keep_for_resume(run, cache, config, plan, exc)
@@ -92,6 +97,15 @@ def build(
     return result
 
 
+def batch_ledgers(out: Path) -> dict[str, Ledger]:
+    """The Batch API ledgers of a run (its staging folder while it is unfinished), by role."""
+    for root in (out.parent / f".{out.name}.partial", out):
+        found = sorted((root / BATCHES_DIR).glob("*/ledger.json"))
+        if found:
+            return {path.parent.name: Ledger(path.parent) for path in found}
+    return {}
+
+
 def _open_checked(config: BuildConfig) -> Source:
     """Read the whole source once before anything is sent, so a bad record at the end of a
     big file fails the run for free; then open it again to stream (with an exact total)."""
@@ -103,6 +117,16 @@ def _open_checked(config: BuildConfig) -> Source:
     source = open_()
     source.total = total
     return source
+
+
+def _runner(plan: Plan, translator: Translator, generator: LLMGenerator | None) -> Runner:
+    """The runner; with the Batch API, enough requests in flight to fill the batches."""
+    config = plan.config
+    concurrency, window = config.concurrency, 4
+    if config.batch_api:
+        concurrency = config.batch_inflight
+        window = 2 + concurrency // max(1, config.chunk_size * len(plan.targets))
+    return Runner(translator, generator, config.generate, concurrency, window)  # type: ignore[arg-type]
 
 
 def _sink(run: RunDirectory, plan: Plan, source: Source) -> ChunkSink:
@@ -142,9 +166,12 @@ def _keep_for_resume(run: RunDirectory, cache: RequestCache, config: BuildConfig
     """Keep the staging folder (and its cache) when anything was paid for, and say how to go on."""
     kept = len(cache)
     cache.close()
-    if kept == 0:
+    submitted = any((run.staging / BATCHES_DIR).glob("*/ledger.json"))
+    if kept == 0 and not submitted:
         raise exc
     run.keep = True
+    if isinstance(exc, BatchesPending):
+        raise BatchesPending(f"{exc} (they are recorded in {run.staging})") from None
     where = f"{kept} completed request(s) are kept in {run.staging}"
     how = "run the same command again to resume" + ("" if config.out else f" (or pass --out {plan.out})")
     if isinstance(exc, KeyboardInterrupt):

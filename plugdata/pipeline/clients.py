@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from plugdata.config import BuildConfig
+from plugdata.publish import BATCHES_DIR
 from plugdata.translate import Translator, create_translator
 from plugdata.translate.cache import RequestCache
 from plugdata.translate.chat import ChatClient, RetryPolicy
@@ -11,23 +15,37 @@ from plugdata.translate.pricing import Spend, price_for
 
 
 def make_clients(
-    config: BuildConfig, spend: Spend, cache: RequestCache | None
+    config: BuildConfig, spend: Spend, cache: RequestCache | None, *, staging: Path | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> tuple[Translator, LLMGenerator | None]:
-    """The build's translator and generator (a missing API key fails here, before any work)."""
+    """The build's translator and generator (a missing API key fails here, before any work).
+
+    With ``batch_api`` their requests go through the Batch API, each with its ledger in
+    ``staging/batches/<role>``; ``notify`` gets the batches' states.
+    """
     retry = RetryPolicy(config.max_attempts, config.backoff, config.backoff_max, config.timeout)
 
-    def client(model: str) -> ChatClient:
-        return ChatClient(
-            model, base_url=config.base_url, api_key=config.api_key,
-            response_format=config.response_format,  # type: ignore[arg-type]
-            retry=retry, rpm=config.rpm, tpm=config.tpm, cache=cache,
-            price=price_for(model, config.price_in, config.price_out), spend=spend,
+    def client(model: str, role: str) -> ChatClient:
+        options = dict(
+            base_url=config.base_url, api_key=config.api_key,
+            response_format=config.response_format, retry=retry, rpm=config.rpm, tpm=config.tpm,
+            cache=cache, price=price_for(model, config.price_in, config.price_out), spend=spend,
+        )  # fmt: skip
+        if not config.batch_api:
+            return ChatClient(model, **options)  # type: ignore[arg-type]
+        from plugdata.translate.batch import BatchChatClient
+
+        assert staging is not None, "the Batch API keeps its ledger in the staging folder"
+        return BatchChatClient(
+            model, folder=staging / BATCHES_DIR / role, max_requests=config.batch_max_requests,
+            poll=config.batch_poll, detach=config.batch_detach,
+            fallback=config.batch_fallback, notify=notify, **options,  # type: ignore[arg-type]
         )  # fmt: skip
 
     if config.translator == "llm":
         assert config.model is not None
         translator: Translator = create_translator(
-            "llm", model=config.model, client=client(config.model), prompt=config.prompt,
+            "llm", model=config.model, client=client(config.model, "translate"), prompt=config.prompt,
             temperature=config.temperature, max_tokens=config.max_output_tokens,
         )  # fmt: skip
     elif config.translator == "vllm":
@@ -49,7 +67,7 @@ def make_clients(
         translator = create_translator(config.translator, **local_options(config, cache))
     generator = None
     if config.generate:
-        generator = LLMGenerator(client(config.generator_model or config.model or ""),
+        generator = LLMGenerator(client(config.generator_model or config.model or "", "generate"),
                                  temperature=config.generator_temperature,
                                  max_tokens=config.max_output_tokens)  # fmt: skip
     return translator, generator

@@ -9,9 +9,10 @@ from plugdata.config import BuildConfig
 from plugdata.pipeline.plan import make_plan
 from plugdata.schema import FIELDS
 from plugdata.sources import open_source
+from plugdata.translate.batch import BATCH_DISCOUNT
 from plugdata.translate.chat import ChatClient
 from plugdata.translate.llm import LLMTranslator
-from plugdata.translate.pricing import estimate_tokens, price_for
+from plugdata.translate.pricing import Price, estimate_tokens, price_for
 from plugdata.translate.protect import mask, needs_translation
 
 # Rough output/input token ratios of a translation, by script.
@@ -32,6 +33,9 @@ def estimate(config: BuildConfig | Mapping[str, Any]) -> dict[str, Any]:
     paid = config.translator == "llm"
     price = price_for(model, config.price_in, config.price_out) if paid else price_for("", 0, 0)
     gen_price = price_for(config.generator_model or model, config.price_in, config.price_out)
+    if config.batch_api:  # the Batch API bills half the live price
+        price, gen_price = (Price(p.input * BATCH_DISCOUNT, p.output * BATCH_DISCOUNT, p.known)
+                            for p in (price, gen_price))  # fmt: skip
     sums = {t.code: {"requests": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
             for t in plan.targets}  # fmt: skip
     records = 0
@@ -67,6 +71,7 @@ def estimate(config: BuildConfig | Mapping[str, Any]) -> dict[str, Any]:
         "model": model,
         "price_known": price.known or not paid,
         "price_per_million": {"input": price.input, "output": price.output},
+        "batch_api": config.batch_api,
         "records": records,
         "languages": sums,
         "totals": {key: sum(v[key] for v in sums.values()) for key in keys},

@@ -3,10 +3,17 @@
 from plugdata.publish.card import CHART_NAME, render_card
 from plugdata.publish.chart import write_chart
 from plugdata.publish.hub import PushResult, push_run
-from plugdata.publish.rundir import CACHE_NAME, RunDirectory, write_records, write_text_atomic
+from plugdata.publish.rundir import (
+    BATCHES_DIR,
+    CACHE_NAME,
+    RunDirectory,
+    write_records,
+    write_text_atomic,
+)
 from plugdata.publish.tables import ShuffledWriter, TableWriter
 
 __all__ = [
+    "BATCHES_DIR",
     "CACHE_NAME",
     "CHART_NAME",
     "PushResult",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plugdata.errors import PlugdataError
-from plugdata.publish.rundir import CACHE_NAME
+from plugdata.publish.rundir import BATCHES_DIR, CACHE_NAME
 
 _NOT_UPLOADED = {CACHE_NAME, f"{CACHE_NAME}-wal", f"{CACHE_NAME}-shm"}
 
@@ -22,7 +22,8 @@ class PushResult:
 
 
 def upload_files(run_dir: str | Path) -> list[str]:
-    """The run's files that belong on the Hub (not the request cache, nothing hidden)."""
+    """The run's files that belong on the Hub (not the request cache or batch ledgers, nothing
+    hidden)."""
     root = Path(run_dir)
     if not (root / "README.md").is_file():
         raise PlugdataError(f"{root} is not a plugdata run directory (no README.md dataset card)")
@@ -32,6 +33,7 @@ def upload_files(run_dir: str | Path) -> list[str]:
         if (
             path.is_file()
             and rel.name not in _NOT_UPLOADED
+            and rel.parts[0] != BATCHES_DIR
             and not any(p.startswith(".") for p in rel.parts)
         ):
             files.append(rel.as_posix())

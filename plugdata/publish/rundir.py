@@ -19,6 +19,7 @@ from filelock import FileLock, Timeout
 from plugdata.errors import PlugdataError
 
 CACHE_NAME = "cache.sqlite"
+BATCHES_DIR = "batches"  # the Batch API's ledgers and request shards
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from plugdata.testing.batches import BatchFaults, BatchService
+
 _INTO = re.compile(r"\binto [^()\n]+? \((\w+)\)")  # translation prompts
 _IN = re.compile(r"\bin [^()\n]+? \((\w+)\)")  # generation prompts
 _ANSWER = re.compile(r"<answer_([ab])>\n?(.*?)\n?</answer_\1>", re.DOTALL)  # judge prompts
@@ -129,6 +131,7 @@ class FakeOpenAIServer:
         fault: FaultFn | None = None,
         rate_limit: tuple[int, float] | None = None,
         judge: str | JudgePolicy | None = None,
+        batch_faults: BatchFaults | None = None,
         port: int = 0,
     ) -> None:
         self.api_key = api_key
@@ -143,6 +146,7 @@ class FakeOpenAIServer:
         self.rate_limited = 0  # requests refused by rate_limit
         self._arrivals: list[float] = []
         self.requests: list[dict[str, Any]] = []
+        self.batches = BatchService(self, batch_faults)  # /v1/files and /v1/batches
         self._lock = threading.Lock()
         self._httpd = _QuietServer(("127.0.0.1", port), _handler(self))
         self._httpd.daemon_threads = True
@@ -161,6 +165,7 @@ class FakeOpenAIServer:
         self.close()
 
     def close(self) -> None:
+        self.batches.close()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -275,17 +280,38 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
 
-        def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
-            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
+            raw = isinstance(payload, bytes)
+            data = payload if raw else json.dumps(payload, ensure_ascii=False).encode("utf-8")
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            if "Content-Type" not in headers:
+                self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             for key, value in headers.items():
                 self.send_header(key, value)
             self.end_headers()
             self.wfile.write(data)
 
+        def _refused(self) -> bool:
+            """Answer 401 when the server demands a key and this request lacks it."""
+            if server.api_key is None or self.headers.get("Authorization", "") == f"Bearer {server.api_key}":
+                return False
+            self._send(401, _error("Incorrect API key provided.", "invalid_api_key"), {})
+            return True
+
+        def _batch_api(self, method: str, raw: bytes) -> bool:
+            """Serve /v1/files and /v1/batches; False when the path is another one."""
+            if not any(part in self.path for part in ("/files", "/batches")):
+                return False
+            if not self._refused():
+                routed = server.batches.route(method, self.path, self.headers, raw)
+                status, payload, headers = routed or (404, _error(f"no route {self.path}"), {})
+                self._send(status, payload, headers)
+            return True
+
         def do_GET(self) -> None:
+            if self._batch_api("GET", b""):
+                return
             if self.path.rstrip("/").endswith("/stats"):  # for benchmarks: what was received
                 self._send(200, {"requests": len(server.requests),
                                  "rate_limited": server.rate_limited}, {})  # fmt: skip
@@ -302,14 +328,13 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
+            if self._batch_api("POST", raw):
+                return
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(404, _error(f"no route {self.path}"), {})
                 return
-            if server.api_key is not None:
-                auth = self.headers.get("Authorization", "")
-                if auth != f"Bearer {server.api_key}":
-                    self._send(401, _error("Incorrect API key provided.", "invalid_api_key"), {})
-                    return
+            if self._refused():
+                return
             try:
                 body = json.loads(raw)
             except json.JSONDecodeError:
@@ -337,6 +362,11 @@ def main() -> None:
     parser.add_argument("--fault-kinds", default=",".join(FAULT_KINDS))
     parser.add_argument("--judge", default=None, metavar="POLICY",
                         help=f"answer judge prompts: {', '.join(JUDGE_POLICIES)}")
+    parser.add_argument("--batch-expire", type=float, default=0.0,
+                        help="Batch API: share of each batch's requests left to expire")
+    parser.add_argument("--batch-errors", type=float, default=0.0,
+                        help="Batch API: share of requests answered with an error line")
+    parser.add_argument("--batch-delay", type=float, default=0.0, help="Batch API: seconds per batch")
     args = parser.parse_args()
     fault = fault_mix(args.faults, args.fault_kinds.split(",")) if args.faults else None
     try:
@@ -344,7 +374,8 @@ def main() -> None:
     except ValueError as exc:
         parser.error(str(exc))
     with FakeOpenAIServer(port=args.port, latency=args.latency, api_key=args.api_key,
-                          fault=fault, judge=judge) as srv:  # fmt: skip
+                          fault=fault, judge=judge, batch_faults=BatchFaults(
+                              args.batch_expire, args.batch_errors, delay=args.batch_delay)) as srv:  # fmt: skip
         print(f"fake OpenAI-compatible server at {srv.url} (Ctrl-C to stop)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

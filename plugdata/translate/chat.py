@@ -31,7 +31,7 @@ from plugdata.translate.pricing import Price, Spend, estimate_tokens
 
 ResponseFormat = Literal["auto", "json_schema", "json_object", "none"]
 _MAX_RETRY_AFTER = 300.0
-_FALLBACK: dict[str, str] = {"json_schema": "json_object", "json_object": "none"}
+FORMAT_STEPS: dict[str, str] = {"json_schema": "json_object", "json_object": "none"}
 
 
 @dataclass(frozen=True)
@@ -138,23 +138,36 @@ class ChatClient:
         ``schema`` asks for a JSON object of that shape; ``tag`` separates requests that are
         otherwise identical (a second attempt at the same record), so each is cached apart.
         """
-        params = {"temperature": temperature, "max_tokens": max_tokens, "json": schema, "tag": tag}
-        key = request_key(self.backend, self.model, messages, params)
-        if self.cache is not None:
-            hit = await self.cache.aget(key)
-            if hit is not None:
-                self.spend.cached += 1
-                cost = self.price.cost(hit.prompt_tokens, hit.completion_tokens)
-                return ChatReply(hit.content, hit.finish_reason, hit.prompt_tokens,
-                                 hit.completion_tokens, True, 0, cost)  # fmt: skip
+        key = self.key(messages, schema=schema, temperature=temperature, max_tokens=max_tokens, tag=tag)
+        hit = await self._replay(key)
+        if hit is not None:
+            return hit
         self.spend.check()
         reply = await self._with_retries(messages, schema, temperature, max_tokens)
-        cost = self.price.cost(reply.prompt_tokens, reply.completion_tokens)
+        return self._store(key, reply, self.price.cost(reply.prompt_tokens, reply.completion_tokens))
+
+    def key(self, messages: list[dict[str, str]], *, schema: dict[str, Any] | None = None,
+            temperature: float = 0.0, max_tokens: int | None = None, tag: str = "") -> str:  # fmt: skip
+        """The request's cache key: the same for live and batch requests."""
+        params = {"temperature": temperature, "max_tokens": max_tokens, "json": schema, "tag": tag}
+        return request_key(self.backend, self.model, messages, params)
+
+    async def _replay(self, key: str) -> ChatReply | None:
+        """The cached reply for ``key`` (counted as replayed), or None."""
+        hit = await self.cache.aget(key) if self.cache is not None else None
+        if hit is None:
+            return None
+        self.spend.cached += 1
+        cost = self.price.cost(hit.prompt_tokens, hit.completion_tokens)
+        return ChatReply(hit.content, hit.finish_reason, hit.prompt_tokens,
+                         hit.completion_tokens, True, 0, cost)  # fmt: skip
+
+    def _store(self, key: str, reply: ChatReply, cost: float) -> ChatReply:
+        """Count a paid reply and put it in the cache at once."""
         self.spend.add(reply.prompt_tokens, reply.completion_tokens, cost)
         if self.cache is not None:
-            stored = CachedReply(reply.content, reply.finish_reason, reply.prompt_tokens,
-                                 reply.completion_tokens, cost)  # fmt: skip
-            await self.cache.aput(key, stored)
+            self.cache.put(key, CachedReply(reply.content, reply.finish_reason, reply.prompt_tokens,
+                                            reply.completion_tokens, cost))  # fmt: skip
         return dataclasses.replace(reply, cost_usd=cost)
 
     async def _with_retries(
@@ -251,9 +264,9 @@ class ChatClient:
                     raise
                 if fmt != self.response_format:
                     continue  # another request already stepped down; use its format
-                if fmt not in _FALLBACK:
+                if fmt not in FORMAT_STEPS:
                     raise
-                self.response_format = _FALLBACK[fmt]
+                self.response_format = FORMAT_STEPS[fmt]
 
     async def _send(
         self,
@@ -263,6 +276,15 @@ class ChatClient:
         temperature: float,
         max_tokens: int | None,
     ) -> ChatReply:
+        kwargs = self.body(messages, schema, fmt, temperature, max_tokens)
+        # The client's generic ``post`` sends the body as is: the typed ``create`` re-walks
+        # every message against its TypedDicts, a quarter of the CPU a request costs here.
+        response = await self.openai().post("/chat/completions", body=kwargs, cast_to=ChatCompletion)
+        return reply_of(response)
+
+    def body(self, messages: list[dict[str, str]], schema: dict[str, Any] | None, fmt: str,
+             temperature: float, max_tokens: int | None) -> dict[str, Any]:  # fmt: skip
+        """The JSON body of one chat completion request."""
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
         kwargs["temperature"] = temperature
         if max_tokens is not None:
@@ -274,30 +296,36 @@ class ChatClient:
             }
         elif fmt == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
-        if self._client is None:  # made lazily: an async client belongs to one event loop
+        return kwargs
+
+    def openai(self) -> openai.AsyncOpenAI:
+        """The HTTP client (made lazily: an async client belongs to one event loop)."""
+        if self._client is None:
             self._client = openai.AsyncOpenAI(
                 api_key=self._key, base_url=self.base_url,
                 timeout=self.retry.timeout, max_retries=0,
             )  # fmt: skip
-        # The client's generic ``post`` sends the body as is: the typed ``create`` re-walks
-        # every message against its TypedDicts, a quarter of the CPU a request costs here.
-        response = await self._client.post("/chat/completions", body=kwargs, cast_to=ChatCompletion)
-        if not response.choices:
-            return ChatReply("", "no_choices", 0, 0)
-        choice = response.choices[0]
-        usage = response.usage
-        return ChatReply(
-            content=choice.message.content or "",
-            finish_reason=choice.finish_reason or "unknown",
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
-        )
+        return self._client
 
     async def close(self) -> None:
         """Close the HTTP connections; the next request opens new ones."""
         if self._client is not None:
             client, self._client = self._client, None
             await client.close()
+
+
+def reply_of(response: ChatCompletion) -> ChatReply:
+    """The content, finish reason and usage of a chat completion."""
+    if not response.choices:
+        return ChatReply("", "no_choices", 0, 0)
+    choice = response.choices[0]
+    usage = response.usage
+    return ChatReply(
+        content=choice.message.content or "",
+        finish_reason=choice.finish_reason or "unknown",
+        prompt_tokens=usage.prompt_tokens if usage else 0,
+        completion_tokens=usage.completion_tokens if usage else 0,
+    )
 
 
 def _refused(exc: BaseException) -> bool:
@@ -336,8 +364,12 @@ def _retry_after(exc: BaseException | None) -> float | None:
 
 def _about_format(exc: openai.OpenAIError) -> bool:
     """Whether a 400 complains about structured output rather than about this request."""
-    text = f"{_describe(exc)} {getattr(exc, 'body', '')}".lower()
-    return any(word in text for word in ("response_format", "json_schema", "json", "schema"))
+    return mentions_format(f"{_describe(exc)} {getattr(exc, 'body', '')}")
+
+
+def mentions_format(text: str) -> bool:
+    """Whether an error message is about structured output (``response_format``, schemas)."""
+    return any(word in text.lower() for word in ("response_format", "json_schema", "json", "schema"))
 
 
 def _describe(exc: BaseException) -> str:
