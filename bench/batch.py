@@ -1,0 +1,102 @@
+"""The Batch API path at scale: 10,000 requests, 20% of each batch expired, 5% error lines.
+
+Runs the product's own command (`plugdata build --batch-api`, in a child process) against the
+bundled server (in this process, so it can count what it was sent), for 2,500 records into
+zh, ko, it and es. Reports batches submitted, requests re-submitted (the goal: only the ones
+that expired or errored), results kept (the goal: all) and wall time, beside a live build of
+the same recipe. Then runs it again, kills the build with SIGKILL while its first batches are
+being processed, and re-runs it: no shard may be submitted twice.
+
+    python bench/batch.py [--records 2500] [--max-requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import corpus
+
+from plugdata.testing import FakeOpenAIServer
+from plugdata.testing.batches import BatchFaults
+
+TARGETS = "zh,ko,it,es"
+
+
+def command(source: Path, out: Path, url: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "plugdata.cli", "build", "--source", str(source), "--targets",
+            TARGETS, "--model", "gpt-4o-mini", "--base-url", url, "--out", str(out),
+            "--no-filter", "--formats", "plug", "--log-interval", "600", *extra]  # fmt: skip
+
+
+def build(cmd: list[str]) -> float:
+    started = time.monotonic()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"build failed: {done.stderr[-2000:]}")
+    return time.monotonic() - started
+
+
+def faulted(faults: BatchFaults, keys: list[str]) -> int:
+    """Requests the server faulted the first time it saw them (the ones to re-submit)."""
+    return sum(random.Random(f"{faults.seed}:{k}").random() < faults.expire + faults.error for k in keys)
+
+
+def report(name: str, srv: FakeOpenAIServer, faults: BatchFaults, out: Path, seconds: float) -> None:
+    seen = srv.batches.seen
+    resent = sum(seen.values()) - len(seen)
+    pairs = pl.read_parquet(out / "pairs.parquet")
+    created = srv.batches.created
+    print(f"{name}: {len(seen):,} requests, {len(created)} batches submitted "
+          f"({len(created) - len(set(created))} shard(s) twice), {resent:,} re-submitted for "
+          f"{faulted(faults, list(seen)):,} expired or errored, {pairs['kept'].sum():,} of "
+          f"{pairs.height:,} results kept, {seconds:.1f} s", flush=True)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=2_500)
+    parser.add_argument("--max-requests", type=int, default=2_000)
+    parser.add_argument("--delay", type=float, default=2.0, help="seconds the server takes per batch")
+    args = parser.parse_args()
+    faults = BatchFaults(expire=0.2, error=0.05, delay=args.delay, seed=7)
+    batch_flags = ("--batch-api", "--batch-poll", "0.5", "--batch-max-requests", str(args.max_requests))
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "source.jsonl"
+        corpus(source, args.records)
+        with FakeOpenAIServer() as srv:
+            live = build(command(source, Path(tmp) / "live", srv.url, "--concurrency", "64"))
+        print(f"live API build (baseline): {len(srv.requests):,} requests, {live:.1f} s", flush=True)
+
+        with FakeOpenAIServer(batch_faults=faults) as srv:
+            seconds = build(command(source, Path(tmp) / "batch", srv.url, *batch_flags))
+            report("batch build", srv, faults, Path(tmp) / "batch", seconds)
+            print(f"  wall time {seconds / live:.2f}x the live build (the server takes {args.delay} s "
+                  "per batch)", flush=True)  # fmt: skip
+
+        with FakeOpenAIServer(batch_faults=faults) as srv:
+            out = Path(tmp) / "killed"
+            started = time.monotonic()
+            proc = subprocess.Popen(command(source, out, srv.url, *batch_flags),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            while len(srv.batches.created) < 2 and proc.poll() is None:
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            at_kill = len(srv.batches.created)
+            build(command(source, out, srv.url, *batch_flags))
+            report(f"killed after {at_kill} batch(es), then re-run", srv, faults, out,
+                   time.monotonic() - started)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
