@@ -13,6 +13,7 @@ being processed, and re-runs it: no shard may be submitted twice.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import signal
 import subprocess
@@ -39,10 +40,13 @@ def command(source: Path, out: Path, url: str, *extra: str) -> list[str]:
 
 
 def build(cmd: list[str]) -> float:
+    """Run one build; print its peak RSS; return its wall time."""
     started = time.monotonic()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"build failed: {done.stderr[-2000:]}")
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise SystemExit(f"build failed: {proc.stderr.read()[-2000:] if proc.stderr else ''}")
+    print(f"  (peak RSS {usage.ru_maxrss / 1024:.0f} MB)", flush=True)
     return time.monotonic() - started
 
 
