@@ -147,3 +147,24 @@ def test_verdicts_tags_and_scores_go_back_to_their_rows_around_rejected_ones():
     assert missing["reasons"] == [] and missing["tags"] == []  # not checked
     assert stats["languages"]["it"]["checked"] == 2
     assert stats["languages"]["it"]["tags"] == {"verbatim_expected": 1}
+
+
+def test_pivot_side_work_runs_once_per_distinct_pivot_record():
+    from plugdata.filters.rows import PIVOT_ID, per_pivot
+
+    texts = ["a1", "b22", "c333"]
+    df = pl.DataFrame({PIVOT_ID: [0, 1, 2, 0, 1, 2, 0, 1], "pivot_output": [texts[i] for i in [0, 1, 2, 0, 1, 2, 0, 1]],
+                       "target_output": list("qwertyui")})  # fmt: skip
+    seen = []
+
+    def work(frame):
+        seen.append(frame.columns)
+        seen.append(frame["pivot_output"].to_list())
+        return frame.select(pl.col("pivot_output").str.len_chars().alias("n"))
+
+    assert per_pivot(df, work)["n"].to_list() == [2, 3, 4, 2, 3, 4, 2, 3]
+    assert seen == [["pivot_output"], texts]  # the three records once, pivot columns only
+    # records that barely repeat (or no ids): worked on row for row
+    seen.clear()
+    assert per_pivot(df.head(3), work)["n"].to_list() == [2, 3, 4]
+    assert per_pivot(df.drop(PIVOT_ID), work).height == 8

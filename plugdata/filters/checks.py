@@ -111,14 +111,15 @@ def length_ratio(df: pl.DataFrame, ctx: Context) -> pl.Series:
 
 
 def _chatter(df: pl.DataFrame, target: pl.Expr, pivot: pl.Expr, pattern: str, name: str) -> pl.Series:  # fmt: skip
-    """``name`` where the target matches ``pattern`` (lower-cased) and the pivot does not; the
+    """``name`` where the target matches ``pattern`` (any case) and the pivot does not; the
     pivot is only searched where the target matched."""
-    hit = df.select(target.str.to_lowercase().str.contains(pattern).fill_null(False))[:, 0]
+    pattern = f"(?i){pattern}"  # cheaper than lower-casing every text first
+    hit = df.select(target.str.contains(pattern).fill_null(False))[:, 0]
     out = pl.Series("x", [None] * df.height, dtype=pl.String)
     if not hit.any():
         return out
     rows = df.with_row_index("_i").filter(hit)
-    fresh = rows.filter(~pivot.str.to_lowercase().str.contains(pattern))["_i"]
+    fresh = rows.filter(~pivot.str.contains(pattern))["_i"]
     return out.scatter(fresh, name) if fresh.len() else out
 
 

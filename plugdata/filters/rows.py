@@ -7,12 +7,14 @@ costly expressions there, and puts the results back in place (a default elsewher
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import polars as pl
 
-__all__ = ["gather", "on_rows", "positions"]
+__all__ = ["PIVOT_ID", "gather", "on_rows", "per_pivot", "positions"]
+
+PIVOT_ID = "_pivot_id"  # the distinct pivot record a row translates (see verbatim.prepare)
 
 
 def positions(df: pl.DataFrame, mask: pl.Expr | pl.Series) -> np.ndarray:
@@ -62,3 +64,19 @@ def on_rows(
     miss = run(df[rest], cheap).with_columns(_at=pl.Series(rest))
     miss = miss.cast({c: t for c, t in hit.schema.items() if c != "_at"})
     return pl.concat([hit, miss]).sort("_at").drop("_at").get_columns()
+
+
+def per_pivot(df: pl.DataFrame, work: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """``work`` (a frame of pivot columns in, new columns out, row for row) done once per
+    distinct pivot record where pivot records repeat (once per target language), its columns
+    spread to every row of ``df``."""
+    if PIVOT_ID not in df.columns:
+        return work(df)
+    ids = df[PIVOT_ID].to_numpy()
+    first = np.full(int(ids.max()) + 1 if ids.size else 0, -1, dtype=np.int64)
+    first[ids[::-1]] = np.arange(ids.size - 1, -1, -1)  # each record's first row
+    if first.size * 4 > ids.size * 3:  # records barely repeat: not worth the gathers
+        return work(df)
+    pivot = [c for c in df.columns if c.startswith(("pivot_", "_prose_pivot_"))]
+    done = work(df.select(pivot)[first])
+    return done.select(pl.all().gather(pl.Series(ids)))

@@ -6,7 +6,7 @@ import polars as pl
 
 from plugdata.filters import patterns as P
 from plugdata.filters.checks import Context, reason
-from plugdata.filters.rows import on_rows
+from plugdata.filters.rows import on_rows, per_pivot
 from plugdata.filters.verbatim import FIELDS, col
 
 # A pivot without these has no list item (patterns.LIST_ITEM, digits read full width too).
@@ -44,12 +44,27 @@ def _flag(df: pl.DataFrame, hint: pl.Expr, cond: pl.Expr) -> pl.Series:
     return out
 
 
+def _pivot_features(df: pl.DataFrame) -> pl.DataFrame:
+    """What the checks need of a pivot record alone: its joined text, which shapes it may
+    hold, its multi-digit numbers, list items and table lines (each where a hint allows)."""
+    p = _whole("pivot")
+    df = df.select(p.alias("_p"), p.str.contains(P.SPAN_HINT).alias("_p_spans"))
+    p = pl.col("_p")
+    (found,) = on_rows(df, p.str.contains(r"\d{3}"), [numbers(p, 3).list.unique().alias("_p_numbers")],
+                       [pl.lit([], dtype=pl.List(pl.String))])  # fmt: skip
+    (items,) = on_rows(df, p.str.contains(LIST_HINT), [list_items(p).alias("_p_items")], [pl.lit(0, pl.UInt32)])  # fmt: skip
+    (rows,) = on_rows(df, p.str.contains(r"\|"), [p.str.count_matches(P.TABLE_LINE).alias("_p_rows")], [pl.lit(0, pl.UInt32)])  # fmt: skip
+    return df.with_columns(found, items, rows)
+
+
 def structure(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """Code blocks, inline code, URLs, placeholders, numbers and list/table shape kept; each
-    compared only on the rows where a cheap hint says it can occur."""
-    df = df.select(_whole("pivot").alias("_p"), _whole("target").alias("_t"))  # joined once
+    compared only on the rows where a cheap hint says it can occur. The pivot's side is worked
+    out once per distinct pivot record."""
+    pivot = per_pivot(df, _pivot_features)
+    df = pivot.with_columns(df.select(_whole("target").alias("_t"))[:, 0])  # joined once
     p, t = pl.col("_p"), pl.col("_t")
-    maybe = p.str.contains(P.SPAN_HINT) | t.str.contains(P.SPAN_HINT)
+    maybe = pl.col("_p_spans") | t.str.contains(P.SPAN_HINT)
     spans = [
         pl.any_horizontal([
             p.str.extract_all(pattern).list.sort() != t.str.extract_all(pattern).list.sort()
@@ -61,14 +76,14 @@ def structure(df: pl.DataFrame, ctx: Context) -> pl.Series:
     # Translations legitimately rewrite some numbers ("1930s" -> "20 世纪 30 年代", "£11m" ->
     # "1100 万", "three" for "3"), so only losing most of the pivot's multi-digit numbers, and
     # more than one, counts.
-    pn = numbers(p, 3).list.unique()
+    pn = pl.col("_p_numbers")
     missing = pn.list.set_difference(numbers(t, 1)).list.len()
     lost = (missing >= 2) & (missing * 2 > pn.list.len())
-    flags["structure:numbers"] = _flag(df, p.str.contains(r"\d{3}"), lost)
-    pc, tc = list_items(p), list_items(t)
+    flags["structure:numbers"] = _flag(df, pn.list.len() >= 2, lost)
+    pc, tc = pl.col("_p_items"), list_items(t)
     changed = (pc >= 2) & ((tc - pc).abs() > pl.max_horizontal(pc // 4, 1))
-    flags["structure:list"] = _flag(df, p.str.contains(LIST_HINT), changed)
-    pr, tr = p.str.count_matches(P.TABLE_LINE), t.str.count_matches(P.TABLE_LINE)
+    flags["structure:list"] = _flag(df, pc >= 2, changed)
+    pr, tr = pl.col("_p_rows"), t.str.count_matches(P.TABLE_LINE)
     changed = (pr >= 2) & ((tr - pr).abs() > pr // 4)
-    flags["structure:table"] = _flag(df, p.str.contains(r"\|"), changed)
+    flags["structure:table"] = _flag(df, pr >= 2, changed)
     return reason(pl.DataFrame(flags), [(name, pl.col(name)) for name in flags])

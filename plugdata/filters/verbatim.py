@@ -20,7 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from plugdata.filters import patterns as P
-from plugdata.filters.rows import on_rows
+from plugdata.filters.rows import PIVOT_ID, on_rows, per_pivot
 
 SIDES = ("pivot", "target")
 FIELDS = ("instruction", "input", "output")
@@ -75,7 +75,8 @@ def _prose(df: pl.DataFrame) -> pl.DataFrame:
     needing neither is kept as it is; the full patterns run on the other rows only. Pivot
     records repeat once per target language: each distinct one is worked on once."""
     pivot = [f"pivot_{f}" for f in FIELDS]
-    distinct = _prose_side(df.select(pivot).unique(), "pivot")
+    distinct = df.select(pivot).unique(maintain_order=True).with_row_index(PIVOT_ID)
+    distinct = _prose_side(distinct, "pivot").with_columns(pl.col(PIVOT_ID).cast(pl.Int64))
     df = df.join(distinct, on=pivot, how="left", maintain_order="left", nulls_equal=True)
     return _prose_side(df, "target")
 
@@ -117,13 +118,16 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
 def _sizes(df: pl.DataFrame) -> list[pl.Series]:
     """``_size_*``: characters, a CJK or Hangul one counting three (counted where a text has
     any character outside ASCII)."""
-    out = []
-    for side in SIDES:
+    def sizes(frame: pl.DataFrame, side: str) -> list[pl.Series]:
+        out = []
         for f in ("instruction", "output"):
             text = pcol(side, f)
             wide = (text.str.len_chars() + 2 * text.str.count_matches(P.WIDE)).alias(f"_size_{side}_{f}")  # fmt: skip
-            out += on_rows(df, text.str.len_bytes() != text.str.len_chars(), [wide], [text.str.len_chars()])  # fmt: skip
-    return out
+            out += on_rows(frame, text.str.len_bytes() != text.str.len_chars(), [wide], [text.str.len_chars()])  # fmt: skip
+        return out
+
+    pivot = per_pivot(df, lambda frame: pl.DataFrame(sizes(frame, "pivot")))
+    return [*pivot.get_columns(), *sizes(df, "target")]
 
 
 def copied_tokens(df: pl.DataFrame, rows: pl.Series | None = None) -> pl.DataFrame:
