@@ -93,7 +93,9 @@ class BuildConfig:
         "Model for --generate (default: --model).", MODEL))
     generator_temperature: float = field(default=0.7, metadata=opt(
         "Sampling temperature for --generate.", MODEL))
-    concurrency: int = field(default=16, metadata=opt("Requests in flight at once.", ENGINE))
+    concurrency: int | None = field(default=None, metadata=opt(
+        "Requests in flight at once (default: 16 for llm; 256 for mt and vllm, whose batches "
+        "fill from them).", ENGINE))
     rpm: float | None = field(default=None, metadata=opt("Requests-per-minute limit.", ENGINE))
     tpm: float | None = field(default=None, metadata=opt("Tokens-per-minute limit (estimated).", ENGINE))
     max_attempts: int = field(default=6, metadata=opt(

@@ -27,6 +27,7 @@ CHOICES = {
     "batch_fallback": ("batch", "live"),
     "executor": ("local", "ray"),
 }
+LLM_CONCURRENCY, LOCAL_CONCURRENCY = 16, 256
 AT_LEAST_ONE = ("concurrency", "max_attempts", "limit", "max_output_tokens", "max_row_tokens",
                 "chunk_size", "tensor_parallel", "data_parallel", "batch_max_requests",
                 "batch_inflight")  # fmt: skip
@@ -83,6 +84,8 @@ def _check_translator(cfg: BuildConfig) -> None:
     if cfg.translator not in TRANSLATORS:
         known = ", ".join(["auto", *TRANSLATORS])
         raise ConfigError("translator", f"must be one of {known}, not {cfg.translator!r}")
+    if cfg.concurrency is None:  # local backends batch what is in flight: give them plenty
+        cfg.concurrency = LOCAL_CONCURRENCY if cfg.translator in ("mt", "vllm") else LLM_CONCURRENCY
     if cfg.translator in ("llm", "vllm") and not cfg.model:
         raise ConfigError("model", f"required with the {cfg.translator} translator (the model's "
                                    "name on the server)")  # fmt: skip

@@ -70,6 +70,14 @@ def test_config_errors_name_the_field_not_a_flag():
     assert config.targets == ["zh", "ko"] and config.formats == ["plug", "mono"]
 
 
+def test_concurrency_defaults_per_backend_and_an_explicit_value_wins():
+    assert BuildConfig(source="seed", targets=["zh"], model="gpt-4o-mini").concurrency == 16
+    assert BuildConfig(source="seed", targets=["zh"]).concurrency == 256  # mt batches need plenty
+    assert BuildConfig(source="seed", targets=["zh"], concurrency=8).concurrency == 8
+    with pytest.raises(ConfigError, match=r"^concurrency: "):
+        BuildConfig(source="seed", targets=["zh"], model="m", concurrency=0)
+
+
 def test_progress_lines_when_stderr_is_not_a_terminal(server, tmp_path):
     result = run_cli("build", "--source", "seed", "--targets", "zh,ko", "--model", "m",
                      "--base-url", server.url, "--out", str(tmp_path / "run"), "--no-filter",
