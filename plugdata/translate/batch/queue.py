@@ -225,8 +225,7 @@ class BatchQueue:
         resend: dict[str, Resend] = {}
         for file_id in (batch.output_file_id, batch.error_file_id):
             if file_id:
-                content = await _call(lambda f=file_id: self._client().files.content(f))
-                self._read_results(content.text, answered, resend)
+                await _call(lambda f=file_id: self._download(f, answered, resend))
         why = Resend(_MISSING.get(batch.status, "batch_missing"), _batch_errors(batch))
         for key in self._keys(shard):
             if key not in answered:
@@ -239,25 +238,32 @@ class BatchQueue:
         self.ledger.save()
         self.ledger.shard_path(shard).unlink(missing_ok=True)
 
-    def _read_results(self, text: str, answered: set[str], resend: dict[str, Resend]) -> None:
-        for line in text.splitlines():
-            try:
-                item = json.loads(line)
-                key = item["custom_id"]
-            except (ValueError, KeyError, TypeError):
-                continue  # an unreadable line: its request is handed back as missing
-            response = item.get("response") or {}
-            status = response.get("status_code")
-            if status == 200 and isinstance(response.get("body"), dict):
-                try:
-                    reply = self._on_result(key, response["body"])
-                except (KeyError, TypeError, ValueError, IndexError) as exc:
-                    resend[key] = Resend("server_error", f"unreadable result: {exc}")
-                    continue
-                answered.add(key)
-                self._resolve(key, reply)
-            else:
-                resend[key] = _classify(status, response.get("body"), item.get("error"))
+    async def _download(self, file_id: str, answered: set[str], resend: dict[str, Resend]) -> None:
+        """Read a result file line by line as it streams in (it may be hundreds of MB)."""
+        async with self._client().files.with_streaming_response.content(file_id) as response:
+            async for line in response.iter_lines():
+                if line.strip():
+                    self._read_result(line, answered, resend)
+
+    def _read_result(self, line: str, answered: set[str], resend: dict[str, Resend]) -> None:
+        """One result line: the reply to its waiters (and the cache), or why to resend it."""
+        try:
+            item = json.loads(line)
+            key = item["custom_id"]
+        except (ValueError, KeyError, TypeError):
+            return  # an unreadable line: its request is handed back as missing
+        response = item.get("response") or {}
+        status = response.get("status_code")
+        if status != 200 or not isinstance(response.get("body"), dict):
+            resend[key] = _classify(status, response.get("body"), item.get("error"))
+            return
+        try:
+            reply = self._on_result(key, response["body"])
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            resend[key] = Resend("server_error", f"unreadable result: {exc}")
+            return
+        answered.add(key)
+        self._resolve(key, reply)
 
     def _resolve(self, key: str, value: Any) -> None:
         for future in self._waiters.get(key, []):
