@@ -1,22 +1,18 @@
 """``--executor ray``: the same build on Ray Data (the only module that imports ray).
 
-Each source chunk is one row of a Ray Dataset (a *shard*), read by the driver in the same
-chunks as a local build. Three map stages run on the cluster, in shard order:
+The driver reads the source in the same chunks as a local build; each chunk is a *shard*,
+one row of a Ray Dataset, carried in order through three map stages on the cluster:
 
-1. **translate**: an actor pool (one actor per GPU for local models, ``--ray-actors`` to
-   choose) builds the translator once with :func:`make_clients` and runs the same
-   :class:`Runner` over each shard, so pair rows equal a local build's. A finished shard's
-   pairs go to ``staging/ray/chunks-<size>/shard-NNNNN.parquet``; a re-run reuses them.
-   Requests are cached per shard (``cache-NNNNN.sqlite`` next to it, one writer each) on
-   top of a read-only view of the run's own ``cache.sqlite``, so no SQLite file ever has
-   two writers and an unfinished shard replays what it already paid for.
-2. **filter**: one actor applies :class:`PairFilter` to the shards in order (duplicates are
-   found across shards, as in a local build) and carries the rejection funnel.
-3. **format**: formats (and chat-template rendering) of each shard's kept pairs.
+1. translate: an actor pool (one actor per GPU for local models; ``--ray-actors``) runs the
+   same :class:`Runner` as a local build; finished shards are kept in
+   ``staging/ray/chunks-<size>/shard-NNNNN.parquet`` and reused by the next run. Requests
+   are cached per shard (``cache-NNNNN.sqlite``, one writer each) over an immutable view of
+   the run's ``cache.sqlite``: no SQLite file ever has two writers.
+2. filter: one actor, shards in order (duplicates are found across shards), with the funnel.
+3. format: the formats (and chat-template rendering) of each shard's kept pairs.
 
-The driver writes what comes back into the same files as a local build (its
-:class:`ChunkSink` writers, the shuffled mixed formats included), then ``stats.json``,
-``config.yaml`` and the card, merges the shard caches into ``cache.sqlite`` and commits.
+The driver writes what comes back through a :class:`ChunkSink`'s writers (same files, same
+shuffle), then stats, config and card; the shard caches are merged into ``cache.sqlite``.
 """
 
 from __future__ import annotations
@@ -32,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
@@ -44,6 +41,7 @@ from plugdata.pipeline.finish import finish
 from plugdata.pipeline.plan import Plan, make_plan
 from plugdata.pipeline.sink import ChunkSink
 from plugdata.publish import CACHE_NAME, RunDirectory, push_run
+from plugdata.schema import pair_frame
 from plugdata.translate.cache import CachedReply, RequestCache
 from plugdata.translate.pricing import BudgetExceeded, Spend
 from plugdata.translate.runner import PairCallback, Runner
@@ -74,7 +72,7 @@ def build_on_ray(config: BuildConfig, on_pair: PairCallback | None = None,
         shards = run.staging / "ray" / f"chunks-{config.chunk_size}"
         shards.mkdir(parents=True, exist_ok=True)
         with RequestCache(run.staging / CACHE_NAME) as cache:
-            earlier = cache.total_cost() + _shard_costs(shards)
+            earlier = cache.total_cost() + _shard_caches(shards)[1]
         spend = Spend(config.max_cost, earlier=earlier)
         # Clients first (a missing key or model fails here); the driver's are never sent.
         translator, generator = make_clients(config, spend, None)
@@ -96,12 +94,14 @@ def build_on_ray(config: BuildConfig, on_pair: PairCallback | None = None,
             asyncio.run(_close(translator, generator))
         if sink.filter is not None:
             sink.filter.close()
-            sink.filter = _Funnel(meta["funnel"])  # type: ignore[assignment]
+            funnel = meta["funnel"] or {}
+            sink.filter = SimpleNamespace(stats=lambda: funnel, close=lambda: None)  # type: ignore[assignment]
         sink.close()
         run.keep = True  # every answer is in the shards now: keep them should writing fail
         _merge_caches(run.staging / CACHE_NAME, shards)
-        stats = finish(run, plan, source, sink, spend, _Described(translator, meta["describe"]),
-                       generator, started)  # fmt: skip
+        if meta["describe"] is not None:  # the models as the actors loaded them
+            translator.describe = lambda: meta["describe"]  # type: ignore[union-attr]
+        stats = finish(run, plan, source, sink, spend, translator, generator, started)
         stats["ray"] = {k: meta[k] for k in ("actors", "shards", "reused_shards")}
         run.write_json("stats.json", stats)
         shutil.rmtree(run.staging / "ray", ignore_errors=True)
@@ -172,6 +172,8 @@ def _run_pipeline(ray: Any, plan: Plan, items: list[dict[str, Any]], sink: Chunk
         used = pickle.loads(row["spend"])
         for name in _SPENT:
             setattr(spend, name, getattr(spend, name) + used[name])
+        if row["error"]:
+            raise pickle.loads(row["error"])
         meta["reused_shards"] += int(row["reused"])
         meta["describe"] = meta["describe"] or pickle.loads(row["describe"])
         if "funnel" in row:
@@ -273,30 +275,46 @@ class _Translate:
 
     def __call__(self, batch: Any) -> Any:
         shard, rows = int(_row(batch)["shard"]), pickle.loads(_row(batch)["rows"])
-        path = self.shards / f"shard-{shard:05d}.parquet"
         before = {k: getattr(self.spend, k) for k in _SPENT}
-        frame = _finished(path, rows, len(self.plan.targets))
-        reused = frame is not None
-        if frame is None:
-            self.cache.own = RequestCache(self.shards / f"cache-{shard:05d}.sqlite")
-            try:
-                pairs = self.loop.run_until_complete(
-                    self.runner.run(rows, self.plan.targets, self.plan.pivot))
-            finally:
-                self.cache.own.close()
-                self.cache.own = None
-            from plugdata.schema import pair_frame
-
-            frame = pair_frame(pairs)
-            tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-            frame.write_parquet(tmp)
-            os.replace(tmp, path)  # a shard is finished all at once, or not at all
+        try:  # a PlugdataError travels as data: Ray would keep only its text
+            frame, reused = self._shard(shard, rows)
+            error = b""
+        except PlugdataError as exc:
+            frame, reused, error = pl.DataFrame(), False, _pickled(exc)
         used = {k: getattr(self.spend, k) - before[k] for k in _SPENT}
         describe = getattr(self.runner.translator, "describe", None)
         info = describe() if callable(describe) and not reused and not self.described else None
         self.described = self.described or info is not None
         return _table({"shard": shard, "pairs": _blob(frame), "spend": pickle.dumps(used),
-                       "reused": reused, "describe": pickle.dumps(info)})  # fmt: skip
+                       "reused": reused, "describe": pickle.dumps(info), "error": error})  # fmt: skip
+
+    def _shard(self, shard: int, rows: list[dict[str, Any]]) -> tuple[pl.DataFrame, bool]:
+        """The shard's pairs, from an earlier run's file or translated now (and saved)."""
+        path = self.shards / f"shard-{shard:05d}.parquet"
+        frame = _finished(path, rows, len(self.plan.targets))
+        if frame is not None:
+            return frame, True
+        self.cache.own = RequestCache(self.shards / f"cache-{shard:05d}.sqlite")
+        try:
+            pairs = self.loop.run_until_complete(self.runner.run(rows, self.plan.targets, self.plan.pivot))
+        finally:
+            self.cache.own.close()
+            self.cache.own = None
+        frame = pair_frame(pairs)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        frame.write_parquet(tmp)
+        os.replace(tmp, path)  # a shard is finished all at once, or not at all
+        return frame, False
+
+
+def _pickled(exc: PlugdataError) -> bytes:
+    """The error as bytes the driver can raise (its text in a PlugdataError if need be)."""
+    try:
+        blob = pickle.dumps(exc)
+        pickle.loads(blob)
+        return blob
+    except Exception:
+        return pickle.dumps(PlugdataError(str(exc)))
 
 
 def _finished(path: Path, rows: list[dict[str, Any]], n_targets: int) -> pl.DataFrame | None:
@@ -321,7 +339,8 @@ class _Filter:
 
     def __call__(self, batch: Any) -> Any:
         row = _row(batch)
-        row["pairs"] = _blob(self.filter.apply(_frame(row["pairs"])))
+        if not row["error"]:
+            row["pairs"] = _blob(self.filter.apply(_frame(row["pairs"])))
         row["funnel"] = pickle.dumps(self.filter.stats())
         return _table(row)
 
@@ -342,6 +361,9 @@ class _Format:
 
         config, schema = self.config, RENDERED_SCHEMA if self.renderer else FORMAT_SCHEMA
         row = _row(batch)
+        if row["error"]:
+            row["formats"] = pickle.dumps([])
+            return _table(row)
         kept = _frame(row["pairs"]).filter(pl.col("kept")).select(REQUIRED_PAIR_COLUMNS)
         parts: list[tuple[str, str, bytes | None, int, Any]] = []
         for (lang,), part in kept.group_by("target_lang", maintain_order=True):
@@ -359,31 +381,6 @@ class _Format:
         return _table(row)
 
 
-class _Funnel:
-    """The filter actor's funnel, where :func:`finish` expects the sink's filter."""
-
-    def __init__(self, stats: dict[str, Any] | None) -> None:
-        self._stats = stats or {}
-
-    def stats(self) -> dict[str, Any]:
-        return self._stats
-
-    def close(self) -> None:
-        pass
-
-
-class _Described:
-    """The driver's translator, describing the models as the actors loaded them."""
-
-    def __init__(self, translator: Any, described: dict[str, Any] | None) -> None:
-        self._translator, self._described = translator, described
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "describe" and self._described is not None:
-            return lambda: self._described
-        return getattr(self._translator, name)
-
-
 async def _close(*clients: Any) -> None:
     for client in clients:
         if client is not None:
@@ -394,13 +391,13 @@ def _shard_files(shards: Path, pattern: str) -> Iterator[Path]:
     return iter(sorted(shards.glob(pattern))) if shards.is_dir() else iter(())
 
 
-def _shard_costs(shards: Path) -> float:
-    """What the shard caches of earlier attempts paid (the budget is the run's total)."""
-    total = 0.0
+def _shard_caches(shards: Path) -> tuple[int, float]:
+    """Requests in the shard caches of earlier attempts, and what they paid."""
+    count, cost = 0, 0.0
     for path in _shard_files(shards, "cache-*.sqlite"):
         with RequestCache(path) as cache:
-            total += cache.total_cost()
-    return total
+            count, cost = count + len(cache), cost + cache.total_cost()
+    return count, cost
 
 
 def _merge_caches(main: Path, shards: Path) -> None:
@@ -416,20 +413,16 @@ def _merge_caches(main: Path, shards: Path) -> None:
         db.close()
 
 
-def _count(path: Path) -> int:
-    with RequestCache(path) as cache:
-        return len(cache)
-
-
 def _keep_shards(run: RunDirectory, shards: Path, config: BuildConfig, plan: Plan,
                  exc: BaseException) -> None:  # fmt: skip
     """Keep finished shards and shard caches for the next run, and say how to go on."""
     done = len(list(_shard_files(shards, "shard-*.parquet")))
-    cached = sum(_count(path) for path in _shard_files(shards, "cache-*.sqlite"))
+    cached = _shard_caches(shards)[0]
     cause = _cause(exc)
     if done == 0 and cached == 0:
         raise cause
     run.keep = True
+    _merge_caches(run.staging / CACHE_NAME, shards)  # a local build resumes from it too
     where = f"{done} finished shard(s) and {cached} request(s) are kept in {shards}"
     how = "run the same command again to resume" + ("" if config.out else f" (or pass --out {plan.out})")
     if isinstance(cause, KeyboardInterrupt):
