@@ -168,3 +168,17 @@ def test_pivot_side_work_runs_once_per_distinct_pivot_record():
     seen.clear()
     assert per_pivot(df.head(3), work)["n"].to_list() == [2, 3, 4]
     assert per_pivot(df.drop(PIVOT_ID), work).height == 8
+
+
+def test_language_identification_on_its_own_thread_gives_the_same_verdicts(monkeypatch):
+    import plugdata.filters as filters
+
+    rows = [pair("it", P_INS, IT_INS, P_OUT, IT_OUT), pair("it", P_INS, IT_INS, P_OUT, ES_OUT),
+            pair("es", P_INS, "Resume en una frase para los lectores la noticia sobre la nueva ley.", P_OUT, ES_OUT), pair("it", P_INS, IT_INS, P_OUT, IT_OUT)]  # fmt: skip
+    frame = pl.DataFrame(rows, schema_overrides={"reasons": pl.List(pl.String)})
+    alone, alone_stats = filter_frame(frame)
+    monkeypatch.setattr(filters, "THREAD_MIN", 0)
+    threaded, threaded_stats = filter_frame(frame)
+    assert threaded.equals(alone) and threaded_stats == alone_stats
+    assert threaded["reasons"].to_list()[1:] == [["langid:wrong_language", "duplicate:same_instruction"], [],
+                                                 ["duplicate:same_instruction"]]  # fmt: skip

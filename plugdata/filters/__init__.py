@@ -14,6 +14,7 @@ need carry the ``verbatim_expected`` tag in ``tags``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
@@ -39,6 +40,7 @@ __all__ = [
 
 LID_BACKENDS = ("fasttext", "langdetect")
 TAG_VERBATIM = "verbatim_expected"
+THREAD_MIN = 10_000  # pairs in a chunk before language identification gets a thread of its own
 
 
 def _checks() -> dict[str, Check]:
@@ -112,7 +114,7 @@ class PairFilter:
         active = prepare(frame if every else frame[rows])
         self._identifiers()
         self._ctx.scores, self._ctx.chunk = {}, {}
-        failures = {name: CHECKS[name](active, self._ctx) for name in self.names}
+        failures = self._run(active)
         verdicts = pl.DataFrame({f"_f_{n}": failures[n] for n in self.names}, height=active.height)
         # the failing sub-reasons as a list, built only on the rows that fail something
         failing = pl.any_horizontal(pl.all().is_not_null()) if self.names else pl.lit(False)
@@ -135,6 +137,23 @@ class PairFilter:
         return out.with_columns(
             reasons, tags, (pl.col("kept") & (pl.col("_new").list.len() == 0)).alias("kept")
         ).drop("_new", "_tagged")
+
+    def _run(self, active: pl.DataFrame) -> dict[str, pl.Series]:
+        """Every check's verdicts. Language identification (fastText and lingua, mostly
+        serial Python and native code) runs on a thread of its own, beside the other checks
+        (mostly polars, which leaves the interpreter free), so that both cores work."""
+        ctx, names = self._ctx, self.names
+        if "langid" not in names or len(names) == 1 or active.height < THREAD_MIN:
+            return {name: CHECKS[name](active, ctx) for name in names}
+        from plugdata.filters.identify import settled
+
+        if ctx.config.lid_markers:
+            settled(active, ctx)  # shared by langid and untranslated: worked out before they split
+        with ThreadPoolExecutor(1) as pool:
+            lid = pool.submit(CHECKS["langid"], active, ctx)
+            found = {name: CHECKS[name](active, ctx) for name in names if name != "langid"}
+            found["langid"] = lid.result()
+        return {name: found[name] for name in names}
 
     def _count(self, checked: pl.DataFrame) -> None:
         """Add this chunk's funnel (per language: checked, rejected, each sub-reason, tags)."""
