@@ -113,6 +113,9 @@ def test_short_text_identifier_loads_on_first_use_and_answers_batches_like_singl
         assert single.distributions([text])[0] == pytest.approx(found)
     assert max(batch[3], key=batch[3].get) == "it" and max(batch[4], key=batch[4].get) == "es"
     assert ShortTextLID(["en", "xx"]).distributions(["la casa"]) == [{}]  # one known language: none
+    warmed = ShortTextLID(["en", "it", "es"])
+    warmed.warm()  # models load on a thread; the first question waits for them
+    assert warmed.distributions(texts[3:4]) == [pytest.approx(batch[3])] and warmed._loading is None
 
 
 def test_a_source_instruction_not_in_the_pivot_language_is_caught_once_per_distinct_text():

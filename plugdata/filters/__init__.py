@@ -110,9 +110,11 @@ class PairFilter:
             if name not in frame.columns:
                 frame = frame.with_columns(default.alias(name))
         rows = positions(frame, pl.col("kept") & pl.col("target_output").is_not_null())
+        self._identifiers()
+        if self._ctx.short is not None and rows.size >= THREAD_MIN:
+            self._ctx.short.warm()  # lingua's models load while the pairs are prepared
         every = rows.size == frame.height  # the usual case: no gathering in and out
         active = prepare(frame if every else frame[rows])
-        self._identifiers()
         self._ctx.scores, self._ctx.chunk = {}, {}
         failures = self._run(active)
         verdicts = pl.DataFrame({f"_f_{n}": failures[n] for n in self.names}, height=active.height)

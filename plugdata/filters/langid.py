@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Protocol
@@ -203,17 +204,31 @@ class ShortTextLID:
                 continue  # lingua does not know it (gl): fastText alone judges it
         self._languages = known
         self._built: object | None = None
+        self._loading: threading.Thread | None = None
         self._cache: dict[str, dict[str, float]] = {}
+
+    def warm(self) -> None:
+        """Start loading the models on a thread of its own (native code: it goes on while
+        the caller works in polars), for a batch that will need them."""
+        if self._built is None and self._loading is None and len(self._languages) > 1:
+            self._loading = threading.Thread(target=self._build, daemon=True)
+            self._loading.start()
+
+    def _build(self) -> None:
+        from lingua import LanguageDetectorBuilder
+
+        builder = LanguageDetectorBuilder.from_languages(*self._languages)
+        self._built = builder.with_preloaded_language_models().build()
 
     @property
     def _detector(self) -> object | None:
-        """Built on first use, with every model loaded at once (loading them one text at a
-        time, as lingua does lazily, takes about twice as long)."""
+        """Built on first use (or by :meth:`warm`), with every model loaded at once (loading
+        them one text at a time, as lingua does lazily, takes about twice as long)."""
+        if self._loading is not None:
+            self._loading.join()
+            self._loading = None
         if self._built is None and len(self._languages) > 1:
-            from lingua import LanguageDetectorBuilder
-
-            builder = LanguageDetectorBuilder.from_languages(*self._languages)
-            self._built = builder.with_preloaded_language_models().build()
+            self._build()
         return self._built
 
     def distributions(self, texts: Sequence[str]) -> list[dict[str, float]]:
