@@ -47,13 +47,21 @@ def _same_run(local: Path, on_ray: Path) -> None:
     assert {"pairs.parquet", "rejected.parquet"} <= set(tables)
     assert any(name.startswith("multilingual/") for name in tables)
     for name in tables:
-        a, b = pl.read_parquet(local / name), pl.read_parquet(on_ray / name)
-        assert a.equals(b), name
+        _equal(pl.read_parquet(local / name), pl.read_parquet(on_ray / name), name)
     stats = [json.loads((d / "stats.json").read_text()) for d in (local, on_ray)]
     for key in ("totals", "formats", "filters", "languages"):
         assert stats[0].get(key) == stats[1].get(key), key
     assert sorted(p.name for p in local.iterdir()) == sorted(p.name for p in on_ray.iterdir())
     assert "executor: ray" in (on_ray / "config.yaml").read_text()
+
+
+def _equal(a: pl.DataFrame, b: pl.DataFrame, name: str) -> None:
+    """Equal frames; language-ID probabilities to 1e-9 (they differ in the last bits between
+    two local builds too)."""
+    lid = [c for c in a.columns if c.startswith("lid_")]
+    assert a.drop(lid).equals(b.drop(lid)), name
+    for c in lid:
+        assert ((a[c] - b[c]).abs().fill_null(0) < 1e-9).all() and a[c].is_null().equals(b[c].is_null()), c
 
 
 def test_llm_on_ray_equals_a_local_build(ray_session, server, tmp_path):
