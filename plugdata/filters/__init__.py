@@ -13,6 +13,7 @@ need carry the ``verbatim_expected`` tag in ``tags``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -141,19 +142,32 @@ class PairFilter:
         ).drop("_new", "_tagged")
 
     def _run(self, active: pl.DataFrame) -> dict[str, pl.Series]:
-        """Every check's verdicts. Language identification (fastText and lingua, mostly
-        serial Python and native code) runs on a thread of its own, beside the other checks
-        (mostly polars, which leaves the interpreter free), so that both cores work."""
+        """Every check's verdicts. Language identification (function words, then fastText and
+        lingua: much serial Python and native code) runs on a thread of its own beside the
+        other checks (mostly polars, which leaves the interpreter free), so that both cores
+        work; ``untranslated``, which needs the function words' verdicts, runs last."""
         ctx, names = self._ctx, self.names
         if "langid" not in names or len(names) == 1 or active.height < THREAD_MIN:
             return {name: CHECKS[name](active, ctx) for name in names}
         from plugdata.filters.identify import settled
 
-        if ctx.config.lid_markers:
-            settled(active, ctx)  # shared by langid and untranslated: worked out before they split
+        ready = threading.Event()
+
+        def identify() -> pl.Series:
+            try:
+                if ctx.config.lid_markers:
+                    settled(active, ctx)  # shared with untranslated
+            finally:
+                ready.set()
+            return CHECKS["langid"](active, ctx)
+
+        found = {}
         with ThreadPoolExecutor(1) as pool:
-            lid = pool.submit(CHECKS["langid"], active, ctx)
-            found = {name: CHECKS[name](active, ctx) for name in names if name != "langid"}
+            lid = pool.submit(identify)
+            for name in sorted((n for n in names if n != "langid"), key=lambda n: n == "untranslated"):
+                if name == "untranslated":
+                    ready.wait()
+                found[name] = CHECKS[name](active, ctx)
             found["langid"] = lid.result()
         return {name: found[name] for name in names}
 
