@@ -105,7 +105,7 @@ def test_a_rerun_after_a_failure_reuses_finished_shards(ray_session, tmp_path):
         srv.requests.clear()
         srv.fault = _fail_on(rows[7]["instruction"])  # shard 2 of 4 (rows 6-8) fails
         config = _config(tmp_path / "ray", executor="ray", ray_actors=1, **options)
-        with pytest.raises(ServerError, match=r"refused access \(403\).*finished shard"):
+        with pytest.raises(ServerError, match=r"refused access \(403\).*request\(s\) are kept"):
             build(config)
         shards = sorted((tmp_path / ".ray.partial" / "ray" / "chunks-3").glob("shard-*.parquet"))
         assert [p.name for p in shards][:2] == ["shard-00000.parquet", "shard-00001.parquet"]

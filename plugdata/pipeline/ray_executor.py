@@ -1,23 +1,20 @@
 """``--executor ray``: the same build on Ray Data (the only module that imports ray).
 
-The driver reads the source in the same chunks as a local build; each chunk is a *shard*,
-one row of a Ray Dataset, carried in order through three map stages on the cluster:
-
-1. translate: an actor pool (one actor per GPU for local models; ``--ray-actors``) runs the
-   same :class:`Runner` as a local build; finished shards are kept in
-   ``staging/ray/chunks-<size>/shard-NNNNN.parquet`` and reused by the next run. Requests
-   are cached per shard (``cache-NNNNN.sqlite``, one writer each) over an immutable view of
-   the run's ``cache.sqlite``: no SQLite file ever has two writers.
-2. filter: one actor, shards in order (duplicates are found across shards), with the funnel.
-3. format: the formats (and chat-template rendering) of each shard's kept pairs.
-
-The driver writes what comes back through a :class:`ChunkSink`'s writers (same files, same
-shuffle), then stats, config and card; the shard caches are merged into ``cache.sqlite``.
+Each source chunk (the local build's chunks) is a *shard*: one row of a Ray Dataset, carried
+in order through three map stages. (1) translate: an actor pool (one actor per GPU for local
+models) runs the local build's :class:`Runner`; a finished shard is saved to
+``staging/ray/chunks-<size>/shard-NNNNN.parquet`` and reused by the next run, and requests are
+cached per shard (``cache-NNNNN.sqlite``: one writer each) over an immutable view of the run's
+``cache.sqlite``. (2) filter: one actor, shards in order, so duplicates are found across shards.
+(3) format: the formats (and chat-template rendering) of each shard's kept pairs. The driver
+writes the results through a :class:`ChunkSink`'s writers (same files, same shuffle), then
+stats, config and card, and merges the shard caches into ``cache.sqlite``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import os
@@ -25,7 +22,7 @@ import pickle
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -35,15 +32,17 @@ import polars as pl
 
 from plugdata.config import BuildConfig
 from plugdata.errors import PlugdataError
-from plugdata.pipeline.build import BuildResult, Interrupted, _open_checked, _sink
+from plugdata.filters import PairFilter
+from plugdata.formats import ChatRenderer, format_rows, load_tokenizer
+from plugdata.pipeline.build import BuildResult, _keep_for_resume, _open_checked, _sink
 from plugdata.pipeline.clients import make_clients
 from plugdata.pipeline.finish import finish
 from plugdata.pipeline.plan import Plan, make_plan
 from plugdata.pipeline.sink import ChunkSink
 from plugdata.publish import CACHE_NAME, RunDirectory, push_run
-from plugdata.schema import pair_frame
+from plugdata.schema import FORMAT_SCHEMA, RENDERED_SCHEMA, REQUIRED_PAIR_COLUMNS, pair_frame
 from plugdata.translate.cache import CachedReply, RequestCache
-from plugdata.translate.pricing import BudgetExceeded, Spend
+from plugdata.translate.pricing import Spend
 from plugdata.translate.runner import PairCallback, Runner
 
 _LOCAL = ("mt", "vllm")  # backends that want a GPU each
@@ -51,20 +50,17 @@ _COLUMNS = "content, finish_reason, prompt_tokens, completion_tokens, cost_usd"
 _SPENT = ("prompt_tokens", "completion_tokens", "cost", "requests", "cached")
 
 
-def _import_ray() -> Any:
+def build_on_ray(config: BuildConfig, on_pair: PairCallback | None = None,
+                 on_start: Callable[[dict[str, int | None]], None] | None = None) -> BuildResult:  # fmt: skip
+    """:func:`plugdata.pipeline.build` on Ray Data: the same run directory as a local build."""
+    started = time.monotonic()
     try:
         import ray
         import ray.data
     except ImportError:
         raise PlugdataError("--executor ray needs Ray Data: pip install 'plugdata[ray]'") from None
-    return ray
-
-
-def build_on_ray(config: BuildConfig, on_pair: PairCallback | None = None,
-                 on_start: Callable[[dict[str, int | None]], None] | None = None) -> BuildResult:  # fmt: skip
-    """:func:`plugdata.pipeline.build` on Ray Data: the same run directory as a local build."""
-    started = time.monotonic()
-    ray = _import_ray()
+    if config.batch_api:
+        raise PlugdataError("--batch-api runs on the local executor: drop --executor ray")
     plan = make_plan(config)
     run = RunDirectory(plan.out, overwrite=config.overwrite)
     with run:
@@ -72,7 +68,7 @@ def build_on_ray(config: BuildConfig, on_pair: PairCallback | None = None,
         shards = run.staging / "ray" / f"chunks-{config.chunk_size}"
         shards.mkdir(parents=True, exist_ok=True)
         with RequestCache(run.staging / CACHE_NAME) as cache:
-            earlier = cache.total_cost() + _shard_caches(shards)[1]
+            earlier = cache.total_cost() + _shard_costs(shards)
         spend = Spend(config.max_cost, earlier=earlier)
         # Clients first (a missing key or model fails here); the driver's are never sent.
         translator, generator = make_clients(config, spend, None)
@@ -91,7 +87,9 @@ def build_on_ray(config: BuildConfig, on_pair: PairCallback | None = None,
         finally:
             if owned:
                 ray.shutdown()
-            asyncio.run(_close(translator, generator))
+            for client in (translator, generator):
+                if client is not None:
+                    asyncio.run(client.close())
         if sink.filter is not None:
             sink.filter.close()
             funnel = meta["funnel"] or {}
@@ -184,9 +182,8 @@ def _run_pipeline(ray: Any, plan: Plan, items: list[dict[str, Any]], sink: Chunk
 
 def _worker_config(config: BuildConfig, actors: int) -> BuildConfig:
     """Each actor's share of the request and token rate limits (they add up to the run's)."""
-    rpm = None if config.rpm is None else max(1, config.rpm // actors)
-    tpm = None if config.tpm is None else max(1, config.tpm // actors)
-    return replace(config, rpm=rpm, tpm=tpm, max_cost=None)
+    share = {k: max(1, v // actors) for k in ("rpm", "tpm") if (v := getattr(config, k))}
+    return replace(config, **share, max_cost=None)
 
 
 def _frame(blob: bytes) -> pl.DataFrame:
@@ -194,9 +191,7 @@ def _frame(blob: bytes) -> pl.DataFrame:
 
 
 def _blob(frame: pl.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.write_ipc(buffer)
-    return buffer.getvalue()
+    return frame.write_ipc(None).getvalue()
 
 
 def _row(batch: Any) -> dict[str, Any]:
@@ -309,12 +304,9 @@ class _Translate:
 
 def _pickled(exc: PlugdataError) -> bytes:
     """The error as bytes the driver can raise (its text in a PlugdataError if need be)."""
-    try:
-        blob = pickle.dumps(exc)
-        pickle.loads(blob)
-        return blob
-    except Exception:
-        return pickle.dumps(PlugdataError(str(exc)))
+    with contextlib.suppress(Exception):
+        return pickle.dumps(pickle.loads(pickle.dumps(exc)))
+    return pickle.dumps(PlugdataError(str(exc)))
 
 
 def _finished(path: Path, rows: list[dict[str, Any]], n_targets: int) -> pl.DataFrame | None:
@@ -332,8 +324,6 @@ class _Filter:
     """Stage 2 (one actor, shards in order): the checks, duplicates across shards, the funnel."""
 
     def __init__(self, config: BuildConfig) -> None:
-        from plugdata.filters import PairFilter
-
         plan = make_plan(config, preflight=False)
         self.filter = PairFilter(plan.filters, plan.filter_config, lid_backend=config.lid_backend)
 
@@ -349,16 +339,11 @@ class _Format:
     """Stage 3: every format (rendered with the chat template) of a shard's kept pairs."""
 
     def __init__(self, config: BuildConfig) -> None:
-        from plugdata.formats import ChatRenderer, load_tokenizer
-
         self.config = config
         self.renderer = (ChatRenderer(load_tokenizer(config.chat_template), config.max_row_tokens)
                          if config.chat_template else None)  # fmt: skip
 
     def __call__(self, batch: Any) -> Any:
-        from plugdata.formats import format_rows
-        from plugdata.schema import FORMAT_SCHEMA, RENDERED_SCHEMA, REQUIRED_PAIR_COLUMNS
-
         config, schema = self.config, RENDERED_SCHEMA if self.renderer else FORMAT_SCHEMA
         row = _row(batch)
         if row["error"]:
@@ -381,30 +366,20 @@ class _Format:
         return _table(row)
 
 
-async def _close(*clients: Any) -> None:
-    for client in clients:
-        if client is not None:
-            await client.close()
-
-
-def _shard_files(shards: Path, pattern: str) -> Iterator[Path]:
-    return iter(sorted(shards.glob(pattern))) if shards.is_dir() else iter(())
-
-
-def _shard_caches(shards: Path) -> tuple[int, float]:
-    """Requests in the shard caches of earlier attempts, and what they paid."""
-    count, cost = 0, 0.0
-    for path in _shard_files(shards, "cache-*.sqlite"):
+def _shard_costs(shards: Path) -> float:
+    """What the shard caches of earlier attempts paid (the budget is the run's total)."""
+    cost = 0.0
+    for path in sorted(shards.glob("cache-*.sqlite")):
         with RequestCache(path) as cache:
-            count, cost = count + len(cache), cost + cache.total_cost()
-    return count, cost
+            cost += cache.total_cost()
+    return cost
 
 
 def _merge_caches(main: Path, shards: Path) -> None:
     """Every shard's requests into the run's ``cache.sqlite`` (what a local build leaves)."""
     db = sqlite3.connect(main, isolation_level=None)
     try:
-        for path in _shard_files(shards, "cache-*.sqlite"):
+        for path in sorted(shards.glob("cache-*.sqlite")):
             db.execute("ATTACH DATABASE ? AS shard", (str(path),))
             db.execute("INSERT OR IGNORE INTO replies SELECT key, content, finish_reason, "
                        "prompt_tokens, completion_tokens, cost_usd FROM shard.replies")  # fmt: skip
@@ -415,38 +390,8 @@ def _merge_caches(main: Path, shards: Path) -> None:
 
 def _keep_shards(run: RunDirectory, shards: Path, config: BuildConfig, plan: Plan,
                  exc: BaseException) -> None:  # fmt: skip
-    """Keep finished shards and shard caches for the next run, and say how to go on."""
-    done = len(list(_shard_files(shards, "shard-*.parquet")))
-    cached = _shard_caches(shards)[0]
-    cause = _cause(exc)
-    if done == 0 and cached == 0:
-        raise cause
-    run.keep = True
-    _merge_caches(run.staging / CACHE_NAME, shards)  # a local build resumes from it too
-    where = f"{done} finished shard(s) and {cached} request(s) are kept in {shards}"
-    how = "run the same command again to resume" + ("" if config.out else f" (or pass --out {plan.out})")
-    if isinstance(cause, KeyboardInterrupt):
-        raise Interrupted(f"interrupted; {where}; {how}") from None
-    if isinstance(cause, BudgetExceeded):
-        raise BudgetExceeded(f"{cause}; {where}") from None
-    if isinstance(cause, PlugdataError) and type(cause).__init__ is PlugdataError.__init__:
-        raise type(cause)(f"{cause}; {where}; {how}") from None
-    if hasattr(cause, "add_note"):
-        cause.add_note(f"plugdata: {where}; {how}")
-    raise cause
-
-
-def _cause(exc: BaseException) -> BaseException:
-    """The error an actor raised (Ray wraps it), else ``exc`` itself."""
-    seen: list[BaseException] = []
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        err = todo.pop(0)
-        if err is None or any(err is s for s in seen):
-            continue
-        if isinstance(err, (PlugdataError, KeyboardInterrupt)):
-            return err
-        seen.append(err)
-        cause = getattr(err, "cause", None)
-        todo += [cause if isinstance(cause, BaseException) else None, err.__cause__, err.__context__]
-    return exc
+    """Keep finished shards and every paid request for the next run (a local one too)."""
+    _merge_caches(run.staging / CACHE_NAME, shards)
+    if any(shards.glob("shard-*.parquet")):
+        run.keep = True
+    _keep_for_resume(run, RequestCache(run.staging / CACHE_NAME), config, plan, exc)
