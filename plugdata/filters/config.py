@@ -23,6 +23,8 @@ class FilterConfig:
     short_max_words: int = 8  # ...and up to this many by comparing confusable neighbours
     short_margin: float = 0.1  # a neighbour this much likelier than the target language: reject
     pair_margin: float = 0.6  # the same for two-word texts (neighbours only)
+    short_marker_weight: float = 0.5  # added to a neighbour whose own function words a short
+    # text holds (and none of the expected language's apart from it)
     neighbour_min_prob: float = 0.5  # a longer text whose first language is a neighbour: reject
     script_min_share: float = 0.4  # share of translatable letters in the language's own script
     script_min_letters: int = 5  # fewer translatable letters are not judged

@@ -14,7 +14,7 @@ import polars as pl
 from plugdata.filters import patterns as P
 from plugdata.filters.checks import Context
 from plugdata.filters.config import FilterConfig
-from plugdata.filters.markers import WORDS, likely_in
+from plugdata.filters.markers import WORDS, contrasting, likely_in
 from plugdata.filters.rows import gather, positions
 from plugdata.filters.verbatim import FIELDS, copied_tokens, judged, pcol
 
@@ -228,23 +228,27 @@ def _short(ctx: Context, queries: list[tuple[str, str, str, bool]]) -> list[tupl
         return []
     cfg = ctx.config
     fast = ctx.lid.distributions([text for text, *_ in queries])
+    # a neighbour's own function words (ones the expected language never uses), with none of
+    # the expected language's apart from that neighbour, count for the neighbour
+    hints = [contrasting(text, expected) for text, expected, *_ in queries]
 
-    def rivals(top: dict[str, float], expected: str, pivot_lang: str, pair: bool) -> tuple[float, float]:  # fmt: skip
-        neighbour = max((top.get(n, 0.0) for n in NEIGHBOURS[expected]), default=0.0)
+    def rivals(i: int, top: dict[str, float], expected: str, pivot_lang: str, pair: bool) -> tuple[float, float]:  # fmt: skip
+        neighbour = max((top.get(n, 0.0) + cfg.short_marker_weight * (n in hints[i])
+                         for n in NEIGHBOURS[expected]), default=0.0)  # fmt: skip
         pivot = top.get(pivot_lang, 0.0) if pivot_lang != expected and not pair else float("-inf")
         return neighbour - (cfg.pair_margin if pair else cfg.short_margin), pivot - cfg.short_margin - 0.6
 
     slow: dict[int, dict[str, float]] = {}
     if ctx.short:
         undecided = [i for i, (_, e, p, pair) in enumerate(queries)
-                     if max(rivals(fast[i], e, p, pair)) + 1 > fast[i].get(e, 0.0)]  # fmt: skip
+                     if max(rivals(i, fast[i], e, p, pair)) + 1 > fast[i].get(e, 0.0)]  # fmt: skip
         found = ctx.short.distributions([queries[i][0] for i in undecided])
         slow = dict(zip(undecided, found, strict=True))
     out = []
     for i, (_, expected, pivot_lang, pair) in enumerate(queries):
         both = {k: fast[i].get(k, 0.0) + slow[i].get(k, 0.0) for k in {*fast[i], *slow[i]}} if i in slow else fast[i]  # fmt: skip
         mine = both.get(expected, 0.0)
-        neighbour, pivot = rivals(both, expected, pivot_lang, pair)
+        neighbour, pivot = rivals(i, both, expected, pivot_lang, pair)
         verdict = None
         if neighbour > mine:
             verdict = "langid:neighbour"

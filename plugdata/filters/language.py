@@ -59,7 +59,7 @@ def _foreign_pivot(df: pl.DataFrame, ctx: Context, f: str, echo: pl.Series) -> p
 
 def untranslated(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """The target repeats the pivot: an exact copy of a text of ``echo_min_words`` words or
-    more (code and names aside), or, between Latin-script texts, most of the pivot's words.
+    more (code, names and quote marks aside), or, between Latin-script texts, most of the pivot's words.
     A copy the pair needs (``_verbatim_*``) is not held against it. Words are counted only
     where a field is a copy, and compared only between Latin-script texts."""
     cfg = ctx.config
@@ -67,7 +67,7 @@ def untranslated(df: pl.DataFrame, ctx: Context) -> pl.Series:
     flags = {}
     for f in FIELDS:
         keep = pl.col(f"_verbatim_{f}") if f != "instruction" else pl.lit(False)
-        same = (pcol("pivot", f) == pcol("target", f)) & ~keep
+        same = pl.col(f"_same_{f}") & ~keep
         echo = sentence_words(tcol(f)) >= cfg.echo_min_words
         (flags[f],) = on_rows(df, same, [echo.fill_null(False).alias(f)], [pl.lit(False)])
         if f != "instruction":

@@ -11,6 +11,8 @@ words, and so always goes to the identifier.
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 # Lower-case ASCII words only (letters outside ASCII are read as "x", so that no accented word
@@ -90,3 +92,25 @@ def likely_in(df: pl.DataFrame, text: pl.Expr, lang: str, k: int) -> pl.Series:
     apart = pl.all_horizontal([holds(apart_from(lang, x)).list.any() for x in WORDS if x != lang])
     other = holds(other_words(lang)).list.any()
     return words.select((own & apart & ~other).fill_null(False).alias("likely"))["likely"]
+
+
+_FOREIGN_LETTERS = re.compile(r"(?:(?![\x00-\x7f])[^\W\d_])+")
+_WORD = re.compile(r"[a-z]+")
+
+
+def contrasting(text: str, lang: str) -> set[str]:
+    """The listed languages whose own function words (ones ``lang`` does not use) ``text``
+    holds, where it holds none of ``lang``'s function words that such a language does not
+    use: ``"Terremoti e tsunami in"`` (``in``, no ``en``) points to Italian where Spanish is
+    expected. For short texts, where identifiers are unsure."""
+    if lang not in WORDS:
+        return set()
+    words = set(_WORD.findall(_FOREIGN_LETTERS.sub("x", text.lower())))
+    if not words & _LISTED:
+        return set()
+    return {other for other in WORDS if other != lang and words & _APART[other, lang]
+            and not words & _APART[lang, other]}  # fmt: skip
+
+
+_LISTED = frozenset().union(*WORDS.values())
+_APART = {(a, b): frozenset(apart_from(a, b)) for a in WORDS for b in WORDS if a != b}

@@ -10,6 +10,7 @@
   what the pair needs (:func:`bound`: a translation request, an operation on given words, code,
   a regex or a formula, an answer copied from the input, ...), so it is not held against the
   pair and the pair is tagged;
+- ``_same_{field}``: the target field's prose is the pivot's (double quote marks aside);
 - ``_size_{side}_{field}``: lengths, a CJK or Hangul character counting three.
 
 Costly patterns run only on the rows where a cheap hint says they can match (:mod:`rows`).
@@ -30,6 +31,7 @@ NON_PROSE_HINT = r"[`~{%@\[]|://"
 # Every shape of unfenced code (patterns.VERBATIM) needs one of these.
 CODE_HINT = r"[(){}\[\]:=;*<>^\\]|SELECT"
 SQUEEZE_HINT = r"\d|\s\s|[^\S ]|^\s|\s$"  # digits, or spaces that squeezing changes
+QUOTES = r'["“”„«»「」『』]'  # double quote marks, which translators change freely
 
 
 def col(side: str, name: str) -> pl.Expr:
@@ -101,10 +103,8 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
              for f in FIELDS]  # fmt: skip
     hint = pl.any_horizontal([pcol("target", f).str.contains(CODE_HINT) for f in FIELDS])
     df = df.with_columns(on_rows(df, hint, trans, [pcol("target", f) for f in FIELDS]))
-    same = {
-        f: (pcol("pivot", f) == pcol("target", f)) & (col("pivot", f).str.strip_chars() != "")
-        for f in ("input", "output")
-    }
+    df = df.with_columns(_copies(df))
+    same = {f: pl.col(f"_same_{f}") & (col("pivot", f).str.strip_chars() != "") for f in ("input", "output")}
     # The input may stay when the task works on it; the output when the answer is bound to it
     # or when the pivot output is not prose at all (code, numbers, names only). Only pairs
     # that copied a field need the answer.
@@ -113,6 +113,20 @@ def prepare(df: pl.DataFrame) -> pl.DataFrame:
              (same["output"] & (bound() | no_prose)).alias("_verbatim_output")]  # fmt: skip
     df = df.with_columns(on_rows(df, same["input"] | same["output"], flags, [pl.lit(False)] * 2))
     return df.with_columns(_sizes(df))
+
+
+def _copies(df: pl.DataFrame) -> list[pl.Series]:
+    """``_same_{field}``: the target prose is the pivot's, double quote marks aside (a copy
+    that only changed ``"`` into ``“`` or ``«`` is still a copy); quotes are set aside only
+    where the target has some and the texts differ."""
+    out = []
+    for f in FIELDS:
+        p, t = pcol("pivot", f), pcol("target", f)
+        equal = (p == t).fill_null(False)
+        quoted = ~equal & t.str.contains(QUOTES)
+        bare = (p.str.replace_all(QUOTES, "") == t.str.replace_all(QUOTES, "")).fill_null(False)
+        out += on_rows(df, quoted, [bare.alias(f"_same_{f}")], [equal])
+    return out
 
 
 def _sizes(df: pl.DataFrame) -> list[pl.Series]:
