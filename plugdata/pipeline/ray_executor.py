@@ -121,7 +121,8 @@ def _connect(ray: Any, config: BuildConfig) -> bool:
     if config.ray_address:
         ray.init(address=config.ray_address, log_to_driver=True)
         return True
-    ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1")
+    ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1",
+             logging_level=logging.WARNING)
     return True
 
 
@@ -146,8 +147,8 @@ def _run_pipeline(ray: Any, plan: Plan, items: list[dict[str, Any]], sink: Chunk
 
     context = DataContext.get_current()
     context.execution_options.preserve_order = True  # filters and mixed formats need the order
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
     context.enable_progress_bars = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
     pool = ray.data.ActorPoolStrategy
     config = plan.config
     actors, resources = _layout(ray, config)
