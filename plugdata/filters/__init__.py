@@ -113,7 +113,7 @@ class PairFilter:
         rows = positions(frame, pl.col("kept") & pl.col("target_output").is_not_null())
         self._identifiers()
         if self._ctx.short is not None and rows.size >= THREAD_MIN:
-            self._ctx.short.warm()  # lingua's models load while the pairs are prepared
+            self._ctx.short.warm()  # lingua's models load (on both cores) before the pairs are prepared
         every = rows.size == frame.height  # the usual case: no gathering in and out
         active = prepare(frame if every else frame[rows])
         self._ctx.scores, self._ctx.chunk = {}, {}
@@ -149,21 +149,26 @@ class PairFilter:
         ctx, names = self._ctx, self.names
         if "langid" not in names or len(names) == 1 or active.height < THREAD_MIN:
             return {name: CHECKS[name](active, ctx) for name in names}
-        from plugdata.filters.identify import settled
+        from plugdata.filters.identify import FIELDS, pivot_answers, settled
 
         ready = threading.Event()
 
         def identify() -> pl.Series:
             try:
                 if ctx.config.lid_markers:
-                    settled(active, ctx)  # shared with untranslated
+                    settled(active, ctx, FIELDS)  # shared with untranslated
             finally:
                 ready.set()
             return CHECKS["langid"](active, ctx)
 
         found = {}
         with ThreadPoolExecutor(1) as pool:
+            ctx.chunk["pivot_job"] = job = threading.Event()  # the pivot's side, on this thread
             lid = pool.submit(identify)
+            try:
+                pivot_answers(active, ctx, wait=False)
+            finally:
+                job.set()
             for name in sorted((n for n in names if n != "langid"), key=lambda n: n == "untranslated"):
                 if name == "untranslated":
                     ready.wait()

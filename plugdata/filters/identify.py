@@ -30,34 +30,51 @@ def _few_words(f: str, cfg: FilterConfig) -> pl.Expr:
     return few | text.str.contains(r"[\"“「『«']")
 
 
-def settled(df: pl.DataFrame, ctx: Context) -> pl.DataFrame:
-    """:func:`_settled`, worked out once per chunk."""
-    if "settled" not in ctx.chunk:
-        ctx.chunk["settled"] = _settled(df, ctx.config.lid_markers)
-    return ctx.chunk["settled"]
+def settled(df: pl.DataFrame, ctx: Context, questions: tuple[str, ...] = ("pivot", *FIELDS)) -> pl.DataFrame:  # fmt: skip
+    """:func:`_settled` for these questions, each worked out once per chunk."""
+    for name in questions:
+        if f"settled:{name}" not in ctx.chunk:
+            ctx.chunk[f"settled:{name}"] = _settled(df, ctx.config.lid_markers, name)
+    return pl.DataFrame([ctx.chunk[f"settled:{name}"] for name in questions])
 
 
-def _settled(df: pl.DataFrame, k: int) -> pl.DataFrame:
-    """Per row, whether function words settle each question: ``pivot`` (the pivot instruction
-    is in the pivot language) and each field (the target field is in the target language; an
+def _settled(df: pl.DataFrame, k: int, name: str) -> pl.Series:
+    """Per row, whether function words settle a question: ``pivot`` (the pivot instruction
+    is in the pivot language) or a field (the target field is in the target language; an
     empty field or a language with its own script, left to the script check, is settled too).
     Each language's words are looked for in its own rows only."""
-    own = pl.col("target_lang").is_in(list(P.SCRIPTS))
-    out = df.select(pl.lit(False).alias("pivot"), *[(own | (judged(f) == "")).alias(f) for f in FIELDS])  # fmt: skip
-    questions = [("pivot", "pivot_lang", pcol("pivot", "instruction"))]
-    questions += [(f, "target_lang", judged(f)) for f in FIELDS]
-    for name, by, text in questions:
-        for lang in df[by].unique().to_list():
-            if lang not in WORDS or lang in P.SCRIPTS:
-                continue
-            rows = positions(df, (pl.col(by) == lang) & ~out[name])
-            if rows.size:  # each distinct text once (pivot texts repeat across languages)
-                texts = df[rows].select(text.alias("t"))
-                unique = texts.unique()
-                unique = unique.with_columns(likely_in(unique, pl.col("t"), lang, k).alias("hit"))
-                hit = texts.join(unique, on="t", how="left", maintain_order="left")["hit"]
-                out = out.with_columns(out[name].scatter(rows, hit))
+    if name == "pivot":
+        by, text = "pivot_lang", pcol("pivot", "instruction")
+        out = pl.Series(name, [False] * df.height, dtype=pl.Boolean)
+    else:
+        by, text = "target_lang", judged(name)
+        out = df.select((pl.col("target_lang").is_in(list(P.SCRIPTS)) | (text == "")).alias(name))[name]
+    for lang in df[by].unique().to_list():
+        if lang not in WORDS or lang in P.SCRIPTS:
+            continue
+        rows = positions(df, (pl.col(by) == lang) & ~out)
+        if not rows.size:
+            continue
+        texts = df[rows].select(text.alias("t"))
+        if name == "pivot":  # each distinct text once (pivot texts repeat across languages)
+            unique = texts.unique()
+            unique = unique.with_columns(likely_in(unique, pl.col("t"), lang, k).alias("hit"))
+            hit = texts.join(unique, on="t", how="left", maintain_order="left")["hit"]
+        else:
+            hit = likely_in(texts, pl.col("t"), lang, k)
+        out = out.scatter(rows, hit)
     return out
+
+
+def pivot_answers(df: pl.DataFrame, ctx: Context, *, wait: bool = True) -> tuple[pl.Series, pl.Series]:  # fmt: skip
+    """:func:`_pivot_question` on the pivot instructions function words did not settle,
+    worked out once per chunk; ``wait``: for the thread that ``ctx.chunk["pivot_job"]`` says
+    is working them out."""
+    if wait and (job := ctx.chunk.get("pivot_job")) is not None:
+        job.wait()
+    if "pivot_answers" not in ctx.chunk:
+        ctx.chunk["pivot_answers"] = _pivot_question(df, ctx, ~settled(df, ctx, ("pivot",))["pivot"])
+    return ctx.chunk["pivot_answers"]
 
 
 def langid(df: pl.DataFrame, ctx: Context) -> pl.Series:
@@ -73,8 +90,7 @@ def langid(df: pl.DataFrame, ctx: Context) -> pl.Series:
     not identified. Probabilities of the expected language are kept as ``lid_*`` columns (null
     where a text was not identified).
     """
-    known = settled(df, ctx)
-    pivot_verdict, pivot_score = _pivot_question(df, ctx, ~known["pivot"])
+    known = settled(df, ctx, FIELDS)
     rows = positions(df, ~known.select(pl.all_horizontal(FIELDS))[:, 0])
     done = {f: known[f].gather(rows).to_list() for f in FIELDS}
     needed = [c for c in df.columns if c.startswith(("_prose_", "_trans_", "_verbatim_", "pivot_"))]
@@ -83,6 +99,7 @@ def langid(df: pl.DataFrame, ctx: Context) -> pl.Series:
     # enough for them to matter (a long text is identified with them in)
     short = [~known[f].gather(rows) & part.select(_few_words(f, ctx.config))[:, 0] for f in FIELDS]
     open_fields = pl.select(pl.any_horizontal(short)).to_series() if rows.size else None
+    pivot_verdict, pivot_score = pivot_answers(df, ctx)
     seed = pivot_score.gather(rows).to_list()
     verdicts, scores = _judge(copied_tokens(part, open_fields), ctx, done, seed) if rows.size else ([], {
         f"lid_{side}_{f}": [] for side in ("pivot", "target") for f in FIELDS})  # fmt: skip

@@ -93,7 +93,7 @@ def untranslated(df: pl.DataFrame, ctx: Context) -> pl.Series:
         # of them in prose): not compared.
         from plugdata.filters.identify import settled
 
-        known = settled(df, ctx)
+        known = settled(df, ctx, FIELDS)
         compared = compared & ~(known["instruction"] & known["output"])
     (flags["overlap"],) = on_rows(df, compared, [overlap.alias("overlap")], [pl.lit(False)])
     cases = [("untranslated:exact_copy", pl.col(f)) for f in FIELDS]
