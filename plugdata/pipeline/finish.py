@@ -22,8 +22,9 @@ def finish(run: RunDirectory, plan: Plan, source: Source, sink: ChunkSink, spend
     config = plan.config
     stats: dict[str, Any] = {"source_skipped": source.skipped, **sink.tally.stats(),
                              "formats": sink.counts, "seconds": round(time.monotonic() - started, 3)}  # fmt: skip
-    if sink.filter is not None:
-        stats["filters"] = sink.filter.stats()
+    funnel = sink.filter_stats()
+    if funnel is not None:
+        stats["filters"] = funnel
     if plan.renderer is not None:
         stats["tokens"], stats["dropped_too_long"] = sink.token_stats(), sink.too_long
     stats["this_run"] = {

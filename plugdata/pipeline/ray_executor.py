@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
@@ -90,10 +89,9 @@ def build_on_ray(config: BuildConfig, on_pair: PairCallback | None = None,
             for client in (translator, generator):
                 if client is not None:
                     asyncio.run(client.close())
-        if sink.filter is not None:
+        if sink.filter is not None:  # filtered on Ray: the funnel comes from there
             sink.filter.close()
-            funnel = meta["funnel"] or {}
-            sink.filter = SimpleNamespace(stats=lambda: funnel, close=lambda: None)  # type: ignore[assignment]
+            sink.filter, sink.funnel = None, meta["funnel"] or {}
         sink.close()
         run.keep = True  # every answer is in the shards now: keep them should writing fail
         _merge_caches(run.staging / CACHE_NAME, shards)
@@ -210,20 +208,9 @@ def _table(row: dict[str, Any]) -> Any:
 def _write(sink: ChunkSink, row: dict[str, Any], on_pair: PairCallback | None) -> None:
     """One finished shard into the run directory, as :meth:`ChunkSink.add` writes a chunk."""
     frame = _frame(row["pairs"])
-    sink.pairs.write(frame)
-    sink.rejected.write(frame.filter(~pl.col("kept")))
-    sink.tally.add(frame)
+    sink.write_pairs(frame)
     for fmt, lang, blob, dropped, example in pickle.loads(row["formats"]):
-        sink.too_long[fmt][lang] += dropped
-        if example is not None and lang not in sink.examples:
-            sink.examples[lang] = example
-        if blob is None:
-            continue
-        out = _frame(blob)
-        if sink.renderer is not None:
-            sink.tokens[fmt][lang].extend(out["num_tokens"].to_list())
-        sink.writers[fmt, lang].write(out)
-        sink.counts[fmt][lang] += out.height
+        sink.write_formatted(fmt, lang, _frame(blob) if blob is not None else None, dropped, example)
     if on_pair is not None:
         for pair in frame.iter_rows(named=True):
             on_pair(pair)

@@ -38,6 +38,7 @@ class ChunkSink:
         self.filter, self.renderer = pair_filter, renderer
         self.system_prompt, self.no_system = system_prompt, no_system
         self.tally = Tally()
+        self.funnel: dict[str, Any] | None = None  # the filter funnel, when filtered elsewhere
         self.examples: dict[str, list[dict[str, str]]] = {}
         self.counts = {fmt: dict.fromkeys(targets, 0) for fmt in formats}
         self.too_long = {fmt: dict.fromkeys(targets, 0) for fmt in formats}
@@ -61,27 +62,46 @@ class ChunkSink:
         frame = pair_frame(pairs)
         if self.filter is not None:
             frame = self.filter.apply(frame)
-        self.pairs.write(frame)
-        self.rejected.write(frame.filter(~pl.col("kept")))
-        self.tally.add(frame)
+        self.write_pairs(frame)
         kept = frame.filter(pl.col("kept")).select(REQUIRED_PAIR_COLUMNS)
         for (lang,), part in kept.group_by("target_lang", maintain_order=True):
             self._format(str(lang), part.to_dicts())
+
+    def write_pairs(self, frame: pl.DataFrame) -> None:
+        """Append filtered pair rows (pairs, rejected pairs, counts)."""
+        self.pairs.write(frame)
+        self.rejected.write(frame.filter(~pl.col("kept")))
+        self.tally.add(frame)
+
+    def write_formatted(self, fmt: str, lang: str, out: pl.DataFrame | None, dropped: int,
+                        example: list[dict[str, str]] | None) -> None:  # fmt: skip
+        """Append one format's rows for one language (made here or elsewhere, e.g. on Ray)."""
+        self.too_long[fmt][lang] += dropped
+        if example is not None and lang not in self.examples:
+            self.examples[lang] = example
+        if out is None or out.height == 0:
+            return
+        if self.renderer is not None:
+            self.tokens[fmt][lang].extend(out["num_tokens"].to_list())
+        self.writers[fmt, lang].write(out)
+        self.counts[fmt][lang] += out.height
 
     def _format(self, lang: str, rows: list[dict[str, Any]]) -> None:
         for fmt in self.formats:
             out = format_rows(rows, fmt, system_prompt=self.system_prompt,
                               no_system=self.no_system, shuffle=False)  # fmt: skip
+            dropped = 0
             if self.renderer is not None:
                 out, dropped = self.renderer.render(out)
-                self.too_long[fmt][lang] += dropped
-                self.tokens[fmt][lang].extend(row["num_tokens"] for row in out)
-            if fmt == "plug" and out and lang not in self.examples:
-                self.examples[lang] = out[0]["messages"]
-            if out:
-                writer = self.writers[fmt, lang]
-                writer.write(pl.DataFrame(out, schema=writer.schema))
-            self.counts[fmt][lang] += len(out)
+            example = out[0]["messages"] if fmt == "plug" and out else None
+            frame = pl.DataFrame(out, schema=self.writers[fmt, lang].schema) if out else None
+            self.write_formatted(fmt, lang, frame, dropped, example)
+
+    def filter_stats(self) -> dict[str, Any] | None:
+        """The filter funnel (None when the pairs were not filtered)."""
+        if self.funnel is not None:
+            return self.funnel
+        return self.filter.stats() if self.filter is not None else None
 
     def close(self) -> None:
         """Finish every file (shuffling the mixed formats)."""
