@@ -167,8 +167,12 @@ def _remainders(df: pl.DataFrame) -> dict[str, list[str]]:
     return out
 
 
-def _count(texts: list[str], pattern: str) -> list[int]:
-    return pl.Series(texts, dtype=pl.String).str.count_matches(pattern).to_list()
+def _counts(texts: list[str], rows: list[int]) -> dict[int, tuple[int, int, int]]:
+    """Words, letters and bare lists of nouns (0 or 1) of the texts at ``rows``, by row."""
+    t = pl.col("t")
+    found = pl.DataFrame({"t": [texts[i] for i in rows]}, schema={"t": pl.String}).select(
+        t.str.count_matches(r"\p{L}+"), t.str.count_matches(r"\p{L}").alias("l"), t.str.count_matches(NOUNS).alias("n"))  # fmt: skip
+    return dict(zip(rows, found.iter_rows(), strict=True))
 
 
 def _judge(df: pl.DataFrame, ctx: Context, done: dict[str, list[bool]], seed: list[float | None]) -> tuple[list[str | None], dict[str, list[float | None]]]:  # fmt: skip
@@ -198,9 +202,9 @@ def _judge(df: pl.DataFrame, ctx: Context, done: dict[str, list[bool]], seed: li
 
     for f in FIELDS:
         latin = [i for i in range(df.height) if not done[f][i]]
-        words, letters = _count(target[f], r"\p{L}+"), _count(target[f], r"\p{L}")
-        items = _count(target[f], NOUNS)  # a bare list of nouns says little about its language
-        long = [i for i in latin if words[i] > cfg.short_max_words and letters[i] >= cfg.lid_min_letters]  # fmt: skip
+        counts = _counts(target[f], latin)  # a bare list of nouns says little about its language
+        words = {i: n for i, (n, _, _) in counts.items()}
+        long = [i for i in latin if words[i] > cfg.short_max_words and counts[i][1] >= cfg.lid_min_letters]  # fmt: skip
         failed = [i for i, p in zip(long, identify("target", f, long), strict=True)
                   if p < cfg.lid_min_prob]  # fmt: skip
         identify("pivot", f, [i for i in failed if scores[f"lid_pivot_{f}"][i] is None])
@@ -211,7 +215,7 @@ def _judge(df: pl.DataFrame, ctx: Context, done: dict[str, list[bool]], seed: li
                 out[i] = "langid:neighbour"
         # two-word texts too, judged against the neighbours only, with a far wider margin
         short = [i for i in latin if min(cfg.short_min_words, 2) <= words[i] <= cfg.short_max_words
-                 and tlang[i] in NEIGHBOURS and not items[i]]  # fmt: skip
+                 and tlang[i] in NEIGHBOURS and not counts[i][2]]  # fmt: skip
         queries = [(target[f][i], tlang[i], plang[i], words[i] < cfg.short_min_words) for i in short]
         for i, verdict, p in _short(ctx, queries):
             scores[f"lid_target_{f}"][short[i]] = p

@@ -149,15 +149,14 @@ def copied_tokens(df: pl.DataFrame, rows: pl.Series | None = None) -> pl.DataFra
     copied from the pivot record (every Latin word, in a text in another script whose task
     works on given words). Costly: looked for only where ``rows`` holds (else everywhere)."""
     own = pl.col("target_lang").is_in(OWN_SCRIPT)
-    pivot_tokens = pl.concat_list(
-        [pcol("pivot", f).str.extract_all(P.TOKEN) for f in FIELDS]
-    ).list.unique()
+    # (intersections keep each value once: the pivot's lists need no de-duplicating)
+    pivot_tokens = pl.concat_list([pcol("pivot", f).str.extract_all(P.TOKEN) for f in FIELDS])
 
     def quotes(expr: pl.Expr) -> pl.Expr:
         found = expr.str.extract_all(P.QUOTED)
         return found.list.eval(pl.element().str.strip_chars(P.QUOTE_MARKS))
 
-    pivot_quotes = pl.concat_list([quotes(pcol("pivot", f)) for f in FIELDS]).list.unique()
+    pivot_quotes = pl.concat_list([quotes(pcol("pivot", f)) for f in FIELDS])
     mask = pl.lit(True) if rows is None else rows
     # every Latin word counts only in texts in another script whose task works on given words
     df = df.with_columns(on_rows(df, own & mask, [bound().alias("_every")], [pl.lit(False)]))
