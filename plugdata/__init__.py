@@ -33,6 +33,7 @@ _EXPORTS = {
     "get_language": "plugdata.languages",
     "BuildResult": "plugdata.pipeline",
     "Interrupted": "plugdata.pipeline",
+    "batch_ledgers": "plugdata.pipeline",
     "build": "plugdata.pipeline",
     "estimate": "plugdata.pipeline",
     "push_run": "plugdata.publish",
@@ -45,6 +46,8 @@ _EXPORTS = {
     "Outcome": "plugdata.translate",
     "Translator": "plugdata.translate",
     "create_translator": "plugdata.translate",
+    "BatchChatClient": "plugdata.translate.batch",
+    "BatchesPending": "plugdata.translate.batch",
     "RequestCache": "plugdata.translate.cache",
     "ChatClient": "plugdata.translate.chat",
     "RetryPolicy": "plugdata.translate.chat",
@@ -65,6 +68,8 @@ __all__ = [
     "FORMATS",
     "LANGUAGES",
     "NAMED_SOURCES",
+    "BatchChatClient",
+    "BatchesPending",
     "BudgetExceeded",
     "BuildConfig",
     "BuildResult",
@@ -93,6 +98,7 @@ __all__ = [
     "agenerate_responses",
     "as_records",
     "atranslate_rows",
+    "batch_ledgers",
     "build",
     "create_translator",
     "estimate",
@@ -140,7 +146,7 @@ if TYPE_CHECKING:
         load_tokenizer,
     )
     from plugdata.languages import LANGUAGES, Language, get_language
-    from plugdata.pipeline import BuildResult, Interrupted, build, estimate
+    from plugdata.pipeline import BuildResult, Interrupted, batch_ledgers, build, estimate
     from plugdata.publish import push_run
     from plugdata.sources import (
         NAMED_SOURCES,
@@ -151,6 +157,7 @@ if TYPE_CHECKING:
         open_source,
     )
     from plugdata.translate import Outcome, Translator, create_translator
+    from plugdata.translate.batch import BatchChatClient, BatchesPending
     from plugdata.translate.cache import RequestCache
     from plugdata.translate.chat import ChatClient, RetryPolicy
     from plugdata.translate.generate import LLMGenerator
