@@ -114,6 +114,15 @@ async def _translate(url: str, folder: Path, rows: list[dict], **options) -> lis
         await translator.close()
 
 
+def test_full_shards_go_at_once_and_the_remainder_when_nothing_more_comes(tmp_path):
+    rows = [{"instruction": f"Count to {i}.", "input": "", "output": f"{i}"} for i in range(130)]
+    with FakeOpenAIServer() as srv:
+        outcomes = asyncio.run(_translate(srv.url, tmp_path, rows, max_requests=60, linger=0.3))
+    assert all(o.fields is not None for o in outcomes)
+    sizes = [s.requests for s in Ledger(tmp_path / "batches").shards.values()]
+    assert sizes == [60, 60, 10]
+
+
 def test_detach_submits_and_exits_then_the_same_build_collects(tmp_path, live_pairs):
     with FakeOpenAIServer(batch_faults=BatchFaults(delay=0.5)) as srv:
         config = _config(srv.url, tmp_path / "run", batch_detach=True)

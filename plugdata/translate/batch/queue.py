@@ -120,8 +120,10 @@ class BatchQueue:
             next_poll = 0.0
             while True:
                 now = time.monotonic()
-                if self._pending and (self._full() or now - self._arrived >= self.linger):
-                    await self._flush()
+                if self._pending and now - self._arrived >= self.linger:
+                    await self._flush(whole=True)  # nothing new is coming: submit what there is
+                elif self._full():
+                    await self._flush(whole=False)  # full shards only; the rest may fill up
                 if now >= next_poll and any(s.batch_id for s in self.ledger.open_shards()):
                     await self._poll()
                     next_poll = time.monotonic() + self.poll
@@ -148,9 +150,10 @@ class BatchQueue:
                 and all(key in self._live for key in self._waiters)
                 and time.monotonic() - self._arrived >= self.linger)  # fmt: skip
 
-    async def _flush(self) -> None:
-        """Write the pending requests as shards and submit them."""
-        while self._pending:
+    async def _flush(self, whole: bool) -> None:
+        """Write the pending requests as shards and submit them (``whole``: the last one too,
+        however small)."""
+        while self._pending and (whole or self._full()):
             lines, keys, size = [], [], 0
             for key, line in self._pending.items():
                 if lines and (len(lines) >= self.max_requests or size + len(line) > self.max_bytes):
