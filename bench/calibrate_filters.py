@@ -8,7 +8,8 @@ on corrupted copies of them; every figure per language, every rejection per sub-
 - ``--instructions`` a folder of ``{zh,ko,it,es}.jsonl`` with ``id``, ``en_instruction`` and
   ``instruction`` (the same ids in every language, an Alpaca input after the first newline):
   real translated instructions must be kept; the short ones (3 to 6 words) also get an English
-  echo and an it/es swap. Rejected real instructions are listed for inspection.
+  echo and an it/es swap. Rejected real instructions are listed for inspection;
+  ``--failures N`` lists, for every set, N pairs per language that did not come out right.
 
     python bench/calibrate_filters.py path/to/ntrex128 --instructions path/to/alpagasus_4lang
 """
@@ -111,12 +112,26 @@ def instructions(folder: Path, kind: str) -> list[dict]:
     return rows
 
 
+def named(expected: set[str] | None) -> pl.Expr:
+    """Whether a pair came out right: kept (real pairs), or rejected with a reason that names
+    its corruption."""
+    if expected is None:
+        return pl.col("kept")
+    return pl.col("reasons").list.eval(pl.element().str.split(":").list.first().is_in(list(expected))).list.any()  # fmt: skip
+
+
+def failures(out: pl.DataFrame, expected: set[str] | None, limit: int) -> None:
+    """The first ``limit`` pairs per language that did not come out right, fields shortened."""
+    wrong = out.filter(~named(expected)).group_by("target_lang", maintain_order=True).head(limit)
+    for r in wrong.iter_rows(named=True):
+        fields = " | ".join(f"{r[f'{side}_{f}'][:50]!r}" for f in ("instruction", "input", "output")
+                            for side in ("pivot", "target") if r[f"pivot_{f}"] or r[f"target_{f}"])  # fmt: skip
+        print(f"    {r['target_lang']} {r['reasons']} {fields}")
+
+
 def report(name: str, out: pl.DataFrame, expected: set[str] | None) -> None:
     """One line of shares per language, then the rejections per sub-reason."""
-    if expected is None:
-        ok = pl.col("kept")
-    else:
-        ok = pl.col("reasons").list.eval(pl.element().str.split(":").list.first().is_in(list(expected))).list.any()  # fmt: skip
+    ok = named(expected)
     agg = out.group_by("target_lang").agg(ok.mean().alias("share"), pl.len())
     shares = {lang: (s, n) for lang, s, n in agg.iter_rows()}
     cells = " ".join(f"{shares[lang][0]:>7.4f}" if lang in shares else f"{'-':>7}" for lang in LANGS)
@@ -135,6 +150,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=1997)
     parser.add_argument("--thresholds", default=None, help="e.g. length_ratio_low=1.9")
     parser.add_argument("--show", type=int, default=40, help="rejected real instructions to list")
+    parser.add_argument("--failures", type=int, default=0,
+                        help="list this many pairs per set and language that did not come out right")  # fmt: skip
     args = parser.parse_args()
     config = FilterConfig.parse(args.thresholds)
     english, refs = load(args.data, args.limit)
@@ -154,6 +171,8 @@ def main() -> None:
         out, _ = filter_frame(pl.DataFrame(rows), checks, config)
         total += out.height
         report(name, out, expected)
+        if args.failures:
+            failures(out, expected, args.failures)
         if name == "instructions real kept":
             for r in out.filter(~pl.col("kept")).head(args.show).iter_rows(named=True):
                 print(f"    {r['target_lang']} {r['reasons']} {r['pivot_instruction'][:60]!r} "
