@@ -48,3 +48,15 @@ def test_a_needed_copy_that_changed_its_quote_marks_is_kept_and_tagged():
     (row,), _ = run(pair("it", p_ins, t_ins, "It has to be done.", "Deve essere fatto.", p_in, t_in))
     assert row["kept"], row["reasons"]
     assert row["tags"] == [TAG_VERBATIM]
+
+
+def test_a_short_copy_of_a_pivot_text_in_a_neighbours_language_is_kept_and_tagged():
+    p_ins = "Independent schools will continue to offer this choice, as the French say:"
+    t_ins = "Le scuole indipendenti continueranno a offrire questa scelta, come dicono i francesi:"
+    french = "Il faut bien le faire."  # French, a neighbour of Italian, copied from the pivot
+    (row,), _ = run(pair("it", p_ins, t_ins, french, french))
+    assert row["kept"], row["reasons"]
+    assert row["tags"] == [TAG_VERBATIM]
+    spanish = "Lo tenemos que hacer."  # not a copy: still a neighbour where Italian is expected
+    (row,), _ = run(pair("it", p_ins, t_ins, "We have to do it.", spanish))
+    assert row["reasons"] == ["langid:neighbour"]

@@ -93,7 +93,7 @@ def langid(df: pl.DataFrame, ctx: Context) -> pl.Series:
     known = settled(df, ctx, FIELDS)
     rows = positions(df, ~known.select(pl.all_horizontal(FIELDS))[:, 0])
     done = {f: known[f].gather(rows).to_list() for f in FIELDS}
-    needed = [c for c in df.columns if c.startswith(("_prose_", "_trans_", "_verbatim_", "pivot_"))]
+    needed = [c for c in df.columns if c.startswith(("_prose_", "_trans_", "_verbatim_", "_same_", "pivot_"))]
     part = df.select("target_lang", *needed)[rows]
     # Names and quotes copied from the pivot are set aside where a field is open and short
     # enough for them to matter (a long text is identified with them in)
@@ -186,6 +186,7 @@ def _judge(df: pl.DataFrame, ctx: Context, done: dict[str, list[bool]], seed: li
     prose = {f: df[f"_prose_pivot_{f}"].to_list() for f in FIELDS}
     pivot = {f: _PivotTexts(prose[f]) for f in FIELDS}
     plang, tlang = df["pivot_lang"].to_list(), df["target_lang"].to_list()
+    same = {f: df[f"_same_{f}"].to_list() for f in FIELDS}
     out: list[str | None] = [None] * df.height
     scores: dict[str, list[float | None]] = {f"lid_{s}_{f}": [None] * df.height
                                              for s in ("pivot", "target") for f in FIELDS}  # fmt: skip
@@ -217,10 +218,18 @@ def _judge(df: pl.DataFrame, ctx: Context, done: dict[str, list[bool]], seed: li
         short = [i for i in latin if min(cfg.short_min_words, 2) <= words[i] <= cfg.short_max_words
                  and tlang[i] in NEIGHBOURS and not counts[i][2]]  # fmt: skip
         queries = [(target[f][i], tlang[i], plang[i], words[i] < cfg.short_min_words) for i in short]
+        verdicts = {}
         for i, verdict, p in _short(ctx, queries):
             scores[f"lid_target_{f}"][short[i]] = p
             if verdict and out[short[i]] is None:
-                out[short[i]] = verdict
+                verdicts[short[i]] = verdict
+        # a copy of a pivot text that is not in the pivot language is what the pair needs
+        copies = [i for i in verdicts if same[f][i]]
+        for i, p in zip(copies, identify("pivot", f, copies), strict=True):
+            if p < cfg.lid_min_prob:
+                del verdicts[i]
+        for i, verdict in verdicts.items():
+            out[i] = verdict
     return out, scores
 
 

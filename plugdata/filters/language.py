@@ -59,9 +59,10 @@ def _foreign_pivot(df: pl.DataFrame, ctx: Context, f: str, echo: pl.Series) -> p
 
 def untranslated(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """The target repeats the pivot: an exact copy of a text of ``echo_min_words`` words or
-    more (code, names and quote marks aside), or, between Latin-script texts, most of the pivot's words.
-    A copy the pair needs (``_verbatim_*``) is not held against it. Words are counted only
-    where a field is a copy, and compared only between Latin-script texts."""
+    more (code, names and quote marks aside), or, between Latin-script texts, most of the
+    pivot's words. A copy the pair needs (``_verbatim_*``, or of a pivot input or output that
+    is not in the pivot language) is not held against it. Words are counted only where a field is a
+    copy, and compared only between Latin-script texts."""
     cfg = ctx.config
     latin = ~pl.col("target_lang").is_in(OWN_SCRIPT)
     flags = {}
@@ -70,7 +71,7 @@ def untranslated(df: pl.DataFrame, ctx: Context) -> pl.Series:
         same = pl.col(f"_same_{f}") & ~keep
         echo = sentence_words(tcol(f)) >= cfg.echo_min_words
         (flags[f],) = on_rows(df, same, [echo.fill_null(False).alias(f)], [pl.lit(False)])
-        if f != "instruction":
+        if f != "instruction":  # (short instructions in the pivot language often read as foreign)
             flags[f] = _foreign_pivot(df, ctx, f, flags[f])
 
     def words_of(side: str) -> pl.Expr:
