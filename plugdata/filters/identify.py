@@ -223,8 +223,9 @@ def _judge(df: pl.DataFrame, ctx: Context, done: dict[str, list[bool]], seed: li
             scores[f"lid_target_{f}"][short[i]] = p
             if verdict and out[short[i]] is None:
                 verdicts[short[i]] = verdict
-        # a copy of a pivot text that is not in the pivot language is what the pair needs
-        copies = [i for i in verdicts if same[f][i]]
+        # a copy of a pivot input or output that is not in the pivot language is what the
+        # pair needs (as for untranslated)
+        copies = [i for i in verdicts if f != "instruction" and same[f][i]]
         for i, p in zip(copies, identify("pivot", f, copies), strict=True):
             if p < cfg.lid_min_prob:
                 del verdicts[i]
