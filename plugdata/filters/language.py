@@ -101,14 +101,6 @@ def untranslated(df: pl.DataFrame, ctx: Context) -> pl.Series:
     return reason(pl.DataFrame(flags), [*cases, ("untranslated:word_overlap", pl.col("overlap"))])
 
 
-def _copied_letters(df: pl.DataFrame) -> pl.Expr:
-    """Letters a pair's judged fields copied from the pivot (needs :func:`copied_tokens`)."""
-    return sum(
-        (pl.when(pl.col(f"_verbatim_{f}")).then(0).otherwise(copied_letters(f)) if f != "instruction"
-         else copied_letters(f)) for f in FIELDS
-    )  # fmt: skip
-
-
 def script(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """Languages with their own script must be mostly written in it, counting only what should
     have been translated (code, names and quotes aside); Chinese without kana. Names and quotes
