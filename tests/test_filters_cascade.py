@@ -185,3 +185,16 @@ def test_language_identification_on_its_own_thread_gives_the_same_verdicts(monke
     assert threaded.equals(alone) and threaded_stats == alone_stats
     assert threaded["reasons"].to_list()[1:] == [["langid:wrong_language", "duplicate:same_instruction"], [],
                                                  ["duplicate:same_instruction"]]  # fmt: skip
+
+
+def test_lingua_loads_only_for_languages_with_confusable_neighbours(monkeypatch):
+    import plugdata.filters as filters
+    from plugdata.filters import PairFilter
+
+    monkeypatch.setattr(filters, "THREAD_MIN", 0)
+    zh = pair("zh", P_INS, "用一句话为读者总结关于新法律的新闻。", P_OUT, "政府表示，议会将于下周通过这项法律。")
+    with PairFilter() as pf:
+        pf.apply(pl.DataFrame([zh], schema_overrides={"reasons": pl.List(pl.String)}))
+        assert pf._ctx.short._built is None and pf._ctx.short._loading is None  # nothing loaded
+        assert PairFilter._short_texts_ahead(pl.DataFrame({"target_lang": ["zh", "it"]}))
+        assert not PairFilter._short_texts_ahead(pl.DataFrame({"target_lang": ["zh", "ko"]}))

@@ -41,7 +41,7 @@ __all__ = [
 
 LID_BACKENDS = ("fasttext", "langdetect")
 TAG_VERBATIM = "verbatim_expected"
-THREAD_MIN = 10_000  # pairs in a chunk before language identification gets a thread of its own
+THREAD_MIN = 2_000  # pairs in a chunk before language identification gets a thread of its own
 
 
 def _checks() -> dict[str, Check]:
@@ -112,7 +112,7 @@ class PairFilter:
                 frame = frame.with_columns(default.alias(name))
         rows = positions(frame, pl.col("kept") & pl.col("target_output").is_not_null())
         self._identifiers()
-        if self._ctx.short is not None and rows.size >= THREAD_MIN:
+        if self._ctx.short is not None and rows.size >= THREAD_MIN and self._short_texts_ahead(frame):
             self._ctx.short.warm()  # lingua's models load (on both cores) before the pairs are prepared
         every = rows.size == frame.height  # the usual case: no gathering in and out
         active = prepare(frame if every else frame[rows])
@@ -140,6 +140,13 @@ class PairFilter:
         return out.with_columns(
             reasons, tags, (pl.col("kept") & (pl.col("_new").list.len() == 0)).alias("kept")
         ).drop("_new", "_tagged")
+
+    @staticmethod
+    def _short_texts_ahead(frame: pl.DataFrame) -> bool:
+        """Whether some pair's target language has confusable neighbours (lingua's work)."""
+        from plugdata.filters.langid import NEIGHBOURS
+
+        return bool(frame.select(pl.col("target_lang").is_in(list(NEIGHBOURS)).any()).item())
 
     def _run(self, active: pl.DataFrame) -> dict[str, pl.Series]:
         """Every check's verdicts. Language identification (function words, then fastText and
