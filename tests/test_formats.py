@@ -1,3 +1,4 @@
+import polars as pl
 import pytest
 
 from plugdata.errors import PlugdataError
@@ -106,3 +107,25 @@ def test_rejected_pairs_are_skipped_and_unknown_format_is_an_error():
     with pytest.raises(PlugdataError, match="unknown format 'nope'"):
         format_rows([pair("zh")], "nope")
     assert set(format_names()) >= {"plug", "mono", "pivot-only", "code-switch", "multilingual"}
+
+
+def test_shuffled_writer_order_depends_on_rows_and_seed_not_on_how_they_were_written(tmp_path):
+    from plugdata.publish import ShuffledWriter
+    from plugdata.schema import FORMAT_SCHEMA
+
+    rows = [{"id": f"r{i}", "format": fmt, "pivot_lang": "en", "target_lang": "zh",
+             "messages": [{"role": "user", "content": str(i)}]}
+            for i in range(50) for fmt in ("mono", "pivot-only")]  # fmt: skip
+
+    def written(parts: list[list[dict]], name: str, seed: int = 3) -> list[tuple[str, str]]:
+        writer = ShuffledWriter(tmp_path / name, FORMAT_SCHEMA, seed, buckets=3)
+        for part in parts:
+            writer.write(pl.DataFrame(part, schema=FORMAT_SCHEMA))
+        writer.close()
+        return list(pl.read_parquet(tmp_path / name).select("id", "format").iter_rows())
+
+    whole = written([rows], "a.parquet")
+    by_format = written([rows[1::2], rows[::2]], "b.parquet")
+    in_chunks = written([rows[i:i + 7] for i in range(0, len(rows), 7)], "c.parquet")
+    assert whole == by_format == in_chunks and sorted(whole) == sorted((r["id"], r["format"]) for r in rows)
+    assert written([rows], "d.parquet", seed=4) != whole

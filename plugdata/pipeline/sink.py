@@ -25,6 +25,10 @@ from plugdata.schema import (
 )
 
 _BUCKET_ROWS = 20_000  # rows per shuffle bucket of a mixed format
+# Pairs filtered at once: the filters have a fixed cost per call (and use both cores only on
+# large frames), so small translated chunks are gathered first: 4K pairs a call filter at about
+# half the speed of 16K.
+FILTER_ROWS = 16_384
 
 
 class ChunkSink:
@@ -39,6 +43,7 @@ class ChunkSink:
         self.system_prompt, self.no_system = system_prompt, no_system
         self.tally = Tally()
         self.funnel: dict[str, Any] | None = None  # the filter funnel, when filtered elsewhere
+        self._waiting: list[dict[str, Any]] = []  # pairs gathered for the next filter call
         self.examples: dict[str, list[dict[str, str]]] = {}
         self.counts = {fmt: dict.fromkeys(targets, 0) for fmt in formats}
         self.too_long = {fmt: dict.fromkeys(targets, 0) for fmt in formats}
@@ -58,7 +63,21 @@ class ChunkSink:
                     self.writers[fmt, lang] = TableWriter(path, schema)
 
     def add(self, pairs: list[dict[str, Any]]) -> None:
-        """Filter one chunk of pair rows and append it to every output."""
+        """Filter chunks of pair rows (gathered to :data:`FILTER_ROWS` when filtering) and
+        append them to every output, in order."""
+        if self.filter is None:
+            self._sink(pairs)
+            return
+        self._waiting += pairs
+        if len(self._waiting) >= FILTER_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._waiting:
+            pairs, self._waiting = self._waiting, []
+            self._sink(pairs)
+
+    def _sink(self, pairs: list[dict[str, Any]]) -> None:
         frame = pair_frame(pairs)
         if self.filter is not None:
             frame = self.filter.apply(frame)
@@ -104,7 +123,8 @@ class ChunkSink:
         return self.filter.stats() if self.filter is not None else None
 
     def close(self) -> None:
-        """Finish every file (shuffling the mixed formats)."""
+        """Filter what is gathered, then finish every file (shuffling the mixed formats)."""
+        self._flush()
         for writer in (self.pairs, self.rejected, *self.writers.values()):
             writer.close()
         if self.filter is not None:

@@ -73,7 +73,9 @@ class ShuffledWriter:
     """Writes rows to ``path`` in a seeded uniform random order, ``buckets`` files at a time.
 
     Each row goes to a bucket chosen by a seeded hash of its ``id``; at :meth:`close` every
-    bucket is read, shuffled with the seed and appended. Memory holds one bucket.
+    bucket is read, put in a canonical order (by ``id`` and ``format``), shuffled with the seed
+    and appended, so the order depends on the rows and the seed only, not on how they were
+    written (chunk sizes, executors). Memory holds one bucket.
     """
 
     def __init__(self, path: Path, schema: Mapping[str, Any], seed: int, buckets: int) -> None:
@@ -104,6 +106,7 @@ class ShuffledWriter:
             bucket.close()
             part = pl.read_parquet(bucket.path)
             if part.height:
+                part = part.sort([c for c in ("id", "format") if c in part.columns], maintain_order=True)
                 order = list(range(part.height))
                 rng.shuffle(order)
                 out.write(part[order])
