@@ -135,6 +135,16 @@ def test_detach_submits_and_exits_then_the_same_build_collects(tmp_path, live_pa
         assert _pairs(result.out).equals(live_pairs)
 
 
+def test_a_live_resume_of_a_run_with_waiting_batches_is_refused(tmp_path):
+    with FakeOpenAIServer(batch_faults=BatchFaults(delay=5.0)) as srv:
+        config = _config(srv.url, tmp_path / "run", batch_detach=True)
+        with pytest.raises(BatchesPending):
+            build(config)
+        with pytest.raises(PlugdataError, match="waiting in submitted Batch API batches"):
+            build({**config, "batch_api": False, "batch_detach": False})
+        assert len(srv.requests) == 0  # nothing was sent live
+
+
 def test_cli_detach_exits_zero_and_batches_lists_the_shards(tmp_path):
     with FakeOpenAIServer(batch_faults=BatchFaults(delay=1.0)) as srv:
         out = tmp_path / "run"

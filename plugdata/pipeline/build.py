@@ -71,6 +71,8 @@ def build(
     run = RunDirectory(plan.out, overwrite=config.overwrite)
     with run, RequestCache(run.staging / CACHE_NAME) as cache:
         (run.staging / "identity").write_text(config.identity() + "\n")
+        if not config.batch_api:
+            _refuse_open_batches(run.staging)
         spend = Spend(config.max_cost, earlier=cache.total_cost())
         # Clients first: a missing API key or model fails before the source is read.
         translator, generator = make_clients(config, spend, cache, staging=run.staging,
@@ -100,10 +102,28 @@ def build(
 def batch_ledgers(out: Path) -> dict[str, Ledger]:
     """The Batch API ledgers of a run (its staging folder while it is unfinished), by role."""
     for root in (out.parent / f".{out.name}.partial", out):
-        found = sorted((root / BATCHES_DIR).glob("*/ledger.json"))
-        if found:
-            return {path.parent.name: Ledger(path.parent) for path in found}
+        if ledgers := _ledgers_in(root):
+            return ledgers
     return {}
+
+
+def _refuse_open_batches(staging: Path) -> None:
+    """A live resume of a run with requests waiting in batches would pay for them twice."""
+    waiting = sum(s.requests for ledger in _ledgers_in(staging).values()
+                  for s in ledger.open_shards())  # fmt: skip
+    if waiting:
+        raise PlugdataError(
+            f"this run has {waiting:,} request(s) waiting in submitted Batch API batches: run "
+            "the same command with --batch-api to collect them (add --batch-fallback live to "
+            f"send what fails live); to drop them, delete {staging / BATCHES_DIR} first (what "
+            "they would have answered is then paid again)"
+        )
+
+
+def _ledgers_in(root: Path) -> dict[str, Ledger]:
+    """The Batch API ledgers under one run folder, by role (translate, generate)."""
+    return {path.parent.name: Ledger(path.parent)
+            for path in sorted((root / BATCHES_DIR).glob("*/ledger.json"))}  # fmt: skip
 
 
 def _open_checked(config: BuildConfig) -> Source:
