@@ -25,6 +25,7 @@ from plugdata.testing.batches import BatchFaults
 from plugdata.testing.server import Fault
 from plugdata.translate.batch import BatchChatClient, BatchesPending, Ledger
 from plugdata.translate.llm import LLMTranslator
+from plugdata.translate.pricing import BudgetExceeded
 
 from .conftest import run_cli
 
@@ -206,6 +207,19 @@ def test_a_shard_uploaded_or_created_before_a_kill_is_adopted_not_submitted_agai
             again = asyncio.run(_translate(srv.url, folder.parent, rows))
             assert [o.fields for o in again] == [o.fields for o in first]
         assert len(srv.batches.created) == 1
+
+
+def test_max_cost_refuses_a_shard_whose_estimate_would_pass_the_cap(tmp_path):
+    with FakeOpenAIServer() as srv:
+        with pytest.raises(BudgetExceeded, match="estimated"):
+            build(_config(srv.url, tmp_path / "none", max_cost=0.0001))
+        assert srv.batches.created == [] and srv.requests == []  # nothing submitted, nothing paid
+        with pytest.raises(BudgetExceeded):  # room for the first shard of 60 only
+            build(_config(srv.url, tmp_path / "one", max_cost=0.004, batch_max_requests=60))
+        assert len(srv.batches.created) == 1 and len(srv.requests) == 60
+    ledger = Ledger(tmp_path / ".one.partial" / "batches" / "translate")
+    (shard,) = ledger.shards.values()
+    assert shard.collected and 0 < shard.estimate_usd < 0.004
 
 
 def test_dry_run_prices_the_batch_api_at_half(tmp_path):

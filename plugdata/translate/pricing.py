@@ -78,9 +78,20 @@ class Spend:
         self.cost += cost
         self.requests += 1
 
-    def check(self) -> None:
-        """Raise :class:`BudgetExceeded` once the run's total reaches the cap."""
-        if self.max_cost is not None and self.total >= self.max_cost:
+    def check(self, committed: float = 0.0) -> None:
+        """Raise :class:`BudgetExceeded` once the run's total reaches the cap, or when work
+        already committed but not yet billed (``committed`` USD, estimated: submitted
+        batches) would take it over."""
+        if self.max_cost is None:
+            return
+        if committed and self.total < self.max_cost < self.total + committed:
+            raise BudgetExceeded(
+                f"spending cap: ${self.total:.4f} spent and about ${committed:.4f} more "
+                f"(estimated) in batches would pass the cap of ${self.max_cost:.4f}; nothing "
+                "more is submitted; raise the cap (max_cost, --max-cost) and run the same "
+                "command again to continue"
+            )
+        if self.total >= self.max_cost:
             raise BudgetExceeded(
                 f"spending cap reached: ${self.total:.4f} spent on this run, of which "
                 f"${self.earlier:.4f} before this attempt (cap ${self.max_cost:.4f}); raise the "

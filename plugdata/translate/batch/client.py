@@ -23,6 +23,7 @@ from plugdata.translate.chat import (
     RequestRejected,
     mentions_format,
 )
+from plugdata.translate.pricing import estimate_tokens
 
 BATCH_DISCOUNT = 0.5  # the Batch API's price relative to live requests
 
@@ -39,7 +40,8 @@ class BatchChatClient(ChatClient):
         flush = self.cache.flush if self.cache is not None else None
         self.queue = BatchQueue(Ledger(folder), self.openai, self._result, max_requests=max_requests,
                                 poll=poll, linger=min(2.0, poll) if linger is None else linger,
-                                detach=detach, flush=flush, notify=notify)  # fmt: skip
+                                detach=detach, flush=flush, notify=notify,
+                                admit=self.spend.check)  # fmt: skip
 
     async def chat(
         self,
@@ -60,7 +62,8 @@ class BatchChatClient(ChatClient):
             tries += 1
             self.spend.check()
             fmt = self.response_format if schema is not None else "none"
-            got = await self.queue.result(key, self.body(messages, schema, fmt, temperature, max_tokens))
+            body = self.body(messages, schema, fmt, temperature, max_tokens)
+            got = await self.queue.result(key, body, self._estimate(messages, max_tokens))
             if isinstance(got, ChatReply):
                 return got
             why = got
@@ -80,6 +83,13 @@ class BatchChatClient(ChatClient):
         if self.response_format == fmt:
             self.response_format = FORMAT_STEPS[fmt]
         return True
+
+    def _estimate(self, messages: list[dict[str, str]], max_tokens: int | None) -> float:
+        """What a request should cost at the batch price (the reply about as long as the
+        last message, a translation's payload), for the spending cap."""
+        prompt = sum(estimate_tokens(m["content"]) for m in messages)
+        reply = max_tokens or int(estimate_tokens(messages[-1]["content"]) * 1.3) + 8
+        return self.price.cost(prompt, reply) * BATCH_DISCOUNT
 
     def _result(self, key: str, body: dict[str, Any]) -> ChatReply:
         """A completed batch response: counted at the batch price and cached at once."""

@@ -40,6 +40,7 @@ class Shard:
     status: str = "written"
     completed: int = 0
     failed: int = 0
+    estimate_usd: float = 0.0  # what its requests should cost (for the spending cap)
     kept: int = 0
     resent: int = 0
     collected: bool = False
@@ -66,16 +67,21 @@ class Ledger:
         """Where the shard's request lines are kept until it is collected."""
         return self.folder / f"{shard.name}.jsonl"
 
-    def add(self, lines: list[bytes]) -> Shard:
+    def add(self, lines: list[bytes], estimate_usd: float = 0.0) -> Shard:
         """Write a new shard file and record it (before anything is uploaded)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         data = b"".join(lines)
         number = 1 + max((int(name.split("-")[1]) for name in self.shards), default=0)
-        shard = Shard(f"shard-{number:05d}", hashlib.sha256(data).hexdigest(), len(lines), len(data))
+        shard = Shard(f"shard-{number:05d}", hashlib.sha256(data).hexdigest(), len(lines), len(data),
+                      estimate_usd=estimate_usd)  # fmt: skip
         _write_atomic(self.shard_path(shard), data)
         self.shards[shard.name] = shard
         self.save()
         return shard
+
+    def committed_usd(self) -> float:
+        """The estimated cost of the shards submitted and not collected yet."""
+        return sum(s.estimate_usd for s in self.open_shards())
 
     def open_shards(self) -> list[Shard]:
         """Shards whose results are not collected yet."""

@@ -44,6 +44,7 @@ class BatchesPending(PlugdataError):
 
 
 ResultFn = Callable[[str, dict[str, Any]], Any]
+AdmitFn = Callable[[float], None]  # raises (BudgetExceeded) when that much more is too much
 
 
 class BatchQueue:
@@ -57,14 +58,17 @@ class BatchQueue:
     def __init__(self, ledger: Ledger, client: Callable[[], openai.AsyncOpenAI], on_result: ResultFn,
                  *, max_requests: int = MAX_REQUESTS, max_bytes: int = MAX_BYTES, poll: float = 30.0,
                  linger: float = 2.0, detach: bool = False, flush: Callable[[], None] | None = None,
+                 admit: AdmitFn | None = None,
                  notify: Callable[[str], None] | None = None,
                  endpoint: str = "/v1/chat/completions") -> None:  # fmt: skip
         self.ledger, self._client, self._on_result = ledger, client, on_result
         self.max_requests, self.max_bytes = min(max_requests, MAX_REQUESTS), min(max_bytes, MAX_BYTES)
         self.poll, self.linger, self.detach = poll, linger, detach
         self._flush_cache, self._notify_fn, self.endpoint = flush, notify, endpoint
+        self._admit = admit
+        self._stopping = False
         self._waiters: dict[str, list[asyncio.Future[Any]]] = {}
-        self._pending: dict[str, bytes] = {}
+        self._pending: dict[str, tuple[bytes, float]] = {}  # key -> (line, estimated USD)
         self._pending_bytes = 0
         self._live: dict[str, str] = {}  # key -> shard name, for every open shard
         self._arrived = time.monotonic()
@@ -78,8 +82,9 @@ class BatchQueue:
             for key in self._keys(shard):
                 self._live[key] = shard.name
 
-    async def result(self, key: str, body: dict[str, Any]) -> Any:
-        """Wait for the reply to ``body`` (submitted under ``key`` unless already waiting)."""
+    async def result(self, key: str, body: dict[str, Any], estimate_usd: float = 0.0) -> Any:
+        """Wait for the reply to ``body`` (submitted under ``key`` unless already waiting);
+        ``estimate_usd`` is what it should cost, for the spending cap."""
         if self._error is not None:
             raise self._error
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -87,7 +92,7 @@ class BatchQueue:
         if key not in self._live and key not in self._pending:
             line = {"custom_id": key, "method": "POST", "url": self.endpoint, "body": body}
             data = json.dumps(line, ensure_ascii=False).encode() + b"\n"
-            self._pending[key] = data
+            self._pending[key] = (data, estimate_usd)
             self._pending_bytes += len(data)
             self._arrived = time.monotonic()
         self._start()
@@ -118,7 +123,7 @@ class BatchQueue:
                 if shard.batch_id is None:  # a killed run stopped halfway through submitting
                     await self._submit(shard)
             next_poll = 0.0
-            while True:
+            while not self._stopping:
                 now = time.monotonic()
                 if self._pending and now - self._arrived >= self.linger:
                     await self._flush(whole=True)  # nothing new is coming: submit what there is
@@ -154,21 +159,38 @@ class BatchQueue:
         """Write the pending requests as shards and submit them (``whole``: the last one too,
         however small)."""
         while self._pending and (whole or self._full()):
-            lines, keys, size = [], [], 0
-            for key, line in self._pending.items():
+            lines, keys, size, cost = [], [], 0, 0.0
+            for key, (line, estimate) in self._pending.items():
                 if lines and (len(lines) >= self.max_requests or size + len(line) > self.max_bytes):
                     break
                 lines.append(line)
                 keys.append(key)
                 size += len(line)
+                cost += estimate
             for key in keys:
                 del self._pending[key]
             self._pending_bytes -= size
-            shard = self.ledger.add(lines)
+            if self._refused(keys, cost):
+                continue
+            shard = self.ledger.add(lines, cost)
             self._fresh.add(shard.name)
             for key in keys:
                 self._live[key] = shard.name
             await self._submit(shard)
+
+    def _refused(self, keys: list[str], cost: float) -> bool:
+        """Whether the spending cap refuses a shard of this cost (its waiters are told why)."""
+        if self._admit is None:
+            return False
+        try:
+            self._admit(self.ledger.committed_usd() + cost)
+        except PlugdataError as exc:
+            for key in keys:
+                for future in self._waiters.get(key, []):
+                    if not future.done():
+                        future.set_exception(exc)
+            return True
+        return False
 
     async def _submit(self, shard: Shard) -> None:
         """Upload the shard and create its batch, recording each step before the next."""
@@ -293,13 +315,20 @@ class BatchQueue:
             self._last_notice = line
             self._notify_fn(line)
 
-    async def close(self) -> None:
-        """Stop polling (submitted batches stay in the ledger for the next run)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def close(self, grace: float = 30.0) -> None:
+        """Stop polling once the step under way (a collection, say) is done; submitted
+        batches stay in the ledger for the next run."""
+        if self._task is None:
+            return
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
 
 
 def _classify(status: int | None, body: Any, error: Any) -> Resend:
