@@ -92,6 +92,11 @@ def build(
         stats = finish(run, plan, source, sink, spend, translator, generator, started)
         (run.staging / "identity").unlink(missing_ok=True)
         result = BuildResult(run.commit(), stats)
+    return push(result, config)
+
+
+def push(result: BuildResult, config: BuildConfig) -> BuildResult:
+    """Upload a committed run to the Hub when ``push_to_hub`` asks for it (stats say where)."""
     if config.push_to_hub:
         pushed = push_run(result.out, config.push_to_hub, private=config.private)
         result.stats["pushed"] = {"repo": pushed.repo_id, "files": len(pushed.files),

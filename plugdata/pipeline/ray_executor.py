@@ -32,13 +32,13 @@ import polars as pl
 from plugdata.config import BuildConfig
 from plugdata.errors import PlugdataError
 from plugdata.filters import PairFilter
-from plugdata.formats import ChatRenderer, format_rows, load_tokenizer
-from plugdata.pipeline.build import BuildResult, _keep_for_resume, _open_checked, _sink
+from plugdata.formats import ChatRenderer, load_tokenizer
+from plugdata.pipeline.build import BuildResult, _keep_for_resume, _open_checked, _sink, push
 from plugdata.pipeline.clients import make_clients
 from plugdata.pipeline.finish import finish
 from plugdata.pipeline.plan import Plan, make_plan
-from plugdata.pipeline.sink import ChunkSink
-from plugdata.publish import CACHE_NAME, RunDirectory, push_run
+from plugdata.pipeline.sink import ChunkSink, format_language
+from plugdata.publish import CACHE_NAME, RunDirectory
 from plugdata.schema import FORMAT_SCHEMA, RENDERED_SCHEMA, REQUIRED_PAIR_COLUMNS, pair_frame
 from plugdata.translate.cache import CachedReply, RequestCache
 from plugdata.translate.pricing import Spend
@@ -103,11 +103,7 @@ def build_on_ray(config: BuildConfig, on_pair: PairCallback | None = None,
         shutil.rmtree(run.staging / "ray", ignore_errors=True)
         (run.staging / "identity").unlink(missing_ok=True)
         result = BuildResult(run.commit(), stats)
-    if config.push_to_hub:
-        pushed = push_run(result.out, config.push_to_hub, private=config.private)
-        result.stats["pushed"] = {"repo": pushed.repo_id, "files": len(pushed.files),
-                                  "commit_url": pushed.commit_url}  # fmt: skip
-    return result
+    return push(result, config)
 
 
 def _connect(ray: Any, config: BuildConfig) -> bool:
@@ -340,14 +336,9 @@ class _Format:
         kept = _frame(row["pairs"]).filter(pl.col("kept")).select(REQUIRED_PAIR_COLUMNS)
         parts: list[tuple[str, str, bytes | None, int, Any]] = []
         for (lang,), part in kept.group_by("target_lang", maintain_order=True):
-            rows = part.to_dicts()
-            for fmt in config.formats:
-                out = format_rows(rows, fmt, system_prompt=config.system_prompt,
-                                  no_system=config.no_system, shuffle=False)  # fmt: skip
-                dropped = 0
-                if self.renderer is not None:
-                    out, dropped = self.renderer.render(out)
-                example = out[0]["messages"] if fmt == "plug" and out else None
+            for fmt, out, dropped, example in format_language(
+                part.to_dicts(), config.formats, self.renderer, config.system_prompt, config.no_system
+            ):
                 blob = _blob(pl.DataFrame(out, schema=schema)) if out else None
                 parts.append((fmt, str(lang), blob, dropped, example))
         row["formats"] = pickle.dumps(parts)

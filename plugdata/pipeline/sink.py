@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from array import array
+from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
@@ -29,6 +30,21 @@ _BUCKET_ROWS = 20_000  # rows per shuffle bucket of a mixed format
 # large frames), so small translated chunks are gathered first: 4K pairs a call filter at about
 # half the speed of 16K.
 FILTER_ROWS = 16_384
+
+
+Formatted = tuple[str, list[dict[str, Any]], int, list[dict[str, str]] | None]
+
+
+def format_language(rows: list[dict[str, Any]], formats: list[str], renderer: ChatRenderer | None,
+                    system_prompt: str | None, no_system: bool) -> Iterator[Formatted]:  # fmt: skip
+    """One language's kept pairs in every format: (format, rows, rows dropped as too long by
+    the chat template, the first PLUG example's messages or None)."""
+    for fmt in formats:
+        out = format_rows(rows, fmt, system_prompt=system_prompt, no_system=no_system, shuffle=False)
+        dropped = 0
+        if renderer is not None:
+            out, dropped = renderer.render(out)
+        yield fmt, out, dropped, out[0]["messages"] if fmt == "plug" and out else None
 
 
 class ChunkSink:
@@ -106,13 +122,9 @@ class ChunkSink:
         self.counts[fmt][lang] += out.height
 
     def _format(self, lang: str, rows: list[dict[str, Any]]) -> None:
-        for fmt in self.formats:
-            out = format_rows(rows, fmt, system_prompt=self.system_prompt,
-                              no_system=self.no_system, shuffle=False)  # fmt: skip
-            dropped = 0
-            if self.renderer is not None:
-                out, dropped = self.renderer.render(out)
-            example = out[0]["messages"] if fmt == "plug" and out else None
+        for fmt, out, dropped, example in format_language(
+            rows, self.formats, self.renderer, self.system_prompt, self.no_system
+        ):
             frame = pl.DataFrame(out, schema=self.writers[fmt, lang].schema) if out else None
             self.write_formatted(fmt, lang, frame, dropped, example)
 
