@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+from openai.types.chat import ChatCompletion
+
 from plugdata.translate.batch.ledger import Ledger
 from plugdata.translate.batch.queue import MAX_REQUESTS, BatchQueue, Resend
 from plugdata.translate.chat import (
@@ -22,6 +24,7 @@ from plugdata.translate.chat import (
     ChatReply,
     RequestRejected,
     mentions_format,
+    reply_of,
 )
 from plugdata.translate.pricing import estimate_tokens
 
@@ -93,15 +96,7 @@ class BatchChatClient(ChatClient):
 
     def _result(self, key: str, body: dict[str, Any]) -> ChatReply:
         """A completed batch response: counted at the batch price and cached at once."""
-        choices = body.get("choices") or []
-        usage = body.get("usage") or {}
-        choice = choices[0] if choices else {}
-        reply = ChatReply(
-            content=(choice.get("message") or {}).get("content") or "",
-            finish_reason=(choice.get("finish_reason") or "unknown") if choices else "no_choices",
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-        )
+        reply = reply_of(ChatCompletion.model_validate(body))  # a bad body raises ValueError
         cost = self.price.cost(reply.prompt_tokens, reply.completion_tokens) * BATCH_DISCOUNT
         return self._store(key, reply, cost)
 
