@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from filelock import FileLock, Timeout
 
+from plugdata.atomic import write_bytes_atomic
 from plugdata.errors import PlugdataError
 
 CACHE_NAME = "cache.sqlite"
@@ -23,16 +24,8 @@ BATCHES_DIR = "batches"  # the Batch API's ledgers and request shards
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` through a temporary file renamed into place: never half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    """Write ``text`` (UTF-8) through a temporary file renamed into place: never half a file."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def write_records(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> Path:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from plugdata.atomic import write_bytes_atomic
 
 TERMINAL = frozenset({"completed", "expired", "failed", "cancelled"})
 LEDGER_NAME = "ledger.json"
@@ -69,12 +70,11 @@ class Ledger:
 
     def add(self, lines: list[bytes], estimate_usd: float = 0.0) -> Shard:
         """Write a new shard file and record it (before anything is uploaded)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         data = b"".join(lines)
         number = 1 + max((int(name.split("-")[1]) for name in self.shards), default=0)
         shard = Shard(f"shard-{number:05d}", hashlib.sha256(data).hexdigest(), len(lines), len(data),
                       estimate_usd=estimate_usd)  # fmt: skip
-        _write_atomic(self.shard_path(shard), data)
+        write_bytes_atomic(self.shard_path(shard), data)
         self.shards[shard.name] = shard
         self.save()
         return shard
@@ -90,8 +90,7 @@ class Ledger:
     def save(self) -> None:
         """Rewrite the ledger file (a temporary file renamed into place)."""
         data = {"version": 1, "shards": [asdict(s) for s in self.shards.values()]}
-        self.folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.path, (json.dumps(data, indent=1) + "\n").encode())
+        write_bytes_atomic(self.path, (json.dumps(data, indent=1) + "\n").encode())
 
     def summary(self) -> dict[str, Any]:
         """Batches per status and requests waiting, kept and re-sent."""
@@ -104,11 +103,3 @@ class Ledger:
                 "kept": sum(s.kept for s in self.shards.values()),
                 "resent": sum(s.resent for s in self.shards.values())}  # fmt: skip
 
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
