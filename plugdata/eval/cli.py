@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -124,6 +125,7 @@ def judge(
         )  # fmt: skip
     out.print(rich_table(report))
     out.print(f"Report written to {out_dir}/report.json, report.md and report.png")
+    out.print(f"Report: {Path(out_dir) / 'report.html'}", soft_wrap=True)
 
 
 @eval_app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from datetime import datetime, timezone
 from typing import Any
 
@@ -10,6 +11,7 @@ from plugdata import __version__
 from plugdata.pipeline.plan import Plan
 from plugdata.pipeline.sink import ChunkSink
 from plugdata.publish import CHART_NAME, RunDirectory, render_card, write_chart
+from plugdata.publish.report import write_build_report
 from plugdata.sources import Source
 from plugdata.translate import Translator
 from plugdata.translate.generate import LLMGenerator
@@ -39,7 +41,17 @@ def finish(run: RunDirectory, plan: Plan, source: Source, sink: ChunkSink, spend
     write_chart(run.path(CHART_NAME), stats, sink.tally.lengths)
     card = render_card(recipe, stats, config.targets, sink.examples, config.file_format)
     run.path("README.md").write_text(card, encoding="utf-8")
+    _write_report(run)
     return stats
+
+
+def _write_report(run: RunDirectory) -> None:
+    """``report.html``; a page that cannot be drawn must not cost the run (the data is safe)."""
+    try:
+        write_build_report(run.staging)
+    except Exception as exc:  # the report is a view of files already written
+        warnings.warn(f"report.html was not written ({type(exc).__name__}: {exc}); "
+                      f"run `plugdata report {run.out}` to try again", RuntimeWarning, stacklevel=2)  # fmt: skip
 
 
 def _recipe(plan: Plan, source: Source, stats: dict[str, Any], translator: Translator,
