@@ -136,3 +136,5 @@ def report(
     from plugdata.eval.report import read_report, rich_table
 
     out.print(rich_table(read_report(out_dir)))
+    if (Path(out_dir) / "report.html").is_file():
+        out.print(f"Report: {Path(out_dir) / 'report.html'}", soft_wrap=True)

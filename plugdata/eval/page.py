@@ -28,14 +28,23 @@ def _find_answers(folder: Path, meta: Mapping[str, Any]) -> tuple[Pairs, str | N
     sides = []
     for key in ("a", "b"):
         given = Path(str(meta.get(key) or ""))
-        found = next((p for p in (given, folder.parent / given, folder.parent.parent / given)
-                      if str(given) and p.is_dir()), None)  # fmt: skip
+        found = next(
+            (
+                p
+                for p in (given, folder.parent / given, folder.parent.parent / given)
+                if str(given) and p.is_dir()
+            ),
+            None,
+        )
         if found is None:
             return {}, f"answer folder {given} not found: answers are not shown"
         sides.append(read_folder(found))
     a, b = sides
-    return {lang: [(a[lang][i], b[lang][i]) for i in a[lang] if i in b.get(lang, {})]
-            for lang in a if lang in b}, None  # fmt: skip
+    return {
+        lang: [(a[lang][i], b[lang][i]) for i in a[lang] if i in b.get(lang, {})]
+        for lang in a
+        if lang in b
+    }, None
 
 
 def _verdict(j: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -44,21 +53,28 @@ def _verdict(j: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {k: j.get(k) for k in ("verdict", "outcome", "source", "error", "raw", "attempts")}
 
 
-def _pair(lang: str, pid: str, orders: Mapping[str, Any], answers: tuple[Answer, Answer] | None) -> dict[str, Any]:
+def _pair(
+    lang: str, pid: str, orders: Mapping[str, Any], answers: tuple[Answer, Answer] | None
+) -> dict[str, Any]:
     ab, ba = orders.get("ab"), orders.get("ba")
     outcomes = [o.get("outcome") if o else None for o in (ab, ba)]
     error = None in outcomes
     first, second = outcomes
     a, b = answers if answers else (None, None)
     return {
-        "id": pid, "lang": lang, "instruction": a.instruction if a else "",
-        "a": a.answer if a else None, "b": b.answer if b else None,
-        "a_wrong": bool(a and a.wrong_language), "b_wrong": bool(b and b.wrong_language),
+        "id": pid,
+        "lang": lang,
+        "instruction": a.instruction if a else "",
+        "a": a.answer if a else None,
+        "b": b.answer if b else None,
+        "a_wrong": bool(a and a.wrong_language),
+        "b_wrong": bool(b and b.wrong_language),
         "orders": {"ab": _verdict(ab), "ba": _verdict(ba)},
         "strict": None if error else strict(first, second),  # type: ignore[arg-type]
         "lenient": None if error else lenient(first, second),  # type: ignore[arg-type]
-        "flip": not error and first != second, "error": error,
-    }  # fmt: skip
+        "flip": not error and first != second,
+        "error": error,
+    }
 
 
 def _interest(pair: Mapping[str, Any]) -> int:
@@ -66,9 +82,12 @@ def _interest(pair: Mapping[str, Any]) -> int:
     return _ORDER.get(key, 5)
 
 
-def eval_page_data(folder: str | Path, report: Mapping[str, Any] | None = None,
-                   judgments: Sequence[Mapping[str, Any]] | None = None,
-                   pairs: Pairs | None = None) -> dict[str, Any]:  # fmt: skip
+def eval_page_data(
+    folder: str | Path,
+    report: Mapping[str, Any] | None = None,
+    judgments: Sequence[Mapping[str, Any]] | None = None,
+    pairs: Pairs | None = None,
+) -> dict[str, Any]:
     """Everything the eval page shows, with texts in full (see :func:`shape_eval_data`)."""
     folder = Path(folder)
     report = dict(report if report is not None else read_report(folder))
@@ -88,10 +107,15 @@ def eval_page_data(folder: str | Path, report: Mapping[str, Any] | None = None,
     for items in by_lang.values():
         items.sort(key=_interest)  # stable: the benchmark's order within each outcome
     meta = report.get("meta") or {}
-    return {"kind": "eval", "title": f"plugdata eval report: {title(report)}",
-            "report": report, "pairs": by_lang, "note": note,
-            "systems": {"a": str(meta.get("a", "A")), "b": str(meta.get("b", "B"))},
-            "totals": {lang: len(items) for lang, items in by_lang.items()}}  # fmt: skip
+    return {
+        "kind": "eval",
+        "title": f"plugdata eval report: {title(report)}",
+        "report": report,
+        "pairs": by_lang,
+        "note": note,
+        "systems": {"a": str(meta.get("a", "A")), "b": str(meta.get("b", "B"))},
+        "totals": {lang: len(items) for lang, items in by_lang.items()},
+    }
 
 
 def shape_eval_data(data: Mapping[str, Any], chars: int, share: float) -> dict[str, Any]:
@@ -104,17 +128,32 @@ def shape_eval_data(data: Mapping[str, Any], chars: int, share: float) -> dict[s
 
 
 def _clipped(pair: Mapping[str, Any], chars: int) -> dict[str, Any]:
-    orders = {k: ({**v, "raw": clip(v.get("raw"), chars)} if v else None)
-              for k, v in pair["orders"].items()}  # fmt: skip
-    return {**pair, "instruction": clip(pair["instruction"], chars), "a": clip(pair["a"], chars),
-            "b": clip(pair["b"], chars), "orders": orders}  # fmt: skip
+    orders = {
+        k: ({**v, "raw": clip(v.get("raw"), chars)} if v else None)
+        for k, v in pair["orders"].items()
+    }
+    return {
+        **pair,
+        "instruction": clip(pair["instruction"], chars),
+        "a": clip(pair["a"], chars),
+        "b": clip(pair["b"], chars),
+        "orders": orders,
+    }
 
 
-def write_eval_page(folder: str | Path, report: Mapping[str, Any] | None = None,
-                    judgments: Sequence[Mapping[str, Any]] | None = None,
-                    pairs: Pairs | None = None, max_bytes: int = MAX_PAGE_BYTES) -> Path:  # fmt: skip
+def write_eval_page(
+    folder: str | Path,
+    report: Mapping[str, Any] | None = None,
+    judgments: Sequence[Mapping[str, Any]] | None = None,
+    pairs: Pairs | None = None,
+    max_bytes: int = MAX_PAGE_BYTES,
+) -> Path:
     """Write ``report.html`` into a judged folder and return its path."""
     data = eval_page_data(folder, report, judgments, pairs)
-    page = fit_page("eval", data["title"], lambda chars, share: shape_eval_data(data, chars, share),
-                    max_bytes=max_bytes)  # fmt: skip
+    page = fit_page(
+        "eval",
+        data["title"],
+        lambda chars, share: shape_eval_data(data, chars, share),
+        max_bytes=max_bytes,
+    )
     return write_page(Path(folder) / REPORT_HTML, page)

@@ -10,8 +10,13 @@ from typing import Any
 from plugdata import __version__
 from plugdata.pipeline.plan import Plan
 from plugdata.pipeline.sink import ChunkSink
-from plugdata.publish import CHART_NAME, RunDirectory, render_card, write_chart
-from plugdata.publish.report import write_build_report
+from plugdata.publish import (
+    CHART_NAME,
+    RunDirectory,
+    render_card,
+    write_build_report,
+    write_chart,
+)
 from plugdata.sources import Source
 from plugdata.translate import Translator
 from plugdata.translate.generate import LLMGenerator
@@ -50,8 +55,9 @@ def _write_report(run: RunDirectory) -> None:
     try:
         write_build_report(run.staging)
     except Exception as exc:  # the report is a view of files already written
-        warnings.warn(f"report.html was not written ({type(exc).__name__}: {exc}); "
-                      f"run `plugdata report {run.out}` to try again", RuntimeWarning, stacklevel=2)  # fmt: skip
+        message = f"report.html was not written ({type(exc).__name__}: {exc}); "
+        warnings.warn(message + f"run `plugdata report {run.out}` to try again", RuntimeWarning,
+                      stacklevel=2)
 
 
 def _recipe(plan: Plan, source: Source, stats: dict[str, Any], translator: Translator,

@@ -112,7 +112,9 @@ function pairCard(pair) {
       `strict: ${pair.strict}`) : null,
     pair.lenient ? h("span", { class: "chip" }, `lenient: ${pair.lenient}`) : null,
     pair.flip ? h("span", { class: "chip tag" }, "position flip") : null];
-  const card = h("article", { class: "card", "data-lang": pair.lang, "data-id": pair.id },
+  const card = h("article", { class: "card", "data-lang": pair.lang, "data-id": pair.id,
+    "data-strict": pair.strict || "", "data-flip": pair.flip ? "true" : "false",
+    "data-error": pair.error ? "true" : "false" },
     h("div", { class: "head" }, h("span", { class: "mono" }, pair.id), chips),
     h("div", { class: "evidence" }, h("pre", { class: "prose" }, pair.instruction || "")),
     h("div", { class: "answers" }, h("div", { class: "colhead" }, `A: ${DATA.systems.a}`),

@@ -35,13 +35,16 @@ class Limits:
 
 def ranked(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
     """``frame`` in a seeded pseudo-random order of its ``id`` column (ties by row)."""
-    keys = [hashlib.blake2b(f"{seed}\x1f{i}".encode(), digest_size=8).digest()
-            for i in frame["id"].cast(pl.String).fill_null("").to_list()]  # fmt: skip
+    keys = [
+        hashlib.blake2b(f"{seed}\x1f{i}".encode(), digest_size=8).digest()
+        for i in frame["id"].cast(pl.String).fill_null("").to_list()
+    ]
     return frame.with_columns(pl.Series("_key", keys, dtype=pl.Binary)).sort("_key", "_row")
 
 
-def choose(kept: pl.DataFrame | None, rejected: pl.DataFrame | None,
-           limits: Limits) -> dict[str, Any]:  # fmt: skip
+def choose(
+    kept: pl.DataFrame | None, rejected: pl.DataFrame | None, limits: Limits
+) -> dict[str, Any]:
     """Rows to show, by file row number: ``{"sample"|"tags"|"reasons": ...}`` per language, and
     ``tag_counts``: kept pairs per language and tag.
 
@@ -72,16 +75,31 @@ def _parts(frame: pl.DataFrame, *by: str) -> Any:
     return frame.partition_by(*by, maintain_order=True, as_dict=True).items()
 
 
-def read_rows(scan: pl.LazyFrame, rows: Sequence[int], scores: Sequence[str]) -> dict[int, dict[str, Any]]:
+def read_rows(
+    scan: pl.LazyFrame, rows: Sequence[int], scores: Sequence[str]
+) -> dict[int, dict[str, Any]]:
     """The chosen rows of one pairs file, as dicts keyed by row number."""
     if not rows:
         return {}
     names = scan.collect_schema().names()
-    wanted = ["id", "pivot_lang", "target_lang", "kept", "reasons", "tags", "evidence", "model",
-              "finish_reason", *TEXTS, *scores]  # fmt: skip
+    wanted = [
+        "id",
+        "pivot_lang",
+        "target_lang",
+        "kept",
+        "reasons",
+        "tags",
+        "evidence",
+        "model",
+        "finish_reason",
+        *TEXTS,
+        *scores,
+    ]
     columns = [c for c in dict.fromkeys(wanted) if c in names]
     picked = scan.with_row_index("_row").filter(pl.col("_row").is_in(list(rows)))
-    return {row["_row"]: row for row in picked.select("_row", *columns).collect().iter_rows(named=True)}
+    return {
+        row["_row"]: row for row in picked.select("_row", *columns).collect().iter_rows(named=True)
+    }
 
 
 def formatted_rows(path: Path | None, ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
@@ -95,9 +113,15 @@ def formatted_rows(path: Path | None, ids: Sequence[str]) -> dict[str, list[dict
 
 def pair_view(row: Mapping[str, Any], scores: Sequence[str]) -> dict[str, Any]:
     """One pair as the page shows it: fields side by side, verdict, evidence, scores."""
-    evidence = [{"reason": str(e.get("reason") or ""), "field": str(e.get("field") or ""),
-                 "text": str(e.get("text") or "")}
-                for e in (row.get("evidence") or []) if isinstance(e, Mapping)]  # fmt: skip
+    evidence = [
+        {
+            "reason": str(e.get("reason") or ""),
+            "field": str(e.get("field") or ""),
+            "text": str(e.get("text") or ""),
+        }
+        for e in (row.get("evidence") or [])
+        if isinstance(e, Mapping)
+    ]
     values = {c: row.get(c) for c in scores}
     return {
         "id": str(row.get("id")),
@@ -110,7 +134,9 @@ def pair_view(row: Mapping[str, Any], scores: Sequence[str]) -> dict[str, Any]:
         "tags": list(row.get("tags") or []),
         "evidence": evidence,
         "has_evidence": "evidence" in row,
-        "scores": {c: round(v, 4) for c, v in values.items() if isinstance(v, float) and math.isfinite(v)},
+        "scores": {
+            c: round(v, 4) for c, v in values.items() if isinstance(v, float) and math.isfinite(v)
+        },
         "model": row.get("model"),
         "finish_reason": row.get("finish_reason"),
     }
@@ -121,16 +147,19 @@ def clipped(pair: Mapping[str, Any], chars: int) -> dict[str, Any]:
     out = dict(pair)
     for side in ("pivot", "target"):
         out[side] = {f: clip(v, chars) for f, v in pair[side].items()}
-    out["evidence"] = [{**e, "text": clip(e["text"], min(chars, EVIDENCE_CHARS))}
-                       for e in pair["evidence"]]  # fmt: skip
+    out["evidence"] = [
+        {**e, "text": clip(e["text"], min(chars, EVIDENCE_CHARS))} for e in pair["evidence"]
+    ]
     if "row" in pair:
-        out["row"] = [{"role": m.get("role"), "content": clip(m.get("content"), chars)}
-                      for m in pair["row"]]  # fmt: skip
+        out["row"] = [
+            {"role": m.get("role"), "content": clip(m.get("content"), chars)} for m in pair["row"]
+        ]
     return out
 
 
-def thinned(examples: Mapping[str, Any], pairs: Mapping[str, Any], chars: int,
-            share: float) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+def thinned(
+    examples: Mapping[str, Any], pairs: Mapping[str, Any], chars: int, share: float
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The examples with that share of each list kept, and the pairs they use, clipped."""
 
     def cut(keys: list[str]) -> list[str]:
@@ -138,11 +167,19 @@ def thinned(examples: Mapping[str, Any], pairs: Mapping[str, Any], chars: int,
 
     kept: dict[str, Any] = {}
     for lang, groups in examples.items():
-        kept[lang] = {"sample": cut(groups["sample"]),
-                      "reasons": {r: cut(k) for r, k in groups["reasons"].items()},
-                      "tags": {t: cut(k) for t, k in groups["tags"].items()},
-                      "kept_tags": groups.get("kept_tags", {})}  # fmt: skip
-    used = {key for g in kept.values() for key in
-            [*g["sample"], *(k for ks in g["reasons"].values() for k in ks),
-             *(k for ks in g["tags"].values() for k in ks)]}  # fmt: skip
+        kept[lang] = {
+            "sample": cut(groups["sample"]),
+            "reasons": {r: cut(k) for r, k in groups["reasons"].items()},
+            "tags": {t: cut(k) for t, k in groups["tags"].items()},
+            "kept_tags": groups.get("kept_tags", {}),
+        }
+    used = {
+        key
+        for g in kept.values()
+        for key in [
+            *g["sample"],
+            *(k for ks in g["reasons"].values() for k in ks),
+            *(k for ks in g["tags"].values() for k in ks),
+        ]
+    }
     return kept, {key: clipped(pairs[key], chars) for key in sorted(used)}

@@ -16,15 +16,21 @@ def _source(recipe: Mapping[str, Any]) -> str:
     if info.get("rows") is not None:
         parts.append(f"{info['rows']:,} records")
     if recipe.get("limit"):
-        parts.append(f"limit {recipe['limit']}" + (f", seed {recipe['seed']}" if recipe.get("seed") is not None else ""))
+        parts.append(
+            f"limit {recipe['limit']}"
+            + (f", seed {recipe['seed']}" if recipe.get("seed") is not None else "")
+        )
     return ", ".join(parts)
 
 
 def _models(recipe: Mapping[str, Any]) -> str:
     per_lang = recipe.get("mt_models")
     if isinstance(per_lang, Mapping) and per_lang:
-        return "; ".join(f"{lang}: {m.get('model')} ({m.get('licence', '?')})"
-                         for lang, m in per_lang.items() if isinstance(m, Mapping))  # fmt: skip
+        return "; ".join(
+            f"{lang}: {m.get('model')} ({m.get('licence', '?')})"
+            for lang, m in per_lang.items()
+            if isinstance(m, Mapping)
+        )
     licences = recipe.get("model_licences") or {}
     model = recipe.get("model")
     text = f"{model} ({licences[model]})" if model in licences else str(model or "-")
@@ -38,19 +44,25 @@ def _engine(recipe: Mapping[str, Any], stats: Mapping[str, Any]) -> str:
     parts = [f"translator {translator}"]
     per_lang = recipe.get("mt_models")
     if isinstance(per_lang, Mapping) and per_lang:
-        engines = sorted({str(m.get("engine")) for m in per_lang.values() if isinstance(m, Mapping)})
+        engines = sorted(
+            {str(m.get("engine")) for m in per_lang.values() if isinstance(m, Mapping)}
+        )
         parts.append(f"engine {', '.join(engines)}, device {recipe.get('mt_device', 'auto')}")
     elif translator == "vllm":
-        parts.append(f"vLLM, tensor parallel {recipe.get('tensor_parallel', 1)}, "
-                     f"data parallel {recipe.get('data_parallel', 1)}")  # fmt: skip
+        parts.append(
+            f"vLLM, tensor parallel {recipe.get('tensor_parallel', 1)}, "
+            f"data parallel {recipe.get('data_parallel', 1)}"
+        )
     elif recipe.get("base_url"):
         parts.append(f"OpenAI-compatible server {recipe['base_url']}")
     if recipe.get("response_format_used"):
         parts.append(f"structured output {recipe['response_format_used']}")
     executor = recipe.get("executor") or "local"
     ray = stats.get("ray") or {}
-    parts.append(f"executor {executor}" + (f" ({ray.get('actors')} actors, {ray.get('shards')} shards)"
-                                           if ray else ""))  # fmt: skip
+    parts.append(
+        f"executor {executor}"
+        + (f" ({ray.get('actors')} actors, {ray.get('shards')} shards)" if ray else "")
+    )
     if recipe.get("batch_api"):
         parts.append("OpenAI Batch API")
     return "; ".join(parts)
@@ -66,8 +78,10 @@ def _cost(recipe: Mapping[str, Any], stats: Mapping[str, Any]) -> str:
     tokens = totals.get("prompt_tokens", 0) + totals.get("completion_tokens", 0)
     text += f"; {tokens:,} tokens, {totals.get('requests', 0):,} requests"
     if run:
-        text += (f"; this run sent {run.get('requests_sent', 0):,} and replayed "
-                 f"{run.get('replayed_from_cache', 0):,} from the cache")  # fmt: skip
+        text += (
+            f"; this run sent {run.get('requests_sent', 0):,} and replayed "
+            f"{run.get('replayed_from_cache', 0):,} from the cache"
+        )
     return text
 
 
@@ -82,8 +96,10 @@ def _filters(stats: Mapping[str, Any]) -> str:
 def build_header(recipe: Mapping[str, Any], stats: Mapping[str, Any]) -> list[list[str]]:
     """``[label, value]`` rows, in reading order, for what the run recorded."""
     targets = recipe.get("targets") or list(stats.get("languages") or {})
-    versions = [f"plugdata {recipe.get('plugdata_version', '?')}",
-                f"prompt {recipe.get('prompt_version') or recipe.get('prompt') or '?'}"]  # fmt: skip
+    versions = [
+        f"plugdata {recipe.get('plugdata_version', '?')}",
+        f"prompt {recipe.get('prompt_version') or recipe.get('prompt') or '?'}",
+    ]
     if recipe.get("generate_prompt_version"):
         versions.append(f"generate prompt {recipe['generate_prompt_version']}")
     rows = [
@@ -94,8 +110,11 @@ def build_header(recipe: Mapping[str, Any], stats: Mapping[str, Any]) -> list[li
         ["Filters", _filters(stats)],
         ["Formats", ", ".join(stats.get("formats") or recipe.get("formats") or []) or "-"],
         ["Cost", _cost(recipe, stats)],
-        ["Time", f"{stats.get('seconds', 0):,.1f} s" + (f", finished {recipe['created']}"
-                                                       if recipe.get("created") else "")],  # fmt: skip
+        [
+            "Time",
+            f"{stats.get('seconds', 0):,.1f} s"
+            + (f", finished {recipe['created']}" if recipe.get("created") else ""),
+        ],
         ["Versions", ", ".join(versions)],
         ["Output", str(recipe.get("out") or "")],
     ]

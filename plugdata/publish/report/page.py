@@ -21,11 +21,24 @@ from plugdata.atomic import write_bytes_atomic
 REPORT_HTML = "report.html"
 MAX_PAGE_BYTES = 5_000_000  # the page stays under this, whatever the run's size
 _ASSETS = Path(__file__).parent
-_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                 "\u2028": "\\u2028", "\u2029": "\\u2029"}  # fmt: skip
+_JSON_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 # Text limits tried in turn until the page fits (characters per text, share of the examples).
-LEVELS = ((4000, 1.0), (2000, 1.0), (1000, 1.0), (500, 1.0), (500, 0.5), (250, 0.25),
-          (120, 0.1))  # fmt: skip
+LEVELS = (
+    (12000, 1.0),
+    (4000, 1.0),
+    (2000, 1.0),
+    (1000, 1.0),
+    (500, 1.0),
+    (500, 0.5),
+    (250, 0.25),
+    (120, 0.1),
+)
 
 
 def safe_json(data: Any) -> str:
@@ -66,15 +79,27 @@ def render_page(kind: str, title: str, data: dict[str, Any]) -> str:
     style = _asset("report.css")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(_asset("page.html"))
-    csp = (f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(style)}; "
-           "img-src data:; base-uri 'none'; form-action 'none'")  # fmt: skip
-    return template.render(title=title, kind=kind, csp=csp, style=Markup(style),
-                           script=Markup(script),
-                           data=Markup(safe_json(data)))  # fmt: skip
+    csp = (
+        f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(style)}; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+    return template.render(
+        title=title,
+        kind=kind,
+        csp=Markup(csp),
+        style=Markup(style),
+        script=Markup(script),
+        data=Markup(safe_json(data)),
+    )
 
 
-def fit_page(kind: str, title: str, shape: Callable[[int, float], dict[str, Any]],
-             max_bytes: int = MAX_PAGE_BYTES, levels: Iterable[tuple[int, float]] = LEVELS) -> str:  # fmt: skip
+def fit_page(
+    kind: str,
+    title: str,
+    shape: Callable[[int, float], dict[str, Any]],
+    max_bytes: int = MAX_PAGE_BYTES,
+    levels: Iterable[tuple[int, float]] = LEVELS,
+) -> str:
     """The first page under ``max_bytes``: ``shape(chars, share)`` gives the data with texts
     cut to ``chars`` and that share of the examples; the smallest level is used if none fits."""
     page = ""

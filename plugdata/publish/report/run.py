@@ -44,8 +44,10 @@ def _scan(run: Path, stem: str) -> pl.LazyFrame | None:
 def _read_stats(run: Path) -> dict[str, Any]:
     path = run / "stats.json"
     if not path.is_file():
-        raise PlugdataError(f"no stats.json in {run}: not a run directory written by plugdata "
-                            "build or plugdata filter")  # fmt: skip
+        raise PlugdataError(
+            f"no stats.json in {run}: not a run directory written by plugdata "
+            "build or plugdata filter"
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -68,15 +70,24 @@ def funnel(stats: Mapping[str, Any]) -> dict[str, Any]:
         lang: {"pairs": row.get("checked", 0), **row} for lang, row in checked.items()
     }
     languages = {
-        lang: {"pairs": row.get("pairs", 0), "kept": row.get("kept", 0),
-               "rejected": row.get("rejected", 0), "reasons": dict(row.get("reasons") or {}),
-               "tags": dict((checked.get(lang) or {}).get("tags") or row.get("tags") or {})}
+        lang: {
+            "pairs": row.get("pairs", 0),
+            "kept": row.get("kept", 0),
+            "rejected": row.get("rejected", 0),
+            "reasons": dict(row.get("reasons") or {}),
+            "tags": dict((checked.get(lang) or {}).get("tags") or row.get("tags") or {}),
+        }
         for lang, row in source.items()
-    }  # fmt: skip
-    totals = stats.get("totals") or {k: sum(r[k] for r in languages.values())
-                                     for k in ("pairs", "kept", "rejected")}  # fmt: skip
-    return {"languages": languages, "totals": {k: totals.get(k, 0) for k in ("pairs", "kept", "rejected")},
-            "skipped": dict(stats.get("source_skipped") or {}), "filtered": bool(filters)}  # fmt: skip
+    }
+    totals = stats.get("totals") or {
+        k: sum(r[k] for r in languages.values()) for k in ("pairs", "kept", "rejected")
+    }
+    return {
+        "languages": languages,
+        "totals": {k: totals.get(k, 0) for k in ("pairs", "kept", "rejected")},
+        "skipped": dict(stats.get("source_skipped") or {}),
+        "filtered": bool(filters),
+    }
 
 
 def _small(scan: pl.LazyFrame | None, kept: bool | None) -> pl.DataFrame | None:
@@ -89,8 +100,9 @@ def _small(scan: pl.LazyFrame | None, kept: bool | None) -> pl.DataFrame | None:
     return frame.select("_row", *[c for c in _SMALL if c in names]).collect()
 
 
-def _all_scores(pairs: pl.LazyFrame | None, rejected: pl.LazyFrame | None,
-                columns: list[str]) -> pl.DataFrame:  # fmt: skip
+def _all_scores(
+    pairs: pl.LazyFrame | None, rejected: pl.LazyFrame | None, columns: list[str]
+) -> pl.DataFrame:
     """Language, verdict and score columns of every pair (kept pairs + rejected pairs)."""
     parts = []
     for scan, kept in ((pairs, True), (rejected, False)):
@@ -105,13 +117,20 @@ def _all_scores(pairs: pl.LazyFrame | None, rejected: pl.LazyFrame | None,
     return pl.concat(parts, how="diagonal_relaxed").collect()
 
 
-def _examples(run: Path, pairs: pl.LazyFrame | None, rejected: pl.LazyFrame | None,
-              scores: list[str], limits: Limits) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+def _examples(
+    run: Path,
+    pairs: pl.LazyFrame | None,
+    rejected: pl.LazyFrame | None,
+    scores: list[str],
+    limits: Limits,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Examples per language (lists of pair keys) and the pairs they name."""
     chosen = choose(_small(pairs, True), _small(rejected, False), limits)
     kept_rows = {r for lang in chosen["sample"].values() for r in lang}
     kept_rows |= {r for lang in chosen["tags"].values() for rows in lang.values() for r in rows}
-    rejected_rows = {r for lang in chosen["reasons"].values() for rows in lang.values() for r in rows}
+    rejected_rows = {
+        r for lang in chosen["reasons"].values() for rows in lang.values() for r in rows
+    }
     views: dict[str, Any] = {}
     for prefix, scan, rows in (("k", pairs, kept_rows), ("r", rejected, rejected_rows)):
         if scan is not None:
@@ -122,11 +141,15 @@ def _examples(run: Path, pairs: pl.LazyFrame | None, rejected: pl.LazyFrame | No
     for lang in {*chosen["sample"], *chosen["tags"], *chosen["reasons"]}:
         examples[lang] = {
             "sample": [f"k{r}" for r in chosen["sample"].get(lang, [])],
-            "tags": {t: [f"k{r}" for r in rows] for t, rows in chosen["tags"].get(lang, {}).items()},
-            "reasons": {reason: [f"r{r}" for r in rows]
-                        for reason, rows in chosen["reasons"].get(lang, {}).items()},
+            "tags": {
+                t: [f"k{r}" for r in rows] for t, rows in chosen["tags"].get(lang, {}).items()
+            },
+            "reasons": {
+                reason: [f"r{r}" for r in rows]
+                for reason, rows in chosen["reasons"].get(lang, {}).items()
+            },
             "kept_tags": chosen["tag_counts"].get(lang, {}),
-        }  # fmt: skip
+        }
     return examples, views
 
 
@@ -137,8 +160,14 @@ def _attach_rows(run: Path, views: dict[str, Any]) -> None:
         if view["kept"]:
             by_lang.setdefault(str(view["lang"]), []).append(view)
     for lang, shown in by_lang.items():
-        path = next((p for p in (run / "plug" / f"{lang}.parquet", run / "plug" / f"{lang}.jsonl")
-                     if p.is_file()), None)  # fmt: skip
+        path = next(
+            (
+                p
+                for p in (run / "plug" / f"{lang}.parquet", run / "plug" / f"{lang}.jsonl")
+                if p.is_file()
+            ),
+            None,
+        )
         rows = formatted_rows(path, [v["id"] for v in shown])
         for view in shown:
             if view["id"] in rows:
@@ -168,11 +197,17 @@ def build_report_data(run_dir: str | Path, limits: Limits | None = None) -> dict
         "names": {code: LANGUAGES[code].name for code in langs if code in LANGUAGES},
         "funnel": counts,
         "formats": stats.get("formats") or {},
-        "limits": {"sample": limits.sample, "per_reason": limits.per_reason,
-                   "per_tag": limits.per_tag, "seed": limits.seed},  # fmt: skip
+        "limits": {
+            "sample": limits.sample,
+            "per_reason": limits.per_reason,
+            "per_tag": limits.per_tag,
+            "seed": limits.seed,
+        },
         "examples": examples,
         "pairs": views,
-        "scores": distributions(_all_scores(pairs, rejected, columns), columns, stats.get("filters")),
+        "scores": distributions(
+            _all_scores(pairs, rejected, columns), columns, stats.get("filters")
+        ),
     }
 
 
@@ -185,14 +220,23 @@ def _title(recipe: Mapping[str, Any], langs: list[str]) -> str:
 def shape_build_data(data: Mapping[str, Any], chars: int, share: float) -> dict[str, Any]:
     """``data`` with texts cut to ``chars`` characters and that share of the examples."""
     examples, pairs = thinned(data["examples"], data["pairs"], chars, share)
-    return {**data, "examples": examples, "pairs": pairs,
-            "limits": {**data["limits"], "chars": chars, "share": share}}  # fmt: skip
+    return {
+        **data,
+        "examples": examples,
+        "pairs": pairs,
+        "limits": {**data["limits"], "chars": chars, "share": share},
+    }
 
 
-def write_build_report(run_dir: str | Path, *, limits: Limits | None = None,
-                       max_bytes: int = MAX_PAGE_BYTES) -> Path:  # fmt: skip
+def write_build_report(
+    run_dir: str | Path, *, limits: Limits | None = None, max_bytes: int = MAX_PAGE_BYTES
+) -> Path:
     """Write ``report.html`` into a run directory and return its path."""
     data = build_report_data(run_dir, limits)
-    page = fit_page("build", data["title"], lambda chars, share: shape_build_data(data, chars, share),
-                    max_bytes=max_bytes)  # fmt: skip
+    page = fit_page(
+        "build",
+        data["title"],
+        lambda chars, share: shape_build_data(data, chars, share),
+        max_bytes=max_bytes,
+    )
     return write_page(Path(run_dir) / REPORT_HTML, page)

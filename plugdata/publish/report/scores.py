@@ -18,9 +18,11 @@ import polars as pl
 PREFIXES = ("lid_", "share_", "adequacy_", "length_ratio")
 BINS = 20
 # Without a ``scores`` block: (column prefix, threshold field, the side that is rejected).
-_GUESSES = (("lid_target_", "lid_min_prob", "below"),
-            ("lid_pivot_instruction", "lid_pivot_min_prob", "below"),
-            ("adequacy_", "adequacy_min", "below"))  # fmt: skip
+_GUESSES = (
+    ("lid_target_", "lid_min_prob", "below"),
+    ("lid_pivot_instruction", "lid_pivot_min_prob", "below"),
+    ("adequacy_", "adequacy_min", "below"),
+)
 
 
 def score_columns(schema: Mapping[str, Any], declared: Mapping[str, Any]) -> list[str]:
@@ -42,7 +44,11 @@ def threshold(column: str, filters: Mapping[str, Any] | None) -> dict[str, Any] 
         if value is None and name:
             value = thresholds.get(name)
         if isinstance(value, (int, float)) and math.isfinite(value):
-            return {"name": name, "value": float(value), "reject": declared.get("reject") or "below"}
+            return {
+                "name": name,
+                "value": float(value),
+                "reject": declared.get("reject") or "below",
+            }
         return None
     for prefix, name, side in _GUESSES:
         value = thresholds.get(name)
@@ -51,8 +57,9 @@ def threshold(column: str, filters: Mapping[str, Any] | None) -> dict[str, Any] 
     return None
 
 
-def distributions(frame: pl.DataFrame, columns: Sequence[str], filters: Mapping[str, Any] | None,
-                  bins: int = BINS) -> list[dict[str, Any]]:  # fmt: skip
+def distributions(
+    frame: pl.DataFrame, columns: Sequence[str], filters: Mapping[str, Any] | None, bins: int = BINS
+) -> list[dict[str, Any]]:
     """Per column: bin edges, and per language kept and rejected counts per bin and nulls.
 
     ``frame`` holds ``target_lang``, ``kept`` and the columns, for every pair of the run.
@@ -65,18 +72,32 @@ def distributions(frame: pl.DataFrame, columns: Sequence[str], filters: Mapping[
         low, high = _range(finite["v"], cut)
         width = (high - low) / bins
         binned = finite.with_columns(
-            ((pl.col("v") - low) / width).floor().clip(0, bins - 1).cast(pl.Int64).alias("bin"))
+            ((pl.col("v") - low) / width).floor().clip(0, bins - 1).cast(pl.Int64).alias("bin")
+        )
         languages: dict[str, Any] = {}
         totals = values.group_by("target_lang", maintain_order=True).agg(
-            pl.len().alias("n"), pl.col("v").is_finite().sum().alias("scored"))
+            pl.len().alias("n"), pl.col("v").is_finite().sum().alias("scored")
+        )
         for lang, n, scored in totals.iter_rows():
-            languages[str(lang)] = {"kept": [0] * bins, "rejected": [0] * bins,
-                                    "nulls": n - (scored or 0), "n": n}  # fmt: skip
+            languages[str(lang)] = {
+                "kept": [0] * bins,
+                "rejected": [0] * bins,
+                "nulls": n - (scored or 0),
+                "n": n,
+            }
         counts = binned.group_by("target_lang", "kept", "bin").len()
         for lang, kept, index, n in counts.iter_rows():
             languages[str(lang)]["kept" if kept else "rejected"][index] = n
-        out.append({"column": column, "low": low, "high": high, "bins": bins,
-                    "threshold": cut, "languages": languages})  # fmt: skip
+        out.append(
+            {
+                "column": column,
+                "low": low,
+                "high": high,
+                "bins": bins,
+                "threshold": cut,
+                "languages": languages,
+            }
+        )
     return out
 
 
