@@ -12,7 +12,6 @@ import polars as pl
 import pytest
 import yaml
 
-from plugdata import build
 from plugdata.eval.compare import judge_folders
 from plugdata.publish.report import REPORT_HTML, write_build_report
 from plugdata.testing import FakeOpenAIServer
@@ -37,37 +36,28 @@ TARGETS = ["zh", "ko", "it", "es"]
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The README's offline demo, with --no-filter (by its command) and without."""
+    """The README's offline demo, by its commands: with --no-filter and without."""
     root = tmp_path_factory.mktemp("demo")
     with FakeOpenAIServer() as srv:
-        args = [
-            "build",
-            "--source",
-            "seed",
-            "--targets",
-            ",".join(TARGETS),
-            "--model",
-            "any",
-            "--base-url",
-            srv.url,
-            "--out",
-            str(root / "demo"),
-            "--no-filter",
-        ]
-        result = run_cli(*args)
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.strip().splitlines()[-1] == f"Report: {root / 'demo' / REPORT_HTML}"
-        build(
-            {
-                "source": "seed",
-                "targets": TARGETS,
-                "model": "any",
-                "base_url": srv.url,
-                "api_key": "sk-x",
-                "out": str(root / "filtered"),
-            }
-        )
-    return {"no-filter": root / "demo", "filtered": root / "filtered"}
+        for out, extra in (("corpora/demo", ["--no-filter"]), ("corpora/demo-filtered", [])):
+            args = [
+                "build",
+                "--source",
+                "seed",
+                "--targets",
+                ",".join(TARGETS),
+                "--model",
+                "any",
+                "--base-url",
+                srv.url,
+                "--out",
+                out,
+                *extra,
+            ]
+            result = run_cli(*args, cwd=root)
+            assert result.returncode == 0, result.stderr
+            assert result.stdout.strip().splitlines()[-1] == f"Report: {out}/{REPORT_HTML}"
+    return {"no-filter": root / "corpora/demo", "filtered": root / "corpora/demo-filtered"}
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +67,20 @@ def browser(tmp_path_factory, demo, judged):
         yield b
 
 
-def screenshot(opened: Opened, name: str, tmp_path: Path) -> None:
-    """The top of the page at 1280 px, light mode; copied to docs/ (palette PNG) on request."""
+def screenshot(opened: Opened, name: str, tmp_path: Path, at: str | None = None) -> None:
+    """1280 x 1400 px of the page (from ``at``'s top, else the page's), light mode; copied to
+    docs/ (as a palette PNG) with PLUGDATA_UPDATE_SCREENSHOTS=1."""
     path = tmp_path / name
-    opened.page.screenshot(path=str(path))
+    page = opened.page
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    top = (
+        page.evaluate(f"document.querySelector('{at}').getBoundingClientRect().top + scrollY")
+        if at
+        else 0
+    )
+    page.evaluate(f"window.scrollTo(0, {top})")
+    page.screenshot(path=str(path))
+    page.set_viewport_size({"width": 1280, "height": 900})
     assert path.stat().st_size > 20_000  # a drawn page, not a blank one
     if os.environ.get("PLUGDATA_UPDATE_SCREENSHOTS") == "1":
         from PIL import Image
@@ -145,7 +145,6 @@ def test_build_pages_of_the_offline_demo(browser: Browser, demo, tmp_path):
                 opened.page.click('button[role="tab"][data-lang="it"]')
                 assert opened.page.locator("#scores-section line.threshold").count() >= 3
                 opened.page.click('button[role="tab"][data-lang="zh"]')
-                opened.page.evaluate("window.scrollTo(0, 0)")
                 screenshot(opened, "report-build.png", tmp_path)
             else:
                 assert "Filters were not run" in opened.page.inner_text("#funnel-section")
@@ -205,8 +204,8 @@ def test_records_holding_html_show_as_text_on_the_build_page(browser: Browser, t
 
 
 def _answers(root: Path, side: int) -> Path:
-    folder = root / ("a" if side == 1 else "b")
-    folder.mkdir()
+    folder = root / ("model-a" if side == 1 else "model-b")
+    folder.mkdir(parents=True)
     rows = {
         "zh": [
             ("说出三种颜色。", "红色、蓝色和绿色：三原色。", "红色。"),
@@ -243,16 +242,17 @@ def judged(tmp_path_factory):
             return "The first one. [[A]]"
         return longer(first, second) + (f" {HOSTILE[0]}" if HOSTILE[1] in first + second else "")
 
-    with FakeOpenAIServer(judge=judge) as srv:
-        report = judge_folders(
-            _answers(root, 1),
-            _answers(root, 2),
-            root / "results",
-            judge_model="judge",
-            base_url=srv.url,
-            max_asks=2,
-        )
-    return root / "results", report
+    here = Path.cwd()
+    os.chdir(root)  # folders named as a user names them, relative to where they work
+    try:
+        a, b = _answers(Path("answers"), 1), _answers(Path("answers"), 2)
+        with FakeOpenAIServer(judge=judge) as srv:
+            report = judge_folders(
+                a, b, "results/a-vs-b", judge_model="judge", base_url=srv.url, max_asks=2
+            )
+    finally:
+        os.chdir(here)
+    return root / "results/a-vs-b", report
 
 
 def test_eval_page(browser: Browser, judged, tmp_path):
@@ -262,7 +262,7 @@ def test_eval_page(browser: Browser, judged, tmp_path):
         assert not opened.errors, opened.errors
         check_rates(opened, report)
         assert page.locator('[data-rate="win_rate_adjusted"] svg').count() == 1
-        screenshot(opened, "report-eval.png", tmp_path)
+        screenshot(opened, "report-eval.png", tmp_path, at="#rates-section")
         for lang, n in (("ko", 2), ("zh", 5)):
             page.click(f'button[role="tab"][data-lang="{lang}"]')
             cards = opened.visible_cards()

@@ -97,7 +97,8 @@ function fieldsGrid(pair) {
 
 function formattedRow(pair) {
   if (!pair.row || !pair.row.length) return null;
-  return h("details", null, h("summary", null, "PLUG row, as in the training set"),
+  const name = !pair.row_format || pair.row_format === "plug" ? "PLUG" : pair.row_format;
+  return h("details", null, h("summary", null, `${name} row, as in the training set`),
     pair.row.map((m) => h("div", { class: "msg" }, h("div", { class: "role" }, m.role),
       h("pre", null, m.content ?? ""))));
 }

@@ -119,6 +119,7 @@ def _all_scores(
 
 def _examples(
     run: Path,
+    formats: list[str],
     pairs: pl.LazyFrame | None,
     rejected: pl.LazyFrame | None,
     scores: list[str],
@@ -136,7 +137,7 @@ def _examples(
         if scan is not None:
             for row, values in read_rows(scan, sorted(rows), scores).items():
                 views[f"{prefix}{row}"] = pair_view(values, scores)
-    _attach_rows(run, views)
+    _attach_rows(run, views, formats)
     examples: dict[str, Any] = {}
     for lang in {*chosen["sample"], *chosen["tags"], *chosen["reasons"]}:
         examples[lang] = {
@@ -153,25 +154,24 @@ def _examples(
     return examples, views
 
 
-def _attach_rows(run: Path, views: dict[str, Any]) -> None:
-    """Each kept example's PLUG row (``plug/<lang>.*``), as the training set holds it."""
+def _attach_rows(run: Path, views: dict[str, Any], formats: list[str]) -> None:
+    """Each kept example's training row as the set holds it: PLUG (``plug/<lang>.*``), or the
+    first format the run built when it built no PLUG set."""
     by_lang: dict[str, list[dict[str, Any]]] = {}
     for view in views.values():
         if view["kept"]:
             by_lang.setdefault(str(view["lang"]), []).append(view)
     for lang, shown in by_lang.items():
-        path = next(
-            (
-                p
-                for p in (run / "plug" / f"{lang}.parquet", run / "plug" / f"{lang}.jsonl")
-                if p.is_file()
-            ),
-            None,
-        )
+        files = [
+            run / fmt / f"{lang}.{ext}"
+            for fmt in dict.fromkeys(["plug", *formats])
+            for ext in ("parquet", "jsonl")
+        ]
+        path = next((p for p in files if p.is_file()), None)
         rows = formatted_rows(path, [v["id"] for v in shown])
         for view in shown:
             if view["id"] in rows:
-                view["row"] = rows[view["id"]]
+                view["row"], view["row_format"] = rows[view["id"]], path.parent.name  # type: ignore[union-attr]
 
 
 def build_report_data(run_dir: str | Path, limits: Limits | None = None) -> dict[str, Any]:
@@ -186,7 +186,9 @@ def build_report_data(run_dir: str | Path, limits: Limits | None = None) -> dict
         if scan is not None:
             schema.update(scan.collect_schema())
     columns = score_columns(schema, declared)
-    examples, views = _examples(run, pairs, rejected, columns, limits)
+    examples, views = _examples(
+        run, list(stats.get("formats") or {}), pairs, rejected, columns, limits
+    )
     counts = funnel(stats)
     langs = list(counts["languages"]) or sorted(examples)
     return {
