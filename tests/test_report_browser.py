@@ -284,3 +284,21 @@ def test_eval_page(browser: Browser, judged, tmp_path):
         assert [c["id"] for c in opened.visible_cards()] == ["1"]
         assert "No verdict here." in page.inner_text("#language-view")
     assert_readable(browser, folder / REPORT_HTML)
+
+
+def test_eval_page_shows_rates_it_does_not_know(browser: Browser, judged, tmp_path):
+    """A rate added to report.json later (e.g. the paper's win rate) shows without a change."""
+    from plugdata.eval.page import write_eval_page
+
+    report = json.loads(json.dumps(judged[1]))
+    for stats in [*report["languages"].values(), report["overall"]]:
+        stats["plug_win_rate"], stats["plug_win_rate_ci95"] = 0.625, [0.5, 0.75]
+    page = write_eval_page(tmp_path, report, [], {})
+    with browser.open(page) as opened:
+        assert not opened.errors, opened.errors
+        cell = opened.page.inner_text('#rates td[data-lang="overall"][data-key="plug_win_rate"]')
+        assert cell == "62.5%"
+        ci = opened.page.inner_text('#rates td[data-lang="zh"][data-key="plug_win_rate_ci95"]')
+        assert ci == "50.0%–75.0%"
+        chart = opened.page.inner_text('[data-rate="plug_win_rate"]')
+        assert "62.5% (50.0%–75.0%)" in chart
