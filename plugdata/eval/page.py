@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from plugdata.errors import PlugdataError
 from plugdata.eval.aggregate import lenient, strict
 from plugdata.eval.answers import Answer, read_folder
 from plugdata.eval.benchmark import read_json_rows
@@ -28,17 +29,14 @@ def _find_answers(folder: Path, meta: Mapping[str, Any]) -> tuple[Pairs, str | N
     sides = []
     for key in ("a", "b"):
         given = Path(str(meta.get(key) or ""))
-        found = next(
-            (
-                p
-                for p in (given, folder.parent / given, folder.parent.parent / given)
-                if str(given) and p.is_dir()
-            ),
-            None,
-        )
+        places = (given, folder.parent / given, folder.parent.parent / given)
+        found = next((p for p in places if str(given) and p.is_dir()), None)
         if found is None:
             return {}, f"answer folder {given} not found: answers are not shown"
-        sides.append(read_folder(found))
+        try:
+            sides.append(read_folder(found))
+        except PlugdataError as exc:
+            return {}, f"answers are not shown: {exc}"
     a, b = sides
     return {
         lang: [(a[lang][i], b[lang][i]) for i in a[lang] if i in b.get(lang, {})]
