@@ -122,6 +122,8 @@ def build(**options: Any) -> None:
     pushed = result.stats.get("pushed")
     if pushed:
         out.print(f"Pushed {pushed['files']} files to {pushed['repo']}: {pushed['commit_url']}")
+    if (result.out / "report.html").is_file():
+        out.print(f"Report: {result.out / 'report.html'}", soft_wrap=True)
 
 
 build.__signature__ = inspect.Signature(_build_parameters())  # type: ignore[attr-defined]
@@ -213,6 +215,29 @@ def filter_command(
         table.add_row(lang, str(row["checked"]), str(row["kept"]), str(row["rejected"]), reasons)
     out.print(table)
     out.print(f"Kept and rejected pairs written to [bold]{dest}[/bold]")
+
+
+@app.command()
+def report(
+    folder: Annotated[str, typer.Argument(help="A run directory (plugdata build or filter) or a "
+                                          "folder written by `plugdata eval judge`.")],
+) -> None:
+    """Write report.html into a run directory or a judged folder: one offline page to read it."""
+    from plugdata.publish.report import write_build_report
+
+    path = Path(folder)
+    if not path.is_dir():
+        raise PlugdataError(f"{path}: no such folder")
+    if (path / "stats.json").is_file():
+        page = write_build_report(path)
+    elif (path / "report.json").is_file():
+        from plugdata.eval.page import write_eval_page
+
+        page = write_eval_page(path)
+    else:
+        raise PlugdataError(f"{path} has no stats.json (a run directory) or report.json (a "
+                            "folder judged by `plugdata eval judge`)")  # fmt: skip
+    out.print(f"Report: {page} ({page.stat().st_size / 1e6:.1f} MB)", soft_wrap=True)
 
 
 @app.command()

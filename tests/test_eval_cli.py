@@ -81,8 +81,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_the_readme_comparison_runs_offline(tmp_path):
+@pytest.fixture(scope="module")
+def readme_comparison(tmp_path_factory):
+    """The README's offline comparison, run once as written (on a free port)."""
     pytest.importorskip("trl")
+    tmp_path = tmp_path_factory.mktemp("readme-eval")
     block = _readme_block().replace("8000", str(_free_port()))
     script = "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + block
     bin_dir = str(Path(sys.executable).parent)
@@ -90,6 +93,11 @@ def test_the_readme_comparison_runs_offline(tmp_path):
     result = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=600)  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return tmp_path, result
+
+
+def test_the_readme_comparison_runs_offline(readme_comparison):
+    tmp_path, result = readme_comparison
     for fmt in ("plug", "mono"):
         rows = (tmp_path / "answers" / fmt / "zh.jsonl").read_text().splitlines()
         assert len(rows) == 2
@@ -100,3 +108,24 @@ def test_the_readme_comparison_runs_offline(tmp_path):
     zh = report["languages"]["zh"]
     assert zh["n"] + zh["errors"] == 2 and sum(zh["strict"].values()) == zh["n"]
     assert "overall" in result.stdout
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1] == "Report: results/plug-vs-mono/report.html"  # eval judge's, then eval report's
+    assert lines.count(lines[-1]) == 2
+
+
+def test_the_readme_comparison_page_in_a_browser(readme_comparison):
+    from .browser import chromium, search
+
+    tmp_path, _ = readme_comparison
+    folder = tmp_path / "results" / "plug-vs-mono"
+    report = json.loads((folder / "report.json").read_text())
+    with chromium(tmp_path / "chromium-profile") as browser, browser.open(folder / "report.html") as opened:
+        from .browser import check_rates
+
+        check_rates(opened, report)
+        opened.page.click('button[role="tab"][data-lang="zh"]')
+        cards = opened.visible_cards()
+        assert [c["lang"] for c in cards] == ["zh", "zh"]
+        assert [c["id"] for c in search(opened, "说出三种颜色")] == ["0"]
+        assert "A shown first (ab)" in opened.page.inner_text("#language-view")
+        assert not opened.errors and not opened.dialogs, opened.errors

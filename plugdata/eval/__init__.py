@@ -8,6 +8,7 @@
 - :mod:`~plugdata.eval.judge`: the pairwise judge, both orders, verdict parsing;
 - :mod:`~plugdata.eval.aggregate`: strict and lenient counts, win rate and bootstrap CI;
 - :mod:`~plugdata.eval.report`: ``report.json``, ``report.md``, ``report.png``, rich table;
+- :mod:`~plugdata.eval.page`: ``report.html``, the page to read the pairs and verdicts with;
 - :mod:`~plugdata.eval.compare`: two folders in, judgments and report out.
 
 Names are imported on first use: importing the package (or its CLI) stays cheap.
@@ -29,6 +30,7 @@ _WHERE = {
     "load_benchmark": "benchmark",
     "judge_folders": "compare",
     "generate_answers": "generate",
+    "write_eval_page": "page",
     "Judge": "judge",
     "parse_verdict": "judge",
     "Recipe": "recipe",

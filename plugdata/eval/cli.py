@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -124,6 +125,7 @@ def judge(
         )  # fmt: skip
     out.print(rich_table(report))
     out.print(f"Report written to {out_dir}/report.json, report.md and report.png")
+    out.print(f"Report: {Path(out_dir) / 'report.html'}", soft_wrap=True)
 
 
 @eval_app.command()
@@ -134,3 +136,5 @@ def report(
     from plugdata.eval.report import read_report, rich_table
 
     out.print(rich_table(read_report(out_dir)))
+    if (Path(out_dir) / "report.html").is_file():
+        out.print(f"Report: {Path(out_dir) / 'report.html'}", soft_wrap=True)

@@ -2,7 +2,7 @@
 
 ``OUT/judgments.jsonl`` holds every judge call's verdict and raw text; ``OUT/cache.sqlite``
 every reply, so re-running the same command after a crash only sends what never completed;
-``OUT/report.{json,md,png}`` the aggregate.
+``OUT/report.{json,md,png}`` the aggregate; ``OUT/report.html`` the page to read it with.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from plugdata.errors import PlugdataError
 from plugdata.eval.aggregate import aggregate_judgments
 from plugdata.eval.answers import Answer, align, read_folder
 from plugdata.eval.judge import DEFAULT_PROMPT, Judge
+from plugdata.eval.page import write_eval_page
 from plugdata.eval.report import write_report
 from plugdata.publish import CACHE_NAME, write_records
 from plugdata.translate.cache import RequestCache
@@ -90,4 +91,5 @@ def judge_folders(
         **spent,
     }  # fmt: skip
     write_report(folder, report)
+    write_eval_page(folder, report, rows, pairs)
     return report

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import time
+import warnings
 from datetime import datetime, timezone
 from typing import Any
 
 from plugdata import __version__
 from plugdata.pipeline.plan import Plan
 from plugdata.pipeline.sink import ChunkSink
-from plugdata.publish import CHART_NAME, RunDirectory, render_card, write_chart
+from plugdata.publish import (
+    CHART_NAME,
+    RunDirectory,
+    render_card,
+    write_build_report,
+    write_chart,
+)
 from plugdata.sources import Source
 from plugdata.translate import Translator
 from plugdata.translate.generate import LLMGenerator
@@ -39,7 +46,18 @@ def finish(run: RunDirectory, plan: Plan, source: Source, sink: ChunkSink, spend
     write_chart(run.path(CHART_NAME), stats, sink.tally.lengths)
     card = render_card(recipe, stats, config.targets, sink.examples, config.file_format)
     run.path("README.md").write_text(card, encoding="utf-8")
+    _write_report(run)
     return stats
+
+
+def _write_report(run: RunDirectory) -> None:
+    """``report.html``; a page that cannot be drawn must not cost the run (the data is safe)."""
+    try:
+        write_build_report(run.staging)
+    except Exception as exc:  # the report is a view of files already written
+        message = f"report.html was not written ({type(exc).__name__}: {exc}); "
+        warnings.warn(message + f"run `plugdata report {run.out}` to try again", RuntimeWarning,
+                      stacklevel=2)
 
 
 def _recipe(plan: Plan, source: Source, stats: dict[str, Any], translator: Translator,
