@@ -22,16 +22,26 @@ from plugdata.testing.hub import FakeHub, Repo
 from .conftest import RECORDS, run_cli
 
 
+def _run(root: Path, source: str) -> Path:
+    with FakeOpenAIServer() as srv:
+        build({"source": source, "targets": ["zh"], "model": "m", "base_url": srv.url,
+               "out": root / "run", "filters": [], "formats": ["plug"], "limit": 5})  # fmt: skip
+    return root / "run"
+
+
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
-    """A finished run from a local file (whose licence nobody stated)."""
-    root = tmp_path_factory.mktemp("hub")
+    """A finished run of the bundled seed (Apache-2.0)."""
+    return _run(tmp_path_factory.mktemp("hub"), "seed")
+
+
+@pytest.fixture(scope="module")
+def unlicensed_run(tmp_path_factory) -> Path:
+    """A finished run from a local file whose licence nobody stated."""
+    root = tmp_path_factory.mktemp("mine")
     source = root / "mine.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in RECORDS), encoding="utf-8")
-    with FakeOpenAIServer() as srv:
-        build({"source": str(source), "targets": ["zh"], "model": "m", "base_url": srv.url,
-               "out": root / "run", "filters": [], "formats": ["plug"]})  # fmt: skip
-    return root / "run"
+    return _run(root, str(source))
 
 
 @pytest.fixture
@@ -48,10 +58,10 @@ def _cli_env(hub: FakeHub) -> dict[str, str]:
     return {"HF_ENDPOINT": hub.url, "HF_HUB_OFFLINE": "0", "HF_TOKEN": "hf_test_token_not_real"}
 
 
-def test_an_unknown_licence_stays_unknown_and_the_hub_takes_the_card(run_dir, hub):
-    meta = DatasetCard.load(run_dir / "README.md").data.to_dict()
+def test_an_unknown_licence_stays_unknown_and_the_hub_takes_the_card(unlicensed_run, hub):
+    meta = DatasetCard.load(unlicensed_run / "README.md").data.to_dict()
     assert meta["license"] == "unknown"
-    result = push_run(run_dir, "me/plug-mine")
+    result = push_run(unlicensed_run, "me/plug-mine")
     assert result.commit_url and "README.md" in hub.repos["me/plug-mine"].files
 
 
@@ -101,7 +111,7 @@ def test_metadata_the_hub_refuses_is_shown_whole_as_bad_input(run_dir, hub, tmp_
     bad = tmp_path / "run"
     shutil.copytree(run_dir, bad)
     card = (bad / "README.md").read_text(encoding="utf-8")
-    (bad / "README.md").write_text(card.replace("license: unknown", "license: made-up-1.0"),
+    (bad / "README.md").write_text(card.replace("license: apache-2.0", "license: made-up-1.0"),
                                    encoding="utf-8")  # fmt: skip
     done = run_cli("push", str(bad), "--repo", "me/plug-bad", env=_cli_env(hub))
     assert done.returncode == 2, done.stderr

@@ -178,8 +178,9 @@ def test_the_server_is_started_without_preexec_fn(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(subprocess, "Popen", popen)
-    server = LocalServer([sys.executable, "-m", "plugdata.testing.server", "--port", "{port}"],
-                         free_port(), startup_timeout=60)  # fmt: skip
+    port = free_port()
+    server = LocalServer([sys.executable, "-m", "plugdata.testing.server", "--port", str(port)],
+                         port, startup_timeout=60)  # fmt: skip
     try:
         server.start()
     finally:
