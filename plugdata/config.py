@@ -129,6 +129,13 @@ class BuildConfig:
         "Batch API: seconds between status checks.", SCALE))
     batch_detach: bool = field(default=False, metadata=opt(
         "Batch API: submit, then exit; the same command collects (and submits what is left).", SCALE))
+    batch_max_tokens: int | None = field(default=None, metadata=opt(
+        "Batch API: the model's limit on enqueued prompt tokens (your tier's batch queue limit, "
+        "e.g. 2000000 for gpt-4o-mini at tier 1): shards are sized under it and wait while "
+        "running batches fill it (default: learned from the first token_limit_exceeded).", SCALE))
+    batch_output_expiry: int | None = field(default=None, metadata=opt(
+        "Batch API: seconds the result files are kept, 3600 to 2592000 (default: the API's "
+        "30 days).", SCALE))
     executor: str = field(default="local", metadata=opt(
         "local (this process) or ray (Ray Data: many GPUs or machines; pip install "
         "'plugdata[ray]').", SCALE))

@@ -30,7 +30,7 @@ CHOICES = {
 LLM_CONCURRENCY, LOCAL_CONCURRENCY = 16, 256
 AT_LEAST_ONE = ("concurrency", "max_attempts", "limit", "max_output_tokens", "max_row_tokens",
                 "chunk_size", "tensor_parallel", "data_parallel", "batch_max_requests",
-                "batch_inflight")  # fmt: skip
+                "batch_inflight", "batch_max_tokens")  # fmt: skip
 POSITIVE = ("timeout", "rpm", "tpm", "max_cost", "log_interval", "batch_poll")
 NOT_NEGATIVE = ("temperature", "generator_temperature", "backoff", "backoff_max", "price_in",
                 "price_out", "mt_batch_size", "ray_actors")  # fmt: skip
@@ -101,6 +101,11 @@ def _check_scale(cfg: BuildConfig) -> None:
     if cfg.batch_max_requests > 50_000:
         raise ConfigError("batch_max_requests", f"the Batch API takes at most 50,000 requests "
                                                 f"per batch, not {cfg.batch_max_requests}")  # fmt: skip
+    expiry = cfg.batch_output_expiry
+    if expiry is not None and (isinstance(expiry, bool) or not isinstance(expiry, int)
+                               or not 3600 <= expiry <= 30 * 86400):  # fmt: skip
+        raise ConfigError("batch_output_expiry", f"must be whole seconds from 3600 (1 hour) to "
+                                                 f"2592000 (30 days), not {expiry!r}")  # fmt: skip
     if not cfg.batch_api:
         return
     if cfg.translator != "llm":

@@ -19,7 +19,14 @@ from plugdata.testing.batches import BatchFaults
 from plugdata.translate.batch import BatchesPending, Ledger
 
 from .conftest import run_cli
-from .test_batch import _config, _pairs, _translate
+from .test_batch import _config as _full_config
+from .test_batch import _pairs, _translate
+
+LIMIT = 24  # seed records: 48 requests, ~17K prompt tokens
+
+
+def _config(url: str, out: Path, **extra) -> dict:
+    return _full_config(url, out, limit=LIMIT, batch_inflight=512, **extra)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +45,7 @@ def _cost_of_rows(out: Path) -> float:
 
 
 def test_a_persistent_token_limit_holds_and_splits_shards_and_keeps_every_row(tmp_path, live_pairs):
-    # The seed's 142 requests are ~51K prompt tokens; the model takes 6,000 enqueued at once.
+    # 48 requests, ~17K prompt tokens; the model takes 6,000 enqueued at once.
     faults = BatchFaults(token_limit=6_000, delay=0.1)
     lines: list[str] = []
     with FakeOpenAIServer(batch_faults=faults) as srv:
@@ -67,10 +74,12 @@ def test_a_batch_that_fails_validation_is_final_and_the_run_is_not_committed(tmp
         with pytest.raises(PlugdataError, match="model_not_found") as failed:
             build(_config(srv.url, out))
         assert "not committed" in str(failed.value) and "\n" not in str(failed.value)
-        assert not out.exists() and len(srv.batches.created) == 1  # not resubmitted unchanged
-        (shard,) = batch_ledgers(out)["translate"].shards.values()
-        assert shard.status == "failed" and "model_not_found" in shard.error
-        assert (tmp_path / ".run.partial" / "batches" / "translate" / f"{shard.name}.jsonl").is_file()
+        created = srv.batches.created
+        assert not out.exists() and len(created) == len(set(created))  # none resubmitted unchanged
+        shards = batch_ledgers(out)["translate"].shards.values()
+        assert all(s.status == "failed" and "model_not_found" in s.error for s in shards)
+        kept = tmp_path / ".run.partial" / "batches" / "translate"
+        assert all((kept / f"{s.name}.jsonl").is_file() for s in shards)  # the shards are kept
         faults.fail = 0.0  # the cause is fixed: the same command finishes the run
         result = build(_config(srv.url, out))
         assert _pairs(result.out).equals(live_pairs)
@@ -81,7 +90,7 @@ def test_the_cli_exits_non_zero_when_rows_failed_at_the_batch_level(tmp_path):
     with FakeOpenAIServer(batch_faults=faults) as srv:
         done = run_cli("build", "--source", "seed", "--targets", "zh", "--model", "m", "--base-url",
                        srv.url, "--out", str(tmp_path / "run"), "--no-filter", "--batch-api",
-                       "--batch-poll", "0.05")  # fmt: skip
+                       "--batch-poll", "0.05", "--limit", "10", "--batch-inflight", "512")  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "failed at the batch level" in done.stderr and "invalid_json_line" in done.stderr
     assert not (tmp_path / "run").exists()
@@ -92,7 +101,7 @@ def test_a_download_cut_mid_stream_is_retried_and_nothing_is_counted_twice(tmp_p
         result = build(_config(srv.url, tmp_path / "run"))
         assert srv.batches.calls["download"] >= 3  # two cut, then whole
         assert _pairs(result.out).equals(live_pairs)
-    assert result.stats["this_run"]["requests_sent"] == 142
+    assert result.stats["this_run"]["requests_sent"] == 2 * LIMIT
     assert result.stats["this_run"]["cost_usd"] == pytest.approx(_cost_of_rows(result.out), abs=2e-6)
 
 

@@ -39,7 +39,8 @@ def make_clients(
         return BatchChatClient(
             model, folder=staging / BATCHES_DIR / role, max_requests=config.batch_max_requests,
             poll=config.batch_poll, detach=config.batch_detach,
-            fallback=config.batch_fallback, notify=notify, **options,  # type: ignore[arg-type]
+            fallback=config.batch_fallback, notify=notify, enqueued_tokens=config.batch_max_tokens,
+            output_expiry=config.batch_output_expiry, **options,  # type: ignore[arg-type]
         )  # fmt: skip
 
     if config.translator == "llm":
