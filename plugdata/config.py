@@ -165,7 +165,13 @@ class BuildConfig:
         "With --chat-template: drop (and count) training rows longer than this many tokens.", OUT))
     push_to_hub: str | None = field(default=None, metadata=opt(
         "Upload the run to this Hub dataset repo (OWNER/NAME) when done.", OUT))
-    private: bool = field(default=False, metadata=opt("Make the Hub repo private.", OUT))
+    private: bool | None = field(default=None, metadata=opt(
+        "Hub visibility: --private or --public (default: an existing repo's own; for a new one, "
+        "the Hub's default, which an organisation may set to private).", OUT,
+        flag="private/--public"))
+    change_visibility: bool = field(default=False, metadata=opt(
+        "Change an existing Hub repo to --private/--public (else a mismatch stops the build "
+        "before anything is sent).", OUT))
     overwrite: bool = field(default=False, metadata=opt("Replace an existing --out directory.", OUT))
 
     def __post_init__(self) -> None:

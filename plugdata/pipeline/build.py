@@ -107,7 +107,8 @@ def build(
 def push(result: BuildResult, config: BuildConfig) -> BuildResult:
     """Upload a committed run to the Hub when ``push_to_hub`` asks for it (stats say where)."""
     if config.push_to_hub:
-        pushed = push_run(result.out, config.push_to_hub, private=config.private)
+        pushed = push_run(result.out, config.push_to_hub, private=config.private,
+                          change_visibility=config.change_visibility)  # fmt: skip
         result.stats["pushed"] = {"repo": pushed.repo_id, "files": len(pushed.files),
                                   "commit_url": pushed.commit_url}  # fmt: skip
     return result
