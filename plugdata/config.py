@@ -67,6 +67,14 @@ class BuildConfig:
         "vllm: GPUs per model replica (--tensor-parallel-size).", MODEL))
     data_parallel: int = field(default=1, metadata=opt(
         "vllm: model replicas (--data-parallel-size).", MODEL))
+    vllm_max_model_len: int | None = field(default=None, metadata=opt(
+        "vllm: the server's context (--max-model-len; default: what the translation budget "
+        "needs, far less than a 32K model's own, so the KV cache fits).", MODEL))
+    vllm_gpu_memory: float = field(default=0.9, metadata=opt(
+        "vllm: share of GPU memory the server may take (--gpu-memory-utilization).", MODEL))
+    vllm_args: str | None = field(default=None, metadata=opt(
+        "vllm: more `vllm serve` flags, as one string (e.g. '--enable-prefix-caching "
+        "--max-num-seqs 128').", MODEL))
     pivot: str = field(default="en", metadata=opt("Pivot language: the source's language.", SRC))
     limit: int | None = field(default=None, metadata=opt(
         "Use at most this many source records.", SRC))

@@ -30,8 +30,8 @@ CHOICES = {
 LLM_CONCURRENCY, LOCAL_CONCURRENCY = 16, 256
 AT_LEAST_ONE = ("concurrency", "max_attempts", "limit", "max_output_tokens", "max_row_tokens",
                 "chunk_size", "tensor_parallel", "data_parallel", "batch_max_requests",
-                "batch_inflight", "batch_max_tokens")  # fmt: skip
-POSITIVE = ("timeout", "rpm", "tpm", "max_cost", "log_interval", "batch_poll")
+                "batch_inflight", "batch_max_tokens", "vllm_max_model_len")  # fmt: skip
+POSITIVE = ("timeout", "rpm", "tpm", "max_cost", "log_interval", "batch_poll", "vllm_gpu_memory")
 NOT_NEGATIVE = ("temperature", "generator_temperature", "backoff", "backoff_max", "price_in",
                 "price_out", "mt_batch_size", "ray_actors")  # fmt: skip
 
@@ -98,6 +98,9 @@ def _check_scale(cfg: BuildConfig) -> None:
     """The Batch API needs an OpenAI-compatible model; Ray and the Batch API do not mix."""
     from plugdata.config import ConfigError
 
+    if not 0 < cfg.vllm_gpu_memory <= 1:
+        raise ConfigError("vllm_gpu_memory", f"must be a share above 0 and at most 1, not "
+                                             f"{cfg.vllm_gpu_memory!r}")  # fmt: skip
     if cfg.batch_max_requests > 50_000:
         raise ConfigError("batch_max_requests", f"the Batch API takes at most 50,000 requests "
                                                 f"per batch, not {cfg.batch_max_requests}")  # fmt: skip
