@@ -57,10 +57,14 @@ def build(cmd: list[str]) -> float:
 
 def faulted(faults: BatchFaults, keys: list[str]) -> int:
     """Requests the server faulted the first time it saw them (the ones to re-submit)."""
-    return sum(random.Random(f"{faults.seed}:{k}").random() < faults.expire + faults.error for k in keys)
+    return sum(
+        random.Random(f"{faults.seed}:{k}").random() < faults.expire + faults.error for k in keys
+    )
 
 
-def report(name: str, srv: FakeOpenAIServer, faults: BatchFaults, out: Path, seconds: float) -> None:
+def report(
+    name: str, srv: FakeOpenAIServer, faults: BatchFaults, out: Path, seconds: float
+) -> None:
     seen = srv.batches.seen
     resent = sum(seen.values()) - len(seen)
     pairs = pl.read_parquet(out / "pairs.parquet")
@@ -78,11 +82,14 @@ def billed(srv: FakeOpenAIServer) -> float:
         if batch["output_file_id"]:
             for line in srv.batches.data[batch["output_file_id"]].splitlines():
                 usage = json.loads(line)["response"]["body"]["usage"]
-                prompt, completion = prompt + usage["prompt_tokens"], completion + usage["completion_tokens"]
+                prompt += usage["prompt_tokens"]
+                completion += usage["completion_tokens"]
     return (prompt * 0.15 + completion * 0.60) / 1_000_000 * 0.5
 
 
-def token_limited(source: Path, out: Path, args: argparse.Namespace, flags: tuple[str, ...]) -> None:
+def token_limited(
+    source: Path, out: Path, args: argparse.Namespace, flags: tuple[str, ...]
+) -> None:
     """A build whose batches pass the model's enqueued-token limit: held and resized, not lost."""
     faults = BatchFaults(token_limit=args.token_limit, delay=args.delay, seed=7)
     with FakeOpenAIServer(batch_faults=faults) as srv:
@@ -93,25 +100,40 @@ def token_limited(source: Path, out: Path, args: argparse.Namespace, flags: tupl
         pairs = pl.read_parquet(out / "pairs.parquet")
         spend = json.loads((out / "stats.json").read_text())["this_run"]["cost_usd"]
         twice = sum(n > 1 for n in srv.batches.seen.values())
-        print(f"token limit {args.token_limit:,}: {len(batches)} batches created, {len(refused)} "
-              f"refused with token_limit_exceeded, {len(ran)} ran ({len(ran) - len({b['input_file_id'] for b in ran})} "
-              f"from the same file twice), {twice} request(s) run twice, {pairs['kept'].sum():,} of "
-              f"{pairs.height:,} rows kept, spend ${spend:.6f} vs ${pairs['cost_usd'].sum():.6f} "
-              f"summed over the rows and ${billed(srv):.6f} billed by the server, {seconds:.1f} s",
-              flush=True)  # fmt: skip
+        again = len(ran) - len({b["input_file_id"] for b in ran})
+        print(
+            f"token limit {args.token_limit:,}: {len(batches)} batches created, {len(refused)} "
+            f"refused with token_limit_exceeded, {len(ran)} ran ({again} from the same file "
+            f"twice), {twice} request(s) run twice, {pairs['kept'].sum():,} of {pairs.height:,} "
+            f"rows kept, spend ${spend:.6f} vs ${pairs['cost_usd'].sum():.6f} summed over the "
+            f"rows and ${billed(srv):.6f} billed by the server, {seconds:.1f} s",
+            flush=True,
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=2_500)
     parser.add_argument("--max-requests", type=int, default=2_000)
-    parser.add_argument("--delay", type=float, default=2.0, help="seconds the server takes per batch")
-    parser.add_argument("--token-limit", type=int, default=2_000_000,
-                        help="the model's enqueued prompt-token limit in the last run")
+    parser.add_argument(
+        "--delay", type=float, default=2.0, help="seconds the server takes per batch"
+    )
+    parser.add_argument(
+        "--token-limit",
+        type=int,
+        default=2_000_000,
+        help="the model's enqueued prompt-token limit in the last run",
+    )
     parser.add_argument("--only", choices=("all", "token-limit"), default="all")
     args = parser.parse_args()
     faults = BatchFaults(expire=0.2, error=0.05, delay=args.delay, seed=7)
-    batch_flags = ("--batch-api", "--batch-poll", "0.5", "--batch-max-requests", str(args.max_requests))
+    batch_flags = (
+        "--batch-api",
+        "--batch-poll",
+        "0.5",
+        "--batch-max-requests",
+        str(args.max_requests),
+    )
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "source.jsonl"
         corpus(source, args.records)
@@ -120,7 +142,9 @@ def main() -> None:
             return
         with FakeOpenAIServer() as srv:
             live = build(command(source, Path(tmp) / "live", srv.url, "--concurrency", "64"))
-        print(f"live API build (baseline): {len(srv.requests):,} requests, {live:.1f} s", flush=True)
+        print(
+            f"live API build (baseline): {len(srv.requests):,} requests, {live:.1f} s", flush=True
+        )
 
         with FakeOpenAIServer(batch_faults=faults) as srv:
             seconds = build(command(source, Path(tmp) / "batch", srv.url, *batch_flags))

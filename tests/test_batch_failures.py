@@ -55,7 +55,9 @@ def test_a_persistent_token_limit_holds_and_splits_shards_and_keeps_every_row(tm
         ran = [b for b in srv.batches.batches.values() if b["status"] == "completed"]
         assert len({b["input_file_id"] for b in ran}) == len(ran) > 1
     assert any("token_limit_exceeded" in line for line in lines)
-    assert result.stats["this_run"]["cost_usd"] == pytest.approx(_cost_of_rows(result.out), abs=2e-6)
+    assert result.stats["this_run"]["cost_usd"] == pytest.approx(
+        _cost_of_rows(result.out), abs=2e-6
+    )
 
 
 def test_batch_max_tokens_sizes_shards_so_none_fails(tmp_path, live_pairs):
@@ -88,9 +90,27 @@ def test_a_batch_that_fails_validation_is_final_and_the_run_is_not_committed(tmp
 def test_the_cli_exits_non_zero_when_rows_failed_at_the_batch_level(tmp_path):
     faults = BatchFaults(fail=1.0, fail_code="invalid_json_line", repeat=True)
     with FakeOpenAIServer(batch_faults=faults) as srv:
-        done = run_cli("build", "--source", "seed", "--targets", "zh", "--model", "m", "--base-url",
-                       srv.url, "--out", str(tmp_path / "run"), "--no-filter", "--batch-api",
-                       "--batch-poll", "0.05", "--limit", "10", "--batch-inflight", "512")  # fmt: skip
+        done = run_cli(
+            "build",
+            "--source",
+            "seed",
+            "--targets",
+            "zh",
+            "--model",
+            "m",
+            "--base-url",
+            srv.url,
+            "--out",
+            str(tmp_path / "run"),
+            "--no-filter",
+            "--batch-api",
+            "--batch-poll",
+            "0.05",
+            "--limit",
+            "10",
+            "--batch-inflight",
+            "512",
+        )
     assert done.returncode == 2, done.stderr
     assert "failed at the batch level" in done.stderr and "invalid_json_line" in done.stderr
     assert not (tmp_path / "run").exists()
@@ -102,7 +122,9 @@ def test_a_download_cut_mid_stream_is_retried_and_nothing_is_counted_twice(tmp_p
         assert srv.batches.calls["download"] >= 3  # two cut, then whole
         assert _pairs(result.out).equals(live_pairs)
     assert result.stats["this_run"]["requests_sent"] == 2 * LIMIT
-    assert result.stats["this_run"]["cost_usd"] == pytest.approx(_cost_of_rows(result.out), abs=2e-6)
+    assert result.stats["this_run"]["cost_usd"] == pytest.approx(
+        _cost_of_rows(result.out), abs=2e-6
+    )
 
 
 def test_an_output_file_deleted_before_collection_resends_its_requests(tmp_path, live_pairs):
@@ -128,7 +150,9 @@ def test_collection_warns_when_result_files_are_near_expiry_and_output_expiry_is
     assert any("expire" in line and "days" in line for line in lines), lines
 
 
-def test_a_create_that_succeeds_and_then_answers_500_is_adopted_not_made_twice(tmp_path, live_pairs):
+def test_a_create_that_succeeds_and_then_answers_500_is_adopted_not_made_twice(
+    tmp_path, live_pairs
+):
     with FakeOpenAIServer(batch_faults=BatchFaults(create_500=1)) as srv:
         result = build(_config(srv.url, tmp_path / "run"))
         assert _pairs(result.out).equals(live_pairs)
@@ -146,8 +170,13 @@ def _killed_run(folder: Path, srv: FakeOpenAIServer, first: Path, keep_file_id: 
     copy = Ledger(folder)
     copy.shards = {shard.name: shard}
     copy.save()
-    lines = b"".join(json.dumps({"custom_id": k, "method": "POST", "url": "/v1/chat/completions",
-                                 "body": {}}).encode() + b"\n" for k in srv.batches.seen)  # fmt: skip
+    lines = b"".join(
+        json.dumps(
+            {"custom_id": k, "method": "POST", "url": "/v1/chat/completions", "body": {}}
+        ).encode()
+        + b"\n"
+        for k in srv.batches.seen
+    )
     copy.shard_path(shard).write_bytes(lines)
 
 
@@ -168,8 +197,12 @@ def test_lookups_of_a_killed_runs_upload_and_batch_are_retried_on_5xx(tmp_path):
 def test_a_killed_runs_batch_is_found_whatever_order_the_list_comes_in(tmp_path):
     with FakeOpenAIServer(batch_faults=BatchFaults(list_order="asc")) as srv:
         first = asyncio.run(_translate(srv.url, tmp_path, ROWS))
-        old = {**next(iter(srv.batches.batches.values())), "id": "batch_000000",
-               "input_file_id": "file-000000", "created_at": int(time.time()) - 2 * 86400}
+        old = {
+            **next(iter(srv.batches.batches.values())),
+            "id": "batch_000000",
+            "input_file_id": "file-000000",
+            "created_at": int(time.time()) - 2 * 86400,
+        }
         srv.batches.batches["batch_000000"] = old  # an old batch of the account, listed first
         _killed_run(tmp_path / "killed" / "batches", srv, tmp_path / "batches", True)
         again = asyncio.run(_translate(srv.url, tmp_path / "killed", ROWS))

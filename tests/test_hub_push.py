@@ -24,8 +24,18 @@ from .conftest import RECORDS, run_cli
 
 def _run(root: Path, source: str) -> Path:
     with FakeOpenAIServer() as srv:
-        build({"source": source, "targets": ["zh"], "model": "m", "base_url": srv.url,
-               "out": root / "run", "filters": [], "formats": ["plug"], "limit": 5})  # fmt: skip
+        build(
+            {
+                "source": source,
+                "targets": ["zh"],
+                "model": "m",
+                "base_url": srv.url,
+                "out": root / "run",
+                "filters": [],
+                "formats": ["plug"],
+                "limit": 5,
+            }
+        )
     return root / "run"
 
 
@@ -72,8 +82,15 @@ def test_private_data_is_never_pushed_into_an_existing_public_repo(run_dir, hub)
     lines = [line for line in refused.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "public" in lines[0] and "--change-visibility" in lines[0]
     assert hub.repos["me/open"].files == {} and not hub.repos["me/open"].private
-    moved = run_cli("push", str(run_dir), "--repo", "me/open", "--private", "--change-visibility",
-                    env=_cli_env(hub))  # fmt: skip
+    moved = run_cli(
+        "push",
+        str(run_dir),
+        "--repo",
+        "me/open",
+        "--private",
+        "--change-visibility",
+        env=_cli_env(hub),
+    )
     assert moved.returncode == 0, moved.stderr
     assert hub.repos["me/open"].private and "README.md" in hub.repos["me/open"].files
     settings = hub.calls.index("PUT /api/datasets/me/open/settings")
@@ -100,9 +117,24 @@ def test_without_a_flag_a_new_repo_follows_the_organisations_default(run_dir, hu
 def test_build_checks_visibility_before_it_translates_anything(tmp_path, hub):
     hub.repos["me/open"] = Repo(private=False)
     with FakeOpenAIServer() as srv:
-        done = run_cli("build", "--source", "seed", "--targets", "zh", "--model", "m",
-                       "--base-url", srv.url, "--out", str(tmp_path / "run"), "--no-filter",
-                       "--push-to-hub", "me/open", "--private", env=_cli_env(hub))  # fmt: skip
+        done = run_cli(
+            "build",
+            "--source",
+            "seed",
+            "--targets",
+            "zh",
+            "--model",
+            "m",
+            "--base-url",
+            srv.url,
+            "--out",
+            str(tmp_path / "run"),
+            "--no-filter",
+            "--push-to-hub",
+            "me/open",
+            "--private",
+            env=_cli_env(hub),
+        )
         assert done.returncode == 2 and "public" in done.stderr, done.stderr
         assert srv.requests == []  # refused before any paid request
 
@@ -111,8 +143,9 @@ def test_metadata_the_hub_refuses_is_shown_whole_as_bad_input(run_dir, hub, tmp_
     bad = tmp_path / "run"
     shutil.copytree(run_dir, bad)
     card = (bad / "README.md").read_text(encoding="utf-8")
-    (bad / "README.md").write_text(card.replace("license: apache-2.0", "license: made-up-1.0"),
-                                   encoding="utf-8")  # fmt: skip
+    (bad / "README.md").write_text(
+        card.replace("license: apache-2.0", "license: made-up-1.0"), encoding="utf-8"
+    )
     done = run_cli("push", str(bad), "--repo", "me/plug-bad", env=_cli_env(hub))
     assert done.returncode == 2, done.stderr
     assert "Invalid metadata in README.md" in done.stderr

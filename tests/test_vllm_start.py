@@ -38,7 +38,7 @@ INFO 05-02 10:11:40 [gpu_model_runner.py:1953] Model loading took 14.2474 GiB an
 Traceback (most recent call last):
   File "/venv/lib/python3.12/site-packages/vllm/v1/engine/core_client.py", line 92, in make_async_mp_client
 RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}
-"""  # fmt: skip
+"""
 
 FAKE_VLLM = """\
 import json, os, sys
@@ -80,8 +80,16 @@ def fake_vllm(tmp_path, monkeypatch) -> Path:
 
 
 def _config(out: Path, **extra) -> dict:
-    return {"source": "seed", "targets": ["zh"], "translator": "vllm", "limit": 12,
-            "model": "Qwen/Qwen2.5-7B-Instruct", "out": out, "filters": [], **extra}  # fmt: skip
+    return {
+        "source": "seed",
+        "targets": ["zh"],
+        "translator": "vllm",
+        "limit": 12,
+        "model": "Qwen/Qwen2.5-7B-Instruct",
+        "out": out,
+        "filters": [],
+        **extra,
+    }
 
 
 def _starts(record: Path) -> list[dict]:
@@ -89,8 +97,13 @@ def _starts(record: Path) -> list[dict]:
 
 
 def test_vllm_gets_a_context_from_the_budget_memory_and_pass_through_flags(tmp_path, fake_vllm):
-    result = build(_config(tmp_path / "run", vllm_gpu_memory=0.85,
-                           vllm_args="--enable-prefix-caching --max-num-seqs 64"))  # fmt: skip
+    result = build(
+        _config(
+            tmp_path / "run",
+            vllm_gpu_memory=0.85,
+            vllm_args="--enable-prefix-caching --max-num-seqs 64",
+        )
+    )
     (start,) = _starts(fake_vllm)
     argv = start["argv"]
     context = int(argv[argv.index("--max-model-len") + 1])
@@ -112,21 +125,28 @@ def test_every_request_carries_a_budget_within_the_context(tmp_path, fake_vllm):
     assert all(len(json.dumps(b["messages"])) // 4 + b["max_tokens"] <= context for b in bodies)
 
 
-def test_a_start_that_fails_shows_the_root_cause_and_keeps_the_log(tmp_path, fake_vllm, monkeypatch):
+def test_a_start_that_fails_shows_the_root_cause_and_keeps_the_log(
+    tmp_path, fake_vllm, monkeypatch
+):
     monkeypatch.setenv("FAKE_VLLM_MODE", "kv-cache")
     with pytest.raises(ServerError) as failed:
         build(_config(tmp_path / "run"))
     message = str(failed.value)
-    assert "ValueError: The model's max seq len (32768) is larger than the maximum number of " \
-           "tokens that can be stored in KV cache (21856)" in message  # fmt: skip
+    assert (
+        "ValueError: The model's max seq len (32768) is larger than the maximum number of "
+        "tokens that can be stored in KV cache (21856)" in message
+    )
     log = Path(message.split("log: ")[1].split(")")[0])
     assert log.is_file() and "EngineCore failed to start" in log.read_text()
     log.unlink()
 
 
 def test_a_server_that_never_gets_healthy_cites_a_log_that_exists(tmp_path):
-    server = LocalServer([sys.executable, "-c", "import time; print('loading'); time.sleep(60)"],
-                         free_port(), startup_timeout=1.5)  # fmt: skip
+    server = LocalServer(
+        [sys.executable, "-c", "import time; print('loading'); time.sleep(60)"],
+        free_port(),
+        startup_timeout=1.5,
+    )
     with pytest.raises(ServerError, match="did not become healthy") as failed:
         server.start()
     log = Path(str(failed.value).split("log: ")[1].split(")")[0])
@@ -151,7 +171,10 @@ def test_a_port_taken_before_vllm_binds_it_is_retried_on_another(tmp_path, fake_
     result = build(_config(tmp_path / "run"))
     assert result.stats["totals"]["kept"] == 12
     first, second = _starts(fake_vllm)
-    assert first["argv"][first["argv"].index("--port") + 1] != second["argv"][second["argv"].index("--port") + 1]
+    assert (
+        first["argv"][first["argv"].index("--port") + 1]
+        != second["argv"][second["argv"].index("--port") + 1]
+    )
 
 
 def test_local_server_retries_a_port_in_use_and_runs_in_its_own_session():
@@ -159,8 +182,11 @@ def test_local_server_retries_a_port_in_use_and_runs_in_its_own_session():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        server = LocalServer([sys.executable, "-m", "plugdata.testing.server", "--port", "{port}"],
-                             port, startup_timeout=60)  # fmt: skip
+        server = LocalServer(
+            [sys.executable, "-m", "plugdata.testing.server", "--port", "{port}"],
+            port,
+            startup_timeout=60,
+        )
         try:
             url = server.start()
             assert server.port != port and url.endswith(f":{server.port}/v1")
@@ -179,8 +205,11 @@ def test_the_server_is_started_without_preexec_fn(monkeypatch):
 
     monkeypatch.setattr(subprocess, "Popen", popen)
     port = free_port()
-    server = LocalServer([sys.executable, "-m", "plugdata.testing.server", "--port", str(port)],
-                         port, startup_timeout=60)  # fmt: skip
+    server = LocalServer(
+        [sys.executable, "-m", "plugdata.testing.server", "--port", str(port)],
+        port,
+        startup_timeout=60,
+    )
     try:
         server.start()
     finally:
@@ -199,8 +228,12 @@ def test_the_server_dies_with_a_parent_killed_by_sigkill(tmp_path):
         print(server.process.pid, flush=True)
         time.sleep(60)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", parent],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+    )
     child = int(proc.stdout.readline())
     proc.kill()
     proc.wait()
@@ -218,9 +251,18 @@ def test_the_server_dies_with_a_parent_killed_by_sigkill(tmp_path):
 
 def test_o_series_models_get_max_completion_tokens(tmp_path):
     with FakeOpenAIServer() as srv:
-        result = build({"source": "seed", "targets": ["zh"], "model": "o3-mini", "limit": 5,
-                        "base_url": srv.url, "out": tmp_path / "run", "filters": [],
-                        "max_output_tokens": 2048})  # fmt: skip
+        result = build(
+            {
+                "source": "seed",
+                "targets": ["zh"],
+                "model": "o3-mini",
+                "limit": 5,
+                "base_url": srv.url,
+                "out": tmp_path / "run",
+                "filters": [],
+                "max_output_tokens": 2048,
+            }
+        )
         assert all("max_completion_tokens" in b and "max_tokens" not in b for b in srv.requests)
     pairs = pl.read_parquet(result.out / "pairs.parquet")
     assert pairs["kept"].all(), pairs["reasons"].to_list()

@@ -107,8 +107,12 @@ def build(
 def push(result: BuildResult, config: BuildConfig) -> BuildResult:
     """Upload a committed run to the Hub when ``push_to_hub`` asks for it (stats say where)."""
     if config.push_to_hub:
-        pushed = push_run(result.out, config.push_to_hub, private=config.private,
-                          change_visibility=config.change_visibility)  # fmt: skip
+        pushed = push_run(
+            result.out,
+            config.push_to_hub,
+            private=config.private,
+            change_visibility=config.change_visibility,
+        )
         result.stats["pushed"] = {"repo": pushed.repo_id, "files": len(pushed.files),
                                   "commit_url": pushed.commit_url}  # fmt: skip
     return result
@@ -145,8 +149,8 @@ def _refuse_batch_failures(sink: ChunkSink, staging: Path) -> None:
     failed, pairs = sum(counts.values()), stats["totals"]["pairs"]
     if not counts["batch_failed"] and failed <= pairs * BATCH_FAILURE_SHARE:
         return
-    errors = [f"{s.batch_id} ({s.name}) {s.error}" for ledger in _ledgers_in(staging).values()
-              for s in ledger.shards.values() if s.error]  # fmt: skip
+    shards = [s for ledger in _ledgers_in(staging).values() for s in ledger.shards.values()]
+    errors = [f"{s.batch_id} ({s.name}) {s.error}" for s in shards if s.error]
     reasons = ", ".join(f"{reason}: {n:,}" for reason, n in counts.most_common())
     raise BatchFailures(
         f"{failed:,} of {pairs:,} pairs failed at the batch level ({reasons})"

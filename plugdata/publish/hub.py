@@ -82,8 +82,9 @@ def push_run(
     return PushResult(repo_id, files, getattr(info, "commit_url", None))
 
 
-def check_visibility(repo_id: str, private: bool | None, change_visibility: bool = False,
-                     token: str | None = None) -> None:  # fmt: skip
+def check_visibility(
+    repo_id: str, private: bool | None, change_visibility: bool = False, token: str | None = None
+) -> None:
     """Refuse now (before a build spends anything) a push that would be refused at the end."""
     if private is None or change_visibility:
         return

@@ -85,7 +85,11 @@ class BatchService:
         if parts in (["files"], ["batches"]) and method == "GET":
             self.calls["list"] += 1
             if self.calls["list"] <= self.faults.list_errors:
-                return 503, {"error": {"message": "The server is overloaded", "type": "server_error"}}, {}
+                return (
+                    503,
+                    {"error": {"message": "The server is overloaded", "type": "server_error"}},
+                    {},
+                )
             items = self.files.values() if parts == ["files"] else self.batches.values()
             return self._page(list(items), parse_qs(url.query))
         if parts == ["files"]:
@@ -102,7 +106,11 @@ class BatchService:
             return 200, self.batches[parts[1]], {}
         what = "File" if parts[0] == "files" else "Batch"
         message = f"No such {what} object: {parts[1] if len(parts) > 1 else url.path}"
-        return 404, {"error": {"message": message, "type": "invalid_request_error", "param": "id"}}, {}
+        return (
+            404,
+            {"error": {"message": message, "type": "invalid_request_error", "param": "id"}},
+            {},
+        )
 
     def close(self) -> None:
         """Stop batches still being processed."""
@@ -117,7 +125,10 @@ class BatchService:
     def _content(self, file_id: str) -> Answer:
         self.calls["download"] += 1
         headers = {"Content-Type": "application/octet-stream"}
-        if self.files[file_id]["purpose"] == "batch_output" and self.calls["download"] <= self.faults.cut_downloads:
+        if (
+            self.files[file_id]["purpose"] == "batch_output"
+            and self.calls["download"] <= self.faults.cut_downloads
+        ):
             headers[CUT_HEADER] = "1"  # the handler sends half the body, then hangs up
         return 200, self.data[file_id], headers
 
@@ -132,9 +143,17 @@ class BatchService:
             items = items[ids.index(after) + 1 :] if after in ids else []
         limit = int(query.get("limit", ["20"])[0])
         page = items[:limit]
-        return 200, {"object": "list", "data": page, "has_more": len(items) > limit,
-                     "first_id": page[0]["id"] if page else None,
-                     "last_id": page[-1]["id"] if page else None}, {}  # fmt: skip
+        return (
+            200,
+            {
+                "object": "list",
+                "data": page,
+                "has_more": len(items) > limit,
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None,
+            },
+            {},
+        )
 
     def _listed(self, item: dict[str, Any]) -> bool:
         return item.get("object") != "file" or self._alive(item["id"])
@@ -144,10 +163,16 @@ class BatchService:
             file_id = f"file-{len(self.files) + 1:06d}"
             now = time.time()
             ttl = self.faults.output_ttl if purpose == "batch_output" else None
-            self.files[file_id] = {"id": file_id, "object": "file", "bytes": len(data),
-                                   "created_at": int(now), "filename": filename,
-                                   "purpose": purpose, "status": "processed",
-                                   "expires_at": now + (FILE_TTL if ttl is None else ttl)}  # fmt: skip
+            self.files[file_id] = {
+                "id": file_id,
+                "object": "file",
+                "bytes": len(data),
+                "created_at": int(now),
+                "filename": filename,
+                "purpose": purpose,
+                "status": "processed",
+                "expires_at": now + (FILE_TTL if ttl is None else ttl),
+            }
             self.data[file_id] = data
         return self.files[file_id]
 
@@ -188,8 +213,16 @@ class BatchService:
             self._timers.append(timer)
             timer.start()
         if answer_500:  # made, but the client is told it failed (as after a lost reply)
-            return 500, {"error": {"message": "The server had an error processing your request.",
-                                   "type": "server_error"}}, {}  # fmt: skip
+            return (
+                500,
+                {
+                    "error": {
+                        "message": "The server had an error processing your request.",
+                        "type": "server_error",
+                    }
+                },
+                {},
+            )
         return 200, self.batches[batch_id], {}
 
     def _over_token_limit(self, batch_id: str, lines: list[dict[str, Any]]) -> str | None:
@@ -202,12 +235,26 @@ class BatchService:
             self._tokens[batch_id] = tokens
             return None
         model = (lines[0].get("body") or {}).get("model", "") if lines else ""
-        message = (f"Enqueued token limit reached for {model} in organization org-plugdata-test. "
-                   f"Limit: {limit:,} enqueued tokens. Please try again once some in_progress "
-                   "batches have been completed.")  # fmt: skip
-        self.batches[batch_id].update(status="failed", failed_at=int(time.time()), errors={
-            "object": "list", "data": [{"code": "token_limit_exceeded", "message": message,
-                                        "line": None, "param": None}]})  # fmt: skip
+        message = (
+            f"Enqueued token limit reached for {model} in organization org-plugdata-test. "
+            f"Limit: {limit:,} enqueued tokens. Please try again once some in_progress "
+            "batches have been completed."
+        )
+        self.batches[batch_id].update(
+            status="failed",
+            failed_at=int(time.time()),
+            errors={
+                "object": "list",
+                "data": [
+                    {
+                        "code": "token_limit_exceeded",
+                        "message": message,
+                        "line": None,
+                        "param": None,
+                    }
+                ],
+            },
+        )
         return message
 
     def _cancel(self, batch_id: str) -> Answer:
@@ -220,24 +267,37 @@ class BatchService:
         batch = self.batches[batch_id]
         if batch["status"] == "cancelled":
             return
-        lines = [json.loads(line) for line in self.data[batch["input_file_id"]].splitlines() if line.strip()]
+        lines = [
+            json.loads(line)
+            for line in self.data[batch["input_file_id"]].splitlines()
+            if line.strip()
+        ]
         faults = self.faults
-        fresh = not any(self.seen[line["custom_id"]] or line["custom_id"] in self._failed for line in lines)
+        fresh = not any(
+            self.seen[line["custom_id"]] or line["custom_id"] in self._failed for line in lines
+        )
         chance = random.Random(f"{faults.seed}:{batch['input_file_id']}").random()
         if chance < faults.fail and (fresh or faults.repeat):
             self._failed.update(line["custom_id"] for line in lines)
             error = {"message": "injected failure", "line": 1}
             if faults.fail_code:
                 error["code"] = faults.fail_code
-            batch.update(status="failed", failed_at=int(time.time()),
-                         errors={"object": "list", "data": [error]})  # fmt: skip
+            batch.update(
+                status="failed",
+                failed_at=int(time.time()),
+                errors={"object": "list", "data": [error]},
+            )
             return
         outputs, errors, expired = self._answer_all(lines)
         random.Random(batch_id).shuffle(outputs)  # results come back in any order
         if outputs:
-            batch["output_file_id"] = self._store(b"".join(outputs), f"{batch_id}_output.jsonl", "batch_output")["id"]
+            batch["output_file_id"] = self._store(
+                b"".join(outputs), f"{batch_id}_output.jsonl", "batch_output"
+            )["id"]
         if errors:
-            batch["error_file_id"] = self._store(b"".join(errors), f"{batch_id}_error.jsonl", "batch_output")["id"]
+            batch["error_file_id"] = self._store(
+                b"".join(errors), f"{batch_id}_error.jsonl", "batch_output"
+            )["id"]
         batch["request_counts"] = {"total": len(lines), "completed": len(outputs),
                                    "failed": len(errors) - expired}  # fmt: skip
         batch["expired_at" if expired else "completed_at"] = int(time.time())
@@ -251,8 +311,17 @@ class BatchService:
             cid = line["custom_id"]
             first = self.seen[cid] == 0
             self.seen[cid] += 1
-            roll = random.Random(f"{self.faults.seed}:{cid}").random() if first or self.faults.repeat else 1.0
-            item: dict[str, Any] = {"id": f"batch_req_{n}", "custom_id": cid, "response": None, "error": None}
+            roll = (
+                random.Random(f"{self.faults.seed}:{cid}").random()
+                if first or self.faults.repeat
+                else 1.0
+            )
+            item: dict[str, Any] = {
+                "id": f"batch_req_{n}",
+                "custom_id": cid,
+                "response": None,
+                "error": None,
+            }
             if roll < self.faults.expire:
                 expired += 1
                 item["error"] = {"code": "batch_expired", "message": "This request could not be "
@@ -262,7 +331,11 @@ class BatchService:
                                     "body": {"error": {"message": "injected error line"}}}  # fmt: skip
             else:
                 status, payload, _ = self.chat.answer(line["body"])
-                item["response"] = {"status_code": status, "request_id": f"req_{n}", "body": payload}
+                item["response"] = {
+                    "status_code": status,
+                    "request_id": f"req_{n}",
+                    "body": payload,
+                }
             data = json.dumps(item, ensure_ascii=False).encode() + b"\n"
             ok = item["response"] is not None and item["response"]["status_code"] == 200
             (outputs if ok else errors).append(data)

@@ -93,16 +93,32 @@ class FakeHub:
         if repo is None:
             return 404, {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"}
         if not rest or rest[0] == "revision":
-            return 200, {"id": repo_id, "private": repo.private, "sha": f"{repo.commits:040x}",
-                         "siblings": [{"rfilename": f} for f in sorted(repo.files)]}, {}  # fmt: skip
+            return (
+                200,
+                {
+                    "id": repo_id,
+                    "private": repo.private,
+                    "sha": f"{repo.commits:040x}",
+                    "siblings": [{"rfilename": f} for f in sorted(repo.files)],
+                },
+                {},
+            )
         if rest == ["settings"] and method == "PUT":
             visibility = json.loads(body or b"{}").get("visibility")
             repo.private = visibility == "private" if visibility else repo.private
             return 200, {}, {}
         if rest[0] == "preupload":
             files = json.loads(body or b"{}").get("files", [])
-            return 200, {"files": [{"path": f["path"], "uploadMode": "regular",
-                                    "shouldIgnore": False} for f in files]}, {}  # fmt: skip
+            return (
+                200,
+                {
+                    "files": [
+                        {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False}
+                        for f in files
+                    ]
+                },
+                {},
+            )
         if rest[0] == "commit":
             return self._commit(repo_id, repo, body)
         return 404, {"error": f"no route {path}"}, {}
@@ -112,8 +128,14 @@ class FakeHub:
         repo_id = f"{org}/{name}"
         with self._lock:
             if repo_id in self.repos:
-                return 409, {"error": "You already created this dataset repo",
-                             "url": f"{self.url}/datasets/{repo_id}"}, {}  # fmt: skip
+                return (
+                    409,
+                    {
+                        "error": "You already created this dataset repo",
+                        "url": f"{self.url}/datasets/{repo_id}",
+                    },
+                    {},
+                )
             visibility = payload.get("visibility")
             private = visibility == "private" if visibility else org in self.private_orgs
             self.repos[repo_id] = Repo(private)
@@ -128,7 +150,9 @@ class FakeHub:
         errors = []
         license_id = meta.get("license")
         if license_id is not None and license_id not in HUB_LICENSES:
-            errors.append({"message": f'"license" must be one of the Hub\'s licence ids, not {license_id!r}'})
+            errors.append(
+                {"message": f'"license" must be one of the Hub\'s licence ids, not {license_id!r}'}
+            )
         if license_id == "other" and not meta.get("license_name"):
             errors.append({"message": '"license_name" is required when "license" is "other"'})
         return (400 if errors else 200), {"errors": errors, "warnings": []}, {}
@@ -141,8 +165,11 @@ class FakeHub:
                 repo.files[value["path"]] = base64.b64decode(value["content"])
         repo.commits += 1
         oid = f"{repo.commits:040x}"
-        return 200, {"commitUrl": f"{self.url}/datasets/{repo_id}/commit/{oid}",
-                     "commitOid": oid}, {}  # fmt: skip
+        return (
+            200,
+            {"commitUrl": f"{self.url}/datasets/{repo_id}/commit/{oid}", "commitOid": oid},
+            {},
+        )
 
 
 def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:

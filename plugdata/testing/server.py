@@ -30,6 +30,10 @@ _INTO = re.compile(r"\binto [^()\n]+? \((\w+)\)")  # translation prompts
 _IN = re.compile(r"\bin [^()\n]+? \((\w+)\)")  # generation prompts
 _ANSWER = re.compile(r"<answer_([ab])>\n?(.*?)\n?</answer_\1>", re.DOTALL)  # judge prompts
 _REASONING = re.compile(r"^(o\d|gpt-5)")  # OpenAI models that refuse max_tokens
+_NO_MAX_TOKENS = (
+    "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+    "'max_completion_tokens' instead."
+)
 
 JudgePolicy = Callable[[str, str], str]  # (answer shown first, answer shown second) -> reply
 JUDGE_POLICIES = ("first", "second", "tie", "none", "longer", "marker:TEXT")
@@ -218,16 +222,19 @@ class FakeOpenAIServer:
         if fmt == "json_schema" and not self.json_schema:
             return 400, _error("response_format type json_schema is not supported"), {}
         if "max_tokens" in body and _REASONING.match(model.split("/")[-1]):
-            return 400, _error("Unsupported parameter: 'max_tokens' is not supported with this "
-                               "model. Use 'max_completion_tokens' instead.", "unsupported_parameter"), {}  # fmt: skip
+            return 400, _error(_NO_MAX_TOKENS, "unsupported_parameter"), {}
         messages = body.get("messages") or []
         prompt = prompt_tokens(body)
         budget = body.get("max_tokens", body.get("max_completion_tokens"))
-        if self.max_model_len is not None and budget is not None and prompt + budget > self.max_model_len:
-            return 400, {"object": "error", "type": "BadRequestError", "code": 400, "message": (
-                f"This model's maximum context length is {self.max_model_len} tokens. However, you "
+        context = self.max_model_len
+        if context is not None and budget is not None and prompt + budget > context:
+            message = (
+                f"This model's maximum context length is {context} tokens. However, you "
                 f"requested {prompt + budget} tokens ({prompt} in the messages, {budget} in the "
-                "completion). Please reduce the length of the messages or completion.")}, {}  # fmt: skip
+                "completion). Please reduce the length of the messages or completion."
+            )
+            error = {"object": "error", "type": "BadRequestError", "code": 400, "message": message}
+            return 400, error, {}
         if fault is not None and fault.content is not None:
             content, finish = fault.content, fault.finish_reason
         elif self.max_model_len is not None and budget is None and fmt == "json_schema":
@@ -287,6 +294,26 @@ def _error(message: str, code: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": "invalid_request_error", "code": code}}
 
 
+def _respond(handler: Any, status: int, payload: Any, headers: dict[str, str]) -> None:
+    """Send one answer (bytes as they are, anything else as JSON); with ``CUT_HEADER``, the
+    full length is announced, half the body sent and the connection dropped."""
+    raw = isinstance(payload, bytes)
+    data = payload if raw else json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    cut = headers.pop(CUT_HEADER, None) is not None
+    handler.send_response(status)
+    if "Content-Type" not in headers:
+        handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    for key, value in headers.items():
+        handler.send_header(key, value)
+    handler.end_headers()
+    handler.wfile.write(data[: len(data) // 2] if cut else data)
+    if cut:
+        handler.wfile.flush()
+        handler.close_connection = True
+        handler.connection.shutdown(socket.SHUT_RDWR)
+
+
 def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, like a real server
@@ -297,21 +324,7 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
-            raw = isinstance(payload, bytes)
-            data = payload if raw else json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            cut = headers.pop(CUT_HEADER, None) is not None  # a download that drops halfway
-            self.send_response(status)
-            if "Content-Type" not in headers:
-                self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data[: len(data) // 2] if cut else data)
-            if cut:
-                self.wfile.flush()
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
+            _respond(self, status, payload, headers)
 
         def _refused(self) -> bool:
             """Answer 401 when the server demands a key and this request lacks it."""

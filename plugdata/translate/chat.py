@@ -117,7 +117,8 @@ class ChatClient:
         self.response_format: str = "json_schema" if response_format == "auto" else response_format
         self._negotiate = response_format == "auto"
         name = model.split("/")[-1].lower()
-        self.budget_key = "max_completion_tokens" if _COMPLETION_TOKENS.match(name) else "max_tokens"
+        reasoning = _COMPLETION_TOKENS.match(name)
+        self.budget_key = "max_completion_tokens" if reasoning else "max_tokens"
         self.retry = retry or RetryPolicy()
         self.cache = cache
         self.price = price or Price(0.0, 0.0, known=False)
@@ -265,9 +266,9 @@ class ChatClient:
             try:
                 return await self._send(messages, schema, fmt, temperature, max_tokens)
             except openai.BadRequestError as exc:
-                if (max_tokens is not None and self.budget_key == "max_tokens"
-                        and "max_completion_tokens" in _describe(exc)):  # fmt: skip
-                    self.budget_key = "max_completion_tokens"  # a reasoning model, renamed
+                renamed = "max_completion_tokens" in _describe(exc)  # a reasoning model's 400
+                if max_tokens is not None and self.budget_key == "max_tokens" and renamed:
+                    self.budget_key = "max_completion_tokens"
                     continue
                 if schema is None or not self._negotiate or not _about_format(exc):
                     raise

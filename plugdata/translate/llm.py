@@ -193,7 +193,9 @@ class LLMTranslator:
             ceiling=ceiling,
         )  # fmt: skip
 
-    def _budget(self, send: Mapping[str, str], messages: list[dict[str, str]]) -> tuple[int | None, int | None]:
+    def _budget(
+        self, send: Mapping[str, str], messages: list[dict[str, str]]
+    ) -> tuple[int | None, int | None]:
         """The reply's token budget and the most a re-ask may raise it to: with a known
         context, what it leaves after the prompt (estimated with room to spare)."""
         if self.context_tokens is None:

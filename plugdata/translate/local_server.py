@@ -39,8 +39,10 @@ if os.getppid() != int(sys.argv[1]):
     sys.exit(1)
 os.execvp(sys.argv[2], sys.argv[2:])
 """
-_PREFIX = re.compile(r"^(?:\(\S+ pid=\d+\)\s*)?(?:(?P<level>[A-Z]+)\s+\d\d-\d\d\s+[\d:.]+\s+"
-                     r"\[[^\]]*\]\s?)?")  # fmt: skip
+_PREFIX = re.compile(
+    r"^(?:\(\S+ pid=\d+\)\s*)?(?:(?P<level>[A-Z]+)\s+\d\d-\d\d\s+[\d:.]+\s+"
+    r"\[[^\]]*\]\s?)?"
+)
 _EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit):\s*\S")
 _GENERIC = ("see root cause above", "engine core initialization failed", "failed core proc")
 
@@ -78,10 +80,16 @@ class LocalServer:
     environment.
     """
 
-    def __init__(self, command: Sequence[str], port: int | None = None, *,
-                 startup_timeout: float = 1800.0,
-                 health_paths: Sequence[str] = ("/health", "/v1/models"), name: str = "server",
-                 env: Mapping[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        command: Sequence[str],
+        port: int | None = None,
+        *,
+        startup_timeout: float = 1800.0,
+        health_paths: Sequence[str] = ("/health", "/v1/models"),
+        name: str = "server",
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.template, self.port, self.name = [str(c) for c in command], port or free_port(), name
         self.startup_timeout, self.health_paths = startup_timeout, tuple(health_paths)
         self.env = dict(env or {})
@@ -107,8 +115,10 @@ class LocalServer:
                 return self._start_once()
             except _PortTaken:
                 if attempt == PORT_TRIES or not any("{port}" in part for part in self.template):
-                    raise ServerError(f"{self.name} could not bind 127.0.0.1:{self.port}: the port "
-                                      f"is in use (log: {self.log})") from None  # fmt: skip
+                    raise ServerError(
+                        f"{self.name} could not bind 127.0.0.1:{self.port}: the port "
+                        f"is in use (log: {self.log})"
+                    ) from None
                 self.log.unlink(missing_ok=True)
                 self.port = free_port()
         raise AssertionError("unreachable")  # pragma: no cover
@@ -119,9 +129,14 @@ class LocalServer:
         if not sys.platform.startswith("linux"):
             command = self.command
         with self.log.open("wb") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True,
-                                            env={**os.environ, **self.env})  # fmt: skip
+            self.process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env={**os.environ, **self.env},
+            )
         atexit.register(self.stop)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
@@ -131,14 +146,18 @@ class LocalServer:
                 text = self._text()
                 if "address already in use" in text.lower():
                     raise _PortTaken
-                raise ServerError(f"{self.name} exited with code {code} while starting: "
-                                  f"{root_cause(text)} (log: {self.log})")  # fmt: skip
+                raise ServerError(
+                    f"{self.name} exited with code {code} while starting: "
+                    f"{root_cause(text)} (log: {self.log})"
+                )
             if self.healthy():
                 return self.base_url
             time.sleep(0.25)
         self.stop(keep_log=True)
-        raise ServerError(f"{self.name} did not become healthy within {self.startup_timeout:.0f}s: "
-                          f"{root_cause(self._text())} (log: {self.log})")  # fmt: skip
+        raise ServerError(
+            f"{self.name} did not become healthy within {self.startup_timeout:.0f}s: "
+            f"{root_cause(self._text())} (log: {self.log})"
+        )
 
     def healthy(self) -> bool:
         """Whether one of the health paths answers 200."""

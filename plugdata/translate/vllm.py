@@ -31,8 +31,15 @@ from plugdata.translate.prompts import load_prompt
 
 INSTALL = "pip install 'plugdata[vllm]' (Linux with a CUDA GPU)"
 PROMPT_OVERHEAD = 512  # tokens of instructions around the payload
-__all__ = ["LocalServer", "VLLMTranslator", "context_length", "free_port", "vllm_command",
-           "vllm_installed", "vllm_translator"]  # fmt: skip
+__all__ = [
+    "LocalServer",
+    "VLLMTranslator",
+    "context_length",
+    "free_port",
+    "vllm_command",
+    "vllm_installed",
+    "vllm_translator",
+]
 
 
 def context_length(max_input_tokens: int, max_tokens: int | None = None) -> int:
@@ -44,15 +51,30 @@ def context_length(max_input_tokens: int, max_tokens: int | None = None) -> int:
     return -(-(prompt + reply) // 1024) * 1024
 
 
-def vllm_command(model: str, port: int | str = "{port}", *, tensor_parallel: int = 1,
-                 data_parallel: int = 1, max_model_len: int | None = None,
-                 gpu_memory: float | None = None, extra: Sequence[str] = ()) -> list[str]:  # fmt: skip
+def vllm_command(
+    model: str,
+    port: int | str = "{port}",
+    *,
+    tensor_parallel: int = 1,
+    data_parallel: int = 1,
+    max_model_len: int | None = None,
+    gpu_memory: float | None = None,
+    extra: Sequence[str] = (),
+) -> list[str]:
     """``vllm serve MODEL`` on 127.0.0.1:PORT with the parallelism, context and memory share
     asked for; ``extra`` flags go last and win over ours."""
     exe = shutil.which("vllm")
     head = [exe] if exe else [sys.executable, "-m", "vllm.entrypoints.cli.main"]
-    flags = ["--host", "127.0.0.1", "--port", str(port), "--tensor-parallel-size",
-             str(tensor_parallel), "--data-parallel-size", str(data_parallel)]  # fmt: skip
+    flags = [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--tensor-parallel-size",
+        str(tensor_parallel),
+        "--data-parallel-size",
+        str(data_parallel),
+    ]
     if max_model_len is not None and _flag(extra, "--max-model-len") is None:
         flags += ["--max-model-len", str(max_model_len)]
     if gpu_memory is not None and _flag(extra, "--gpu-memory-utilization") is None:
@@ -83,17 +105,25 @@ class VLLMTranslator:
 
     backend = "vllm"
 
-    def __init__(self, model: str, make_client: Callable[[str, str], ChatClient], *,
-                 command: Sequence[str] | None = None, port: int | None = None,
-                 translator_options: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model: str,
+        make_client: Callable[[str, str], ChatClient],
+        *,
+        command: Sequence[str] | None = None,
+        port: int | None = None,
+        translator_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self.model = model
         self._key = secrets.token_urlsafe(32)
-        self.server = LocalServer(command or vllm_command(model), port, name="vllm",
-                                  env={"VLLM_API_KEY": self._key})  # fmt: skip
+        self.server = LocalServer(
+            command or vllm_command(model), port, name="vllm", env={"VLLM_API_KEY": self._key}
+        )
         self._make_client = make_client
         self._options = dict(translator_options or {})
         self._inner: LLMTranslator | None = None
         self._lock: asyncio.Lock | None = None
+        self._failed: PlugdataError | None = None
         self.prompt_version = load_prompt(self._options.get("prompt", "translate/v1")).version
 
     @property
@@ -105,9 +135,16 @@ class VLLMTranslator:
             if self._lock is None:
                 self._lock = asyncio.Lock()
             async with self._lock:
+                if self._failed is not None:  # one start per run: its error for every caller
+                    raise self._failed
                 if self._inner is None:
-                    base_url = await asyncio.to_thread(self.server.start)
-                    self._inner = LLMTranslator(self._make_client(base_url, self._key), **self._options)
+                    try:
+                        base_url = await asyncio.to_thread(self.server.start)
+                    except PlugdataError as exc:
+                        self._failed = exc
+                        raise
+                    client = self._make_client(base_url, self._key)
+                    self._inner = LLMTranslator(client, **self._options)
         return self._inner
 
     @property
@@ -115,7 +152,9 @@ class VLLMTranslator:
         """The chat client once the server runs (for the run's recipe)."""
         return self._inner.client if self._inner is not None else None
 
-    async def translate(self, fields: Mapping[str, str], pivot: Language, target: Language) -> Outcome:
+    async def translate(
+        self, fields: Mapping[str, str], pivot: Language, target: Language
+    ) -> Outcome:
         """Start the server if needed, then translate like any OpenAI-compatible model."""
         return await (await self._ready()).translate(fields, pivot, target)
 
@@ -128,11 +167,18 @@ class VLLMTranslator:
         await asyncio.to_thread(self.server.stop)
 
 
-def vllm_translator(model: str, *, make_client: Callable[[str, str], ChatClient],
-                    tensor_parallel: int = 1, data_parallel: int = 1,
-                    max_model_len: int | None = None, gpu_memory: float | None = 0.9,
-                    vllm_args: str | Sequence[str] = (), command: Sequence[str] | None = None,
-                    **options: Any) -> VLLMTranslator:  # fmt: skip
+def vllm_translator(
+    model: str,
+    *,
+    make_client: Callable[[str, str], ChatClient],
+    tensor_parallel: int = 1,
+    data_parallel: int = 1,
+    max_model_len: int | None = None,
+    gpu_memory: float | None = 0.9,
+    vllm_args: str | Sequence[str] = (),
+    command: Sequence[str] | None = None,
+    **options: Any,
+) -> VLLMTranslator:
     """A :class:`VLLMTranslator`; fails at once, with the install line, if vLLM is missing.
 
     ``max_model_len`` defaults to :func:`context_length` of the translation budget (or the
@@ -146,7 +192,14 @@ def vllm_translator(model: str, *, make_client: Callable[[str, str], ChatClient]
     max_input = options.get("max_input_tokens") or LLMTranslator.max_input_tokens
     context = max_model_len or (int(given) if given and given.isdigit() else None)
     context = context or context_length(max_input, options.get("max_tokens"))
-    cmd = command or vllm_command(model, tensor_parallel=tensor_parallel, data_parallel=data_parallel,
-                                  max_model_len=context, gpu_memory=gpu_memory, extra=extra)  # fmt: skip
-    return VLLMTranslator(model, make_client, command=cmd,
-                          translator_options={**options, "context_tokens": context})  # fmt: skip
+    cmd = command or vllm_command(
+        model,
+        tensor_parallel=tensor_parallel,
+        data_parallel=data_parallel,
+        max_model_len=context,
+        gpu_memory=gpu_memory,
+        extra=extra,
+    )
+    return VLLMTranslator(
+        model, make_client, command=cmd, translator_options={**options, "context_tokens": context}
+    )

@@ -12,5 +12,12 @@ from plugdata.translate.batch.ledger import Ledger, Shard
 from plugdata.translate.batch.outcomes import BATCH_LEVEL
 from plugdata.translate.batch.queue import BatchesPending, BatchQueue
 
-__all__ = ["BATCH_DISCOUNT", "BATCH_LEVEL", "BatchChatClient", "BatchQueue", "BatchesPending",
-           "Ledger", "Shard"]  # fmt: skip
+__all__ = [
+    "BATCH_DISCOUNT",
+    "BATCH_LEVEL",
+    "BatchChatClient",
+    "BatchQueue",
+    "BatchesPending",
+    "Ledger",
+    "Shard",
+]

@@ -48,14 +48,18 @@ def transient(exc: BaseException) -> bool:
     """Whether trying again can help: 408, 409, 429, 5xx, timeouts, dropped connections."""
     if isinstance(exc, (openai.APIConnectionError, *TRANSPORT)):
         return True
-    return isinstance(exc, openai.APIStatusError) and (exc.status_code in (408, 409, 429)
-                                                       or exc.status_code >= 500)  # fmt: skip
+    return isinstance(exc, openai.APIStatusError) and (
+        exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    )
 
 
 def _retrying(attempts: int = ATTEMPTS) -> AsyncRetrying:
-    return AsyncRetrying(stop=stop_after_attempt(attempts), reraise=True,
-                         wait=wait_random_exponential(multiplier=1, max=60),
-                         retry=retry_if_exception(transient))  # fmt: skip
+    return AsyncRetrying(
+        stop=stop_after_attempt(attempts),
+        reraise=True,
+        wait=wait_random_exponential(multiplier=1, max=60),
+        retry=retry_if_exception(transient),
+    )
 
 
 async def call(fn: Callable[[], Awaitable[T]]) -> T:
@@ -67,7 +71,9 @@ async def call(fn: Callable[[], Awaitable[T]]) -> T:
     except openai.NotFoundError as exc:
         raise Gone(f"the Batch API no longer has it (404): {exc.message}") from None
     except openai.APIStatusError as exc:
-        raise ServerError(f"the Batch API refused a request ({exc.status_code}): {exc.message}") from None
+        raise ServerError(
+            f"the Batch API refused a request ({exc.status_code}): {exc.message}"
+        ) from None
     except (openai.APIConnectionError, *TRANSPORT) as exc:
         raise ServerError(f"cannot reach the Batch API: {exc}") from None
     raise AssertionError("unreachable")  # pragma: no cover
@@ -101,8 +107,13 @@ async def find_batch(client: openai.AsyncOpenAI, file_id: str) -> Any:
     return await call(scan)
 
 
-async def create_once(client: openai.AsyncOpenAI, file_id: str, endpoint: str,
-                      metadata: dict[str, str], output_expiry: int | None = None) -> Any:  # fmt: skip
+async def create_once(
+    client: openai.AsyncOpenAI,
+    file_id: str,
+    endpoint: str,
+    metadata: dict[str, str],
+    output_expiry: int | None = None,
+) -> Any:
     """``batches.create``, retried only after looking for the batch a lost reply made."""
     extra: dict[str, Any] = {}
     if output_expiry is not None:
@@ -113,22 +124,30 @@ async def create_once(client: openai.AsyncOpenAI, file_id: str, endpoint: str,
             found = await find_batch(client, file_id)
             if found is not None:
                 return found
-        return await client.batches.create(input_file_id=file_id, endpoint=endpoint,  # type: ignore[arg-type]
-                                           completion_window="24h", metadata=metadata, **extra)  # fmt: skip
+        return await client.batches.create(
+            input_file_id=file_id,
+            endpoint=endpoint,  # type: ignore[arg-type]
+            completion_window="24h",
+            metadata=metadata,
+            **extra,
+        )
 
     try:
         async for attempt in _retrying():
             with attempt:
                 return await create(attempt.retry_state)
     except openai.APIStatusError as exc:
-        raise ServerError(f"the Batch API refused to create a batch ({exc.status_code}): "
-                          f"{exc.message}") from None  # fmt: skip
+        raise ServerError(
+            f"the Batch API refused to create a batch ({exc.status_code}): {exc.message}"
+        ) from None
     except openai.APIConnectionError as exc:
         raise ServerError(f"cannot reach the Batch API: {exc}") from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def download(client: openai.AsyncOpenAI, file_id: str, on_line: Callable[[str], None]) -> None:
+async def download(
+    client: openai.AsyncOpenAI, file_id: str, on_line: Callable[[str], None]
+) -> None:
     """Stream a result file line by line (it may be hundreds of MB); a download cut short
     starts again from the top, so ``on_line`` must take a line it has seen before."""
 

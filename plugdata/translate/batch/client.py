@@ -38,18 +38,38 @@ BATCH_DISCOUNT = 0.5  # the Batch API's price relative to live requests
 class BatchChatClient(ChatClient):
     """Chat requests gathered into Batch API jobs; ``folder`` holds the ledger and shards."""
 
-    def __init__(self, model: str, *, folder: str | Path, max_requests: int = MAX_REQUESTS,
-                 poll: float = 30.0, linger: float | None = None, detach: bool = False,
-                 fallback: Literal["batch", "live"] = "batch",
-                 notify: Callable[[str], None] | None = None, enqueued_tokens: int | None = None,
-                 output_expiry: int | None = None, **options: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model: str,
+        *,
+        folder: str | Path,
+        max_requests: int = MAX_REQUESTS,
+        poll: float = 30.0,
+        linger: float | None = None,
+        detach: bool = False,
+        fallback: Literal["batch", "live"] = "batch",
+        notify: Callable[[str], None] | None = None,
+        enqueued_tokens: int | None = None,
+        output_expiry: int | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(model, **options)
         self.fallback = fallback
         flush = self.cache.flush if self.cache is not None else None
-        self.queue = BatchQueue(Ledger(folder), self.openai, self._result, max_requests=max_requests,
-                                poll=poll, linger=min(2.0, poll) if linger is None else linger,
-                                detach=detach, flush=flush, notify=notify, admit=self.spend.check,
-                                max_tokens=enqueued_tokens, output_expiry=output_expiry)  # fmt: skip
+        self.queue = BatchQueue(
+            Ledger(folder),
+            self.openai,
+            self._result,
+            max_requests=max_requests,
+            poll=poll,
+            linger=min(2.0, poll) if linger is None else linger,
+            detach=detach,
+            flush=flush,
+            notify=notify,
+            admit=self.spend.check,
+            max_tokens=enqueued_tokens,
+            output_expiry=output_expiry,
+        )
 
     async def chat(
         self,

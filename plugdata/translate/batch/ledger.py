@@ -81,17 +81,27 @@ class Ledger:
         """Write a new shard file and record it (before anything is uploaded)."""
         data = b"".join(lines)
         number = 1 + max((int(name.split("-")[1]) for name in self.shards), default=0)
-        shard = Shard(f"shard-{number:05d}", hashlib.sha256(data).hexdigest(), len(lines), len(data),
-                      estimate_usd=estimate_usd, tokens=tokens)  # fmt: skip
+        digest = hashlib.sha256(data).hexdigest()
+        name = f"shard-{number:05d}"
+        shard = Shard(name, digest, len(lines), len(data), estimate_usd=estimate_usd, tokens=tokens)
         write_bytes_atomic(self.shard_path(shard), data)
         self.shards[shard.name] = shard
         self.save()
         return shard
 
+    def keys(self, shard: Shard) -> list[str]:
+        """The custom ids of a shard's requests (read back from its file)."""
+        path = self.shard_path(shard)
+        if not path.is_file():
+            return []
+        with path.open("rb") as lines:
+            return [json.loads(line)["custom_id"] for line in lines if line.strip()]
+
     def split(self, shard: Shard, max_tokens: int) -> list[Shard]:
         """Rewrite ``shard`` as new shards of at most ``max_tokens`` estimated prompt tokens
         each (one request alone may pass it); the old one is marked ``split`` and removed."""
-        lines = [x for x in self.shard_path(shard).read_bytes().splitlines(keepends=True) if x.strip()]
+        data = self.shard_path(shard).read_bytes()
+        lines = [x for x in data.splitlines(keepends=True) if x.strip()]
         parts: list[list[tuple[bytes, int]]] = [[]]
         for line in lines:
             n = prompt_tokens(json.loads(line).get("body") or {})
@@ -122,19 +132,20 @@ class Ledger:
 
     def save(self) -> None:
         """Rewrite the ledger file (a temporary file renamed into place)."""
-        data = {"version": 1, "token_limit": self.token_limit,
-                "shards": [asdict(s) for s in self.shards.values()]}  # fmt: skip
+        shards = [asdict(s) for s in self.shards.values()]
+        data = {"version": 1, "token_limit": self.token_limit, "shards": shards}
         write_bytes_atomic(self.path, (json.dumps(data, indent=1) + "\n").encode())
 
     def waiting_line(self) -> str:
         """What a detached run leaves on the server, and how to collect it."""
         waiting = self.open_shards()
         held = sum(1 for s in waiting if s.batch_id is None)
-        return (f"detached: {sum(s.requests for s in waiting):,} request(s) wait in "
-                f"{len(waiting) - held} submitted batch(es)"
-                + (f" and {held} shard(s) held for the token limit" if held else "")
-                + "; run the same command again to collect them (and submit what is held); "
-                "result files are kept 30 days")  # fmt: skip
+        also = f" and {held} shard(s) held for the token limit" if held else ""
+        return (
+            f"detached: {sum(s.requests for s in waiting):,} request(s) wait in "
+            f"{len(waiting) - held} submitted batch(es){also}; run the same command again to "
+            "collect them (and submit what is held); result files are kept 30 days"
+        )
 
     def summary(self) -> dict[str, Any]:
         """Batches per status and requests waiting, kept and re-sent."""

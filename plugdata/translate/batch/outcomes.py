@@ -16,9 +16,11 @@ from typing import Any
 LIMIT_CODES = frozenset({"token_limit_exceeded", "request_limit_exceeded"})
 RETRY_CODES = frozenset({"", "server_error", "internal_error", "timeout"})
 # Reasons a request was rejected at the level of its batch, not for its own content.
-BATCH_LEVEL = frozenset({"batch_failed", "batch_expired", "batch_cancelled", "batch_missing",
-                         "batch_output_lost"})  # fmt: skip
+BATCH_LEVEL = frozenset(
+    {"batch_failed", "batch_expired", "batch_cancelled", "batch_missing", "batch_output_lost"}
+)
 MISSING = {"expired": "batch_expired", "failed": "batch_failed", "cancelled": "batch_cancelled"}
+MARGIN = 0.9  # shards and the enqueued total stay under this share of the token limit
 _LIMIT = re.compile(r"Limit:\s*([\d,]+)\s*enqueued tokens", re.IGNORECASE)
 
 
@@ -53,6 +55,15 @@ class Failure:
         """The enqueued-token limit the message states (``Limit: 2,000,000 enqueued tokens``)."""
         found = _LIMIT.search(self.message)
         return int(found.group(1).replace(",", "")) if found else None
+
+    def next_limit(self, known: int | None, shard_tokens: int, alone: bool) -> int:
+        """The enqueued-token limit to keep under after this refusal: the one the message
+        states (or the one known); halved when a shard under it was refused with nothing else
+        of ours running (the estimate counts low, or other work fills the queue)."""
+        limit = self.token_limit or known or shard_tokens
+        if alone and shard_tokens <= limit * MARGIN:
+            limit = max(1, int(shard_tokens / MARGIN) // 2)
+        return min(limit, known or limit)
 
     def line(self) -> str:
         return f"{self.code or 'failed'}: {self.message}" if self.message else self.code or "failed"

@@ -26,14 +26,14 @@ import openai
 
 from plugdata.errors import PlugdataError
 from plugdata.translate.batch import api
+from plugdata.translate.batch.collect import read_batch
 from plugdata.translate.batch.ledger import TERMINAL, Ledger, Shard, prompt_tokens
-from plugdata.translate.batch.outcomes import MISSING, Failure, Resend, classify, failure
+from plugdata.translate.batch.outcomes import MARGIN, MISSING, Failure, Resend, failure
 
 MAX_REQUESTS = 50_000
 MAX_BYTES = 190 * 1024 * 1024  # the API allows 200 MB per input file
-MARGIN = 0.9  # shards and the enqueued total stay under this share of the token limit
 MAX_HOLDS = 50  # token-limit refusals of one shard before its requests are rejected
-EXPIRY_WARNING = 7 * 86400  # warn when result files are deleted sooner than this
+EXPIRY_WARNING_DAYS = 7  # warn when result files are deleted sooner than this
 
 __all__ = ["MAX_REQUESTS", "BatchQueue", "BatchesPending", "Resend"]
 
@@ -57,14 +57,29 @@ class BatchQueue:
     delete result files that many seconds after they are made.
     """
 
-    def __init__(self, ledger: Ledger, client: Callable[[], openai.AsyncOpenAI], on_result: ResultFn,
-                 *, max_requests: int = MAX_REQUESTS, max_bytes: int = MAX_BYTES, poll: float = 30.0,
-                 linger: float = 2.0, detach: bool = False, flush: Callable[[], None] | None = None,
-                 admit: AdmitFn | None = None, notify: Callable[[str], None] | None = None,
-                 max_tokens: int | None = None, output_expiry: int | None = None,
-                 endpoint: str = "/v1/chat/completions") -> None:  # fmt: skip
+    def __init__(
+        self,
+        ledger: Ledger,
+        client: Callable[[], openai.AsyncOpenAI],
+        on_result: ResultFn,
+        *,
+        max_requests: int = MAX_REQUESTS,
+        max_bytes: int = MAX_BYTES,
+        poll: float = 30.0,
+        linger: float = 2.0,
+        detach: bool = False,
+        flush: Callable[[], None] | None = None,
+        admit: AdmitFn | None = None,
+        notify: Callable[[str], None] | None = None,
+        max_tokens: int | None = None,
+        output_expiry: int | None = None,
+        endpoint: str = "/v1/chat/completions",
+    ) -> None:
         self.ledger, self._client, self._on_result = ledger, client, on_result
-        self.max_requests, self.max_bytes = min(max_requests, MAX_REQUESTS), min(max_bytes, MAX_BYTES)
+        self.max_requests, self.max_bytes = (
+            min(max_requests, MAX_REQUESTS),
+            min(max_bytes, MAX_BYTES),
+        )
         self.poll, self.linger, self.detach = poll, linger, detach
         self._flush_cache, self._notify_fn, self.endpoint = flush, notify, endpoint
         self._admit, self.max_tokens, self.output_expiry = admit, max_tokens, output_expiry
@@ -83,7 +98,7 @@ class BatchQueue:
         self._unsent = False
         self._last_notice = ""
         for shard in ledger.open_shards():
-            for key in self._keys(shard):
+            for key in self.ledger.keys(shard):
                 self._live[key] = shard.name
 
     async def result(self, key: str, body: dict[str, Any], estimate_usd: float = 0.0) -> Any:
@@ -125,8 +140,11 @@ class BatchQueue:
 
     def _full(self) -> bool:
         cap = self.token_cap()
-        return (len(self._pending) >= self.max_requests or self._pending_bytes >= self.max_bytes
-                or (cap is not None and self._pending_tokens >= cap))  # fmt: skip
+        return (
+            len(self._pending) >= self.max_requests
+            or self._pending_bytes >= self.max_bytes
+            or (cap is not None and self._pending_tokens >= cap)
+        )
 
     async def _run(self) -> None:
         assert self._wake is not None
@@ -159,9 +177,14 @@ class BatchQueue:
 
     def _stalled(self) -> bool:
         """Everything still wanted waits in a submitted batch, and nothing new is coming."""
-        return (not self._pending and bool(self._waiters) and self._polled
-                and all(key in self._live for key in self._waiters) and not self._unsent
-                and time.monotonic() - self._arrived >= self.linger)  # fmt: skip
+        return (
+            not self._pending
+            and bool(self._waiters)
+            and self._polled
+            and all(key in self._live for key in self._waiters)
+            and not self._unsent
+            and time.monotonic() - self._arrived >= self.linger
+        )
 
     def _cut(self, whole: bool) -> None:
         """Write the pending requests as shards (``whole``: the last one too, however small)."""
@@ -169,8 +192,11 @@ class BatchQueue:
         while self._pending and (whole or self._full()):
             lines, keys, size, cost, tokens = [], [], 0, 0.0, 0
             for key, (line, estimate, n) in self._pending.items():
-                if lines and (len(lines) >= self.max_requests or size + len(line) > self.max_bytes
-                              or (cap is not None and tokens + n > cap)):  # fmt: skip
+                if lines and (
+                    len(lines) >= self.max_requests
+                    or size + len(line) > self.max_bytes
+                    or (cap is not None and tokens + n > cap)
+                ):
                     break
                 lines.append(line)
                 keys.append(key)
@@ -224,15 +250,19 @@ class BatchQueue:
             shard.file_id = None if known else await api.find_upload(client, shard.upload_name)
             if shard.file_id is None:
                 data = self.ledger.shard_path(shard).read_bytes()
-                uploaded = await api.call(lambda: client.files.create(
-                    file=(shard.upload_name, data, "application/jsonl"), purpose="batch"))  # fmt: skip
+                uploaded = await api.call(
+                    lambda: client.files.create(
+                        file=(shard.upload_name, data, "application/jsonl"), purpose="batch"
+                    )
+                )
                 shard.file_id = uploaded.id
             shard.status = "uploaded"
             self.ledger.save()
         found = None if known else await api.find_batch(client, shard.file_id)
         metadata = {"plugdata_shard": shard.name, "plugdata_sha256": shard.sha256[:16]}
-        batch = found or await api.create_once(client, shard.file_id, self.endpoint, metadata,
-                                               self.output_expiry)  # fmt: skip
+        batch = found or await api.create_once(
+            client, shard.file_id, self.endpoint, metadata, self.output_expiry
+        )
         self._fresh.add(shard.name)
         shard.batch_id, shard.status = batch.id, batch.status
         self.ledger.save()
@@ -242,7 +272,7 @@ class BatchQueue:
         """Rewrite a shard too big for the token limit as shards under it."""
         for new in self.ledger.split(shard, cap):
             self._fresh.add(new.name)
-            for key in self._keys(new):
+            for key in self.ledger.keys(new):
                 self._live[key] = new.name
 
     async def _poll(self) -> None:
@@ -255,8 +285,15 @@ class BatchQueue:
             batch = await api.call(lambda s=shard: client.batches.retrieve(s.batch_id or ""))
             shard.status = batch.status
             if batch.request_counts is not None:
-                shard.completed, shard.failed = batch.request_counts.completed, batch.request_counts.failed
-            if batch.status == "failed" and (why := failure(batch)).held and shard.holds < MAX_HOLDS:
+                shard.completed, shard.failed = (
+                    batch.request_counts.completed,
+                    batch.request_counts.failed,
+                )
+            if (
+                batch.status == "failed"
+                and (why := failure(batch)).held
+                and shard.holds < MAX_HOLDS
+            ):
                 self._hold(shard, batch.id, why)
             elif batch.status in TERMINAL:
                 await self._collect(shard, batch)
@@ -268,97 +305,60 @@ class BatchQueue:
         """A batch refused for the enqueued-token limit: learn the limit, submit it again
         once running batches finish (split if it alone is over the limit)."""
         alone = self.ledger.enqueued_tokens() == 0
-        limit = why.token_limit or self.ledger.token_limit or shard.tokens
-        if alone and shard.tokens <= limit * MARGIN:  # refused with nothing of ours running
-            limit = max(1, int(shard.tokens / MARGIN) // 2)  # our estimate is low, or others queue
-        self.ledger.token_limit = min(limit, self.ledger.token_limit or limit)
+        self.ledger.token_limit = why.next_limit(self.ledger.token_limit, shard.tokens, alone)
         shard.batch_id, shard.status, shard.holds = None, "held", shard.holds + 1
-        wait = min(600.0, self.poll * 2 ** min(shard.holds, 10)) if alone and shard.requests == 1 else 0.0
+        backoff = alone and shard.requests == 1  # one request, refused with nothing running
+        wait = min(600.0, self.poll * 2 ** min(shard.holds, 10)) if backoff else 0.0
         self._not_before[shard.name] = time.monotonic() + wait
-        self._say(f"{batch_id} ({shard.name}, {shard.requests:,} requests, ~{shard.tokens:,} "
-                  f"prompt tokens) was refused: {why.line()}; it goes again in shards of at most "
-                  f"~{self.token_cap():,} tokens as running batches finish")  # fmt: skip
+        self._say(
+            f"{batch_id} ({shard.name}, {shard.requests:,} requests, ~{shard.tokens:,} "
+            f"prompt tokens) was refused: {why.line()}; it goes again in shards of at most "
+            f"~{self.token_cap():,} tokens as running batches finish"
+        )
 
     async def _collect(self, shard: Shard, batch: Any) -> None:
         """Results into the cache and to their waiters; everything else handed back."""
-        answered: set[str] = set()
-        resend: dict[str, Resend] = {}
+        got = await read_batch(self._client(), batch, self._on_result, self._resolve)
         why = Resend(MISSING.get(batch.status, "batch_missing"), failure(batch).message)
-        try:
-            await self._warn_expiry(shard, batch)
-            for file_id in (batch.output_file_id, batch.error_file_id):
-                if file_id:
-                    await api.download(self._client(), file_id,
-                                       lambda line: self._read_result(line, answered, resend))  # fmt: skip
-        except api.Gone as exc:
-            why = Resend("batch_output_lost", str(exc))
-            self._say(f"{batch.id} ({shard.name}): its result file is no longer on the server "
-                      f"(batch files are deleted 30 days after they are made); "
-                      f"{shard.requests - len(answered):,} request(s) will be sent again")  # fmt: skip
+        if got.days_left is not None and got.days_left < EXPIRY_WARNING_DAYS:
+            self._say(
+                f"{batch.id} ({shard.name}): its result files expire in "
+                f"{got.days_left:.1f} days; collect batches soon after they end (a "
+                "detached run must come back within 30 days)"
+            )
+        if got.lost:
+            why = Resend("batch_output_lost", got.lost)
+            self._say(
+                f"{batch.id} ({shard.name}): its result file is no longer on the server "
+                "(batch files are deleted 30 days after they are made); "
+                f"{shard.requests - len(got.answered):,} request(s) will be sent again"
+            )
         bad = failure(batch) if batch.status == "failed" else None
         if bad is not None and (bad.final or shard.holds >= MAX_HOLDS):
             shard.error = bad.line()
             why = Resend("batch_failed", f"{batch.id}: {bad.line()}", final=True)
-            self._say(f"{batch.id} ({shard.name}, {shard.requests:,} requests) failed for good: "
-                      f"{bad.line()}; its requests are rejected (the shard is kept in "
-                      f"{self.ledger.shard_path(shard)})")  # fmt: skip
-        for key in self._keys(shard):
-            if key not in answered:
-                self._resolve(key, resend.get(key, why))
+            self._say(
+                f"{batch.id} ({shard.name}, {shard.requests:,} requests) failed for good: "
+                f"{bad.line()}; its requests are rejected (the shard is kept in "
+                f"{self.ledger.shard_path(shard)})"
+            )
+        for key in self.ledger.keys(shard):
+            if key not in got.answered:
+                self._resolve(key, got.resend.get(key, why))
             if self._live.get(key) == shard.name:
                 del self._live[key]
         if self._flush_cache is not None:
             await asyncio.to_thread(self._flush_cache)  # stored for good before "collected"
-        shard.kept, shard.resent, shard.collected = len(answered), shard.requests - len(answered), True
+        shard.kept, shard.collected = len(got.answered), True
+        shard.resent = shard.requests - shard.kept
         self.ledger.save()
         if not shard.error:
             self.ledger.shard_path(shard).unlink(missing_ok=True)
-
-    async def _warn_expiry(self, shard: Shard, batch: Any) -> None:
-        """Say when a batch's result files are close to being deleted."""
-        expires = await api.expires_at(self._client(), batch)
-        if expires is not None and expires - time.time() < EXPIRY_WARNING:
-            days = max(0.0, (expires - time.time()) / 86400)
-            self._say(f"{batch.id} ({shard.name}): its result files expire in {days:.1f} days; "
-                      "collect batches soon after they end (a detached run must come back "
-                      "within 30 days)")  # fmt: skip
-
-    def _read_result(self, line: str, answered: set[str], resend: dict[str, Resend]) -> None:
-        """One result line: the reply to its waiters (and the cache), or why to resend it. A
-        line read before (a download that started again) is skipped: it is paid once."""
-        try:
-            item = json.loads(line)
-            key = item["custom_id"]
-        except (ValueError, KeyError, TypeError):
-            return  # an unreadable line: its request is handed back as missing
-        if key in answered:
-            return
-        response = item.get("response") or {}
-        status = response.get("status_code")
-        if status != 200 or not isinstance(response.get("body"), dict):
-            resend[key] = classify(status, response.get("body"), item.get("error"))
-            return
-        try:
-            reply = self._on_result(key, response["body"])
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            resend[key] = Resend("server_error", f"unreadable result: {exc}")
-            return
-        answered.add(key)
-        resend.pop(key, None)
-        self._resolve(key, reply)
 
     def _resolve(self, key: str, value: Any) -> None:
         for future in self._waiters.get(key, []):
             if not future.done():
                 future.set_result(value)
-
-    def _keys(self, shard: Shard) -> list[str]:
-        """The custom ids of a shard's requests (read back from its file)."""
-        path = self.ledger.shard_path(shard)
-        if not path.is_file():
-            return []
-        with path.open("rb") as lines:
-            return [json.loads(line)["custom_id"] for line in lines if line.strip()]
 
     def _say(self, line: str) -> None:
         """A line about a failure that was handled (always shown)."""
@@ -371,8 +371,10 @@ class BatchQueue:
             return
         s = self.ledger.summary()
         states = ", ".join(f"{n} {state}" for state, n in sorted(s["states"].items()))
-        line = (f"batches: {states}; {s['waiting']:,} request(s) waiting, {s['kept']:,} answered, "
-                f"{s['resent']:,} handed back")  # fmt: skip
+        line = (
+            f"batches: {states}; {s['waiting']:,} request(s) waiting, {s['kept']:,} answered, "
+            f"{s['resent']:,} handed back"
+        )
         if line != self._last_notice:
             self._last_notice = line
             self._notify_fn(line)
