@@ -55,6 +55,7 @@ def test_a_server_that_dies_at_start_is_one_clear_error():
                          free_port(), startup_timeout=30)  # fmt: skip
     with pytest.raises(ServerError, match="exited with code 3 while starting: no GPU"):
         server.start()
+    server.log.unlink()  # kept for reading after a failed start
 
 
 @pytest.mark.skipif(vllm_installed(), reason="vLLM is installed here")
