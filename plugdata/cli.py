@@ -217,6 +217,12 @@ def filter_command(
     out.print(f"Kept and rejected pairs written to [bold]{dest}[/bold]")
 
 
+_VISIBILITY = "Visibility (default: an existing repo's own; the Hub's default for a new one)."
+_CHANGE_VISIBILITY = typer.Option(
+    "--change-visibility", help="Change an existing repo to --private/--public (else it stops)."
+)
+
+
 @app.command()
 def report(
     folder: Annotated[str, typer.Argument(help="A run directory (plugdata build or filter) or a "
@@ -244,13 +250,16 @@ def report(
 def push(
     run_dir: Annotated[str, typer.Argument(help="A run directory written by `plugdata build`.")],
     repo: Annotated[str, typer.Option(help="Hub dataset repo, OWNER/NAME.")],
-    private: Annotated[bool, typer.Option(help="Create the repo as private.")] = False,
+    private: Annotated[bool | None, typer.Option("--private/--public", help=_VISIBILITY)] = None,
+    change_visibility: Annotated[bool, _CHANGE_VISIBILITY] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be uploaded.")] = False,
 ) -> None:
     """Upload a run (card, chart, data) to the Hugging Face Hub in one commit."""
     from plugdata.publish import push_run
 
-    result = push_run(run_dir, repo, private=private, dry_run=dry_run)
+    result = push_run(
+        run_dir, repo, private=private, change_visibility=change_visibility, dry_run=dry_run
+    )
     if dry_run:
         out.print(f"Would upload {len(result.files)} files to {repo}:")
         for name in result.files:

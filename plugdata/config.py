@@ -67,6 +67,14 @@ class BuildConfig:
         "vllm: GPUs per model replica (--tensor-parallel-size).", MODEL))
     data_parallel: int = field(default=1, metadata=opt(
         "vllm: model replicas (--data-parallel-size).", MODEL))
+    vllm_max_model_len: int | None = field(default=None, metadata=opt(
+        "vllm: the server's context (--max-model-len; default: what the translation budget "
+        "needs, far less than a 32K model's own, so the KV cache fits).", MODEL))
+    vllm_gpu_memory: float = field(default=0.9, metadata=opt(
+        "vllm: share of GPU memory the server may take (--gpu-memory-utilization).", MODEL))
+    vllm_args: str | None = field(default=None, metadata=opt(
+        "vllm: more `vllm serve` flags, as one string (e.g. '--enable-prefix-caching "
+        "--max-num-seqs 128').", MODEL))
     pivot: str = field(default="en", metadata=opt("Pivot language: the source's language.", SRC))
     limit: int | None = field(default=None, metadata=opt(
         "Use at most this many source records.", SRC))
@@ -129,6 +137,13 @@ class BuildConfig:
         "Batch API: seconds between status checks.", SCALE))
     batch_detach: bool = field(default=False, metadata=opt(
         "Batch API: submit, then exit; the same command collects (and submits what is left).", SCALE))
+    batch_max_tokens: int | None = field(default=None, metadata=opt(
+        "Batch API: the model's limit on enqueued prompt tokens (your tier's batch queue limit, "
+        "e.g. 2000000 for gpt-4o-mini at tier 1): shards are sized under it and wait while "
+        "running batches fill it (default: learned from the first token_limit_exceeded).", SCALE))
+    batch_output_expiry: int | None = field(default=None, metadata=opt(
+        "Batch API: seconds the result files are kept, 3600 to 2592000 (default: the API's "
+        "30 days).", SCALE))
     executor: str = field(default="local", metadata=opt(
         "local (this process) or ray (Ray Data: many GPUs or machines; pip install "
         "'plugdata[ray]').", SCALE))
@@ -158,7 +173,13 @@ class BuildConfig:
         "With --chat-template: drop (and count) training rows longer than this many tokens.", OUT))
     push_to_hub: str | None = field(default=None, metadata=opt(
         "Upload the run to this Hub dataset repo (OWNER/NAME) when done.", OUT))
-    private: bool = field(default=False, metadata=opt("Make the Hub repo private.", OUT))
+    private: bool | None = field(default=None, metadata=opt(
+        "Hub visibility: --private or --public (default: an existing repo's own; for a new one, "
+        "the Hub's default, which an organisation may set to private).", OUT,
+        flag="private/--public"))
+    change_visibility: bool = field(default=False, metadata=opt(
+        "Change an existing Hub repo to --private/--public (else a mismatch stops the build "
+        "before anything is sent).", OUT))
     overwrite: bool = field(default=False, metadata=opt("Replace an existing --out directory.", OUT))
 
     def __post_init__(self) -> None:

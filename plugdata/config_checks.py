@@ -31,7 +31,8 @@ LLM_CONCURRENCY, LOCAL_CONCURRENCY = 16, 256
 AT_LEAST_ONE = ("concurrency", "max_attempts", "limit", "max_output_tokens", "max_row_tokens",
                 "chunk_size", "tensor_parallel", "data_parallel", "batch_max_requests",
                 "batch_inflight")  # fmt: skip
-POSITIVE = ("timeout", "rpm", "tpm", "max_cost", "log_interval", "batch_poll")
+AT_LEAST_ONE += ("batch_max_tokens", "vllm_max_model_len")
+POSITIVE = ("timeout", "rpm", "tpm", "max_cost", "log_interval", "batch_poll", "vllm_gpu_memory")
 NOT_NEGATIVE = ("temperature", "generator_temperature", "backoff", "backoff_max", "price_in",
                 "price_out", "mt_batch_size", "ray_actors")  # fmt: skip
 
@@ -98,9 +99,19 @@ def _check_scale(cfg: BuildConfig) -> None:
     """The Batch API needs an OpenAI-compatible model; Ray and the Batch API do not mix."""
     from plugdata.config import ConfigError
 
+    if not 0 < cfg.vllm_gpu_memory <= 1:
+        share = cfg.vllm_gpu_memory
+        raise ConfigError("vllm_gpu_memory", f"must be above 0 and at most 1, not {share!r}")
     if cfg.batch_max_requests > 50_000:
         raise ConfigError("batch_max_requests", f"the Batch API takes at most 50,000 requests "
                                                 f"per batch, not {cfg.batch_max_requests}")  # fmt: skip
+    expiry = cfg.batch_output_expiry
+    whole = isinstance(expiry, int) and not isinstance(expiry, bool)
+    if expiry is not None and not (whole and 3600 <= expiry <= 30 * 86400):
+        raise ConfigError(
+            "batch_output_expiry",
+            f"must be whole seconds from 3600 (1 hour) to 2592000 (30 days), not {expiry!r}",
+        )
     if not cfg.batch_api:
         return
     if cfg.translator != "llm":

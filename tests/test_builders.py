@@ -6,6 +6,7 @@ from pathlib import Path
 import datasets
 import pytest
 from huggingface_hub import DatasetCard, HfApi
+from huggingface_hub.errors import RepositoryNotFoundError
 
 from plugdata import BuildConfig, build
 from plugdata.formats.templates import ZWSP, ChatRenderer
@@ -126,6 +127,11 @@ def test_push_makes_one_commit_with_exactly_the_run_files(run_dir, monkeypatch):
     class Info:
         commit_url = "https://huggingface.co/datasets/me/plug-seed/commit/abc"
 
+    def repo_info(self, repo_id, **kwargs):  # no such repo until create_repo made it
+        if not any(name == "create_repo" for name, _, _ in calls):
+            raise RepositoryNotFoundError.__new__(RepositoryNotFoundError)  # no HTTP response here
+        return type("Info", (), {"private": True})()
+
     def create_repo(self, repo_id, **kwargs):
         calls.append(("create_repo", (repo_id,), kwargs))
 
@@ -134,6 +140,7 @@ def test_push_makes_one_commit_with_exactly_the_run_files(run_dir, monkeypatch):
         calls.append(("create_commit", (repo_id, ops), kwargs))
         return Info()
 
+    monkeypatch.setattr(HfApi, "repo_info", repo_info)
     monkeypatch.setattr(HfApi, "create_repo", create_repo)
     monkeypatch.setattr(HfApi, "create_commit", create_commit)
     monkeypatch.setenv("HF_TOKEN", "hf_test_token_not_real")

@@ -16,8 +16,8 @@ from plugdata.translate.vllm import LocalServer, free_port, vllm_installed, vllm
 STAND_IN = [sys.executable, "-m", "plugdata.testing.server", "--port", "{port}"]
 
 
-def _client(base_url: str) -> ChatClient:
-    return ChatClient("fake-model", base_url=base_url, api_key="EMPTY")
+def _client(base_url: str, api_key: str = "EMPTY") -> ChatClient:
+    return ChatClient("fake-model", base_url=base_url, api_key=api_key)
 
 
 def test_server_starts_answers_and_stops_with_its_process_group():
@@ -55,6 +55,7 @@ def test_a_server_that_dies_at_start_is_one_clear_error():
                          free_port(), startup_timeout=30)  # fmt: skip
     with pytest.raises(ServerError, match="exited with code 3 while starting: no GPU"):
         server.start()
+    server.log.unlink()  # kept for reading after a failed start
 
 
 @pytest.mark.skipif(vllm_installed(), reason="vLLM is installed here")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from plugdata.pipeline.sink import ChunkSink
 from plugdata.publish import BATCHES_DIR, CACHE_NAME, RunDirectory, push_run
 from plugdata.sources import Source, open_source
 from plugdata.translate import Translator
-from plugdata.translate.batch import BatchesPending, Ledger
+from plugdata.translate.batch import BATCH_LEVEL, BatchesPending, Ledger
 from plugdata.translate.cache import RequestCache
 from plugdata.translate.generate import LLMGenerator
 from plugdata.translate.pricing import BudgetExceeded, Spend
@@ -35,6 +36,13 @@ from plugdata.translate.runner import PairCallback, Runner
 
 class Interrupted(PlugdataError):
     """Ctrl-C: completed requests are kept; the same command resumes."""
+
+
+class BatchFailures(PlugdataError):
+    """Rows failed at the Batch API's batch level: the run is kept, not committed."""
+
+
+BATCH_FAILURE_SHARE = 0.01  # rows failed at the batch level that a committed run may hold
 
 
 @dataclass
@@ -89,6 +97,7 @@ def build(
         sink.close()
         run.keep = True  # every answer is in the cache now: keep it should writing fail
         cache.close()
+        _refuse_batch_failures(sink, run.staging)
         stats = finish(run, plan, source, sink, spend, translator, generator, started)
         (run.staging / "identity").unlink(missing_ok=True)
         result = BuildResult(run.commit(), stats)
@@ -98,7 +107,12 @@ def build(
 def push(result: BuildResult, config: BuildConfig) -> BuildResult:
     """Upload a committed run to the Hub when ``push_to_hub`` asks for it (stats say where)."""
     if config.push_to_hub:
-        pushed = push_run(result.out, config.push_to_hub, private=config.private)
+        pushed = push_run(
+            result.out,
+            config.push_to_hub,
+            private=config.private,
+            change_visibility=config.change_visibility,
+        )
         result.stats["pushed"] = {"repo": pushed.repo_id, "files": len(pushed.files),
                                   "commit_url": pushed.commit_url}  # fmt: skip
     return result
@@ -123,6 +137,27 @@ def _refuse_open_batches(staging: Path) -> None:
             f"send what fails live); to drop them, delete {staging / BATCHES_DIR} first (what "
             "they would have answered is then paid again)"
         )
+
+
+def _refuse_batch_failures(sink: ChunkSink, staging: Path) -> None:
+    """Keep the run instead of committing it when a batch failed for good, or when more than
+    a small share of its rows failed at the batch level (not for their own content)."""
+    stats = sink.tally.stats()
+    counts: Counter[str] = Counter()
+    for row in stats["languages"].values():
+        counts.update({r: n for r, n in row["reasons"].items() if r in BATCH_LEVEL})
+    failed, pairs = sum(counts.values()), stats["totals"]["pairs"]
+    if not counts["batch_failed"] and failed <= pairs * BATCH_FAILURE_SHARE:
+        return
+    shards = [s for ledger in _ledgers_in(staging).values() for s in ledger.shards.values()]
+    errors = [f"{s.batch_id} ({s.name}) {s.error}" for s in shards if s.error]
+    reasons = ", ".join(f"{reason}: {n:,}" for reason, n in counts.most_common())
+    raise BatchFailures(
+        f"{failed:,} of {pairs:,} pairs failed at the batch level ({reasons})"
+        + (f"; {errors[-1]}" if errors else "") + f"; the run was not committed: it is kept in "
+        f"{staging}; fix the cause and run the same command again (answered requests are "
+        "replayed from the cache)"
+    )
 
 
 def _ledgers_in(root: Path) -> dict[str, Ledger]:

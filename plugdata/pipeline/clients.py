@@ -39,7 +39,8 @@ def make_clients(
         return BatchChatClient(
             model, folder=staging / BATCHES_DIR / role, max_requests=config.batch_max_requests,
             poll=config.batch_poll, detach=config.batch_detach,
-            fallback=config.batch_fallback, notify=notify, **options,  # type: ignore[arg-type]
+            fallback=config.batch_fallback, notify=notify, enqueued_tokens=config.batch_max_tokens,
+            output_expiry=config.batch_output_expiry, **options,  # type: ignore[arg-type]
         )  # fmt: skip
 
     if config.translator == "llm":
@@ -51,9 +52,9 @@ def make_clients(
     elif config.translator == "vllm":
         assert config.model is not None
 
-        def served(base_url: str) -> ChatClient:
+        def served(base_url: str, api_key: str) -> ChatClient:
             return ChatClient(
-                config.model or "", base_url=base_url, api_key="EMPTY",
+                config.model or "", base_url=base_url, api_key=api_key,
                 response_format=config.response_format,  # type: ignore[arg-type]
                 retry=retry, cache=cache, price=price_for("", 0.0, 0.0), spend=spend,
             )  # fmt: skip
@@ -62,6 +63,8 @@ def make_clients(
             "vllm", model=config.model, make_client=served, prompt=config.prompt,
             temperature=config.temperature, max_tokens=config.max_output_tokens,
             tensor_parallel=config.tensor_parallel, data_parallel=config.data_parallel,
+            max_model_len=config.vllm_max_model_len, gpu_memory=config.vllm_gpu_memory,
+            vllm_args=config.vllm_args or "",
         )  # fmt: skip
     else:
         translator = create_translator(config.translator, **local_options(config, cache))

@@ -17,6 +17,7 @@ from plugdata.errors import PlugdataError
 from plugdata.filters import DEFAULT_FILTERS, FilterConfig
 from plugdata.formats import ChatRenderer, load_tokenizer
 from plugdata.languages import Language, get_language
+from plugdata.publish.hub import check_visibility
 
 
 @dataclass
@@ -46,6 +47,7 @@ def make_plan(config: BuildConfig, *, preflight: bool = True) -> Plan:
         check_writable(out)
         if config.push_to_hub:
             check_hub_login(config.push_to_hub)
+            check_visibility(config.push_to_hub, config.private, config.change_visibility)
     return plan
 
 

@@ -6,6 +6,7 @@ The metadata is a :class:`huggingface_hub.DatasetCardData`; the body is the Jinj
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,21 @@ CITATION = """@inproceedings{zhang2024plug,
   year      = {2024},
   note      = {arXiv:2311.08711}
 }"""
-_LICENSES = {"cc-by-nc-4.0", "cc-by-4.0", "cc-by-sa-3.0", "cc-by-sa-4.0", "apache-2.0", "mit"}
+# The licence ids the Hub takes in card metadata (its list in the hub-docs, a snapshot); any
+# other licence is written as ``other`` with its name in ``license_name``.
+HUB_LICENSES = frozenset((
+    "apache-2.0", "mit", "openrail", "bigscience-openrail-m", "creativeml-openrail-m",
+    "bigscience-bloom-rail-1.0", "bigcode-openrail-m", "afl-3.0", "artistic-2.0", "bsl-1.0",
+    "bsd", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear", "c-uda", "cc", "cc0-1.0",
+    "cc-by-2.0", "cc-by-2.5", "cc-by-3.0", "cc-by-4.0", "cc-by-sa-3.0", "cc-by-sa-4.0",
+    "cc-by-nc-2.0", "cc-by-nc-3.0", "cc-by-nc-4.0", "cc-by-nd-4.0", "cc-by-nc-nd-3.0",
+    "cc-by-nc-nd-4.0", "cc-by-nc-sa-2.0", "cc-by-nc-sa-3.0", "cc-by-nc-sa-4.0",
+    "cdla-sharing-1.0", "cdla-permissive-1.0", "cdla-permissive-2.0", "wtfpl", "ecl-2.0",
+    "epl-1.0", "epl-2.0", "etalab-2.0", "eupl-1.1", "agpl-3.0", "gfdl", "gpl", "gpl-2.0",
+    "gpl-3.0", "lgpl", "lgpl-2.1", "lgpl-3.0", "isc", "lppl-1.3c", "ms-pl", "mpl-2.0", "odc-by",
+    "odbl", "openrail++", "osl-3.0", "postgresql", "ofl-1.1", "ncsa", "unlicense", "zlib", "pddl",
+    "lgpl-lr", "deepfloyd-if-license", "llama2", "gemma", "unknown", "other",
+))  # fmt: skip
 
 
 def size_category(n: int) -> str:
@@ -54,16 +69,26 @@ def configs(counts: Mapping[str, Mapping[str, int]], ext: str) -> list[dict[str,
     return out
 
 
+def hub_license(license_id: str | None) -> dict[str, str]:
+    """The card's licence fields: a Hub licence id as it is (``unknown`` included), anything
+    else as ``other`` named in ``license_name``."""
+    if not license_id:
+        return {"license": "unknown"}
+    if license_id in HUB_LICENSES:
+        return {"license": license_id}
+    name = re.sub(r"[^a-z0-9.]+", "-", license_id.lower()).strip("-") or "unnamed"
+    return {"license": "other", "license_name": name}
+
+
 def card_data(recipe: Mapping[str, Any], stats: Mapping[str, Any], targets: Sequence[str],
               ext: str) -> Any:  # fmt: skip
     """The card's metadata as ``DatasetCardData``."""
     from huggingface_hub import DatasetCardData
 
     source = recipe.get("source_info", {})
-    license_id = source.get("license", "unknown")
     origin = source.get("origin", "")
     return DatasetCardData(
-        license=license_id if license_id in _LICENSES else "other",
+        **hub_license(source.get("license")),
         language=[recipe["pivot"], *targets],
         multilinguality="multilingual",
         task_categories=["text-generation"],

@@ -1,12 +1,17 @@
-"""Publish a run directory to the Hugging Face Hub as one commit."""
+"""Publish a run directory to the Hugging Face Hub as one commit, never in the wrong
+visibility: an existing repo keeps its own unless asked (and allowed) to change, a new one
+gets the Hub's default unless asked."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from plugdata.errors import PlugdataError
+from plugdata.errors import InputError, PlugdataError
 from plugdata.publish.rundir import BATCHES_DIR, CACHE_NAME
 
 _NOT_UPLOADED = {CACHE_NAME, f"{CACHE_NAME}-wal", f"{CACHE_NAME}-shm"}
@@ -44,12 +49,16 @@ def push_run(
     run_dir: str | Path,
     repo_id: str,
     *,
-    private: bool = False,
+    private: bool | None = None,
+    change_visibility: bool = False,
     token: str | None = None,
     dry_run: bool = False,
 ) -> PushResult:
     """Create the dataset repo if needed and upload card, chart and data in one commit.
 
+    ``private`` True or False asks for that visibility; None keeps the existing repo's, or the
+    Hub's default (an organisation's private-by-default) for a new one. An existing repo whose
+    visibility differs is refused before anything is uploaded, unless ``change_visibility``.
     The token comes from ``token``, ``HF_TOKEN`` or the stored ``huggingface-cli login``.
     """
     if repo_id.count("/") != 1 or not all(repo_id.split("/")):
@@ -58,27 +67,99 @@ def push_run(
     files = upload_files(root)
     if dry_run:
         return PushResult(repo_id, files)
-    from huggingface_hub import CommitOperationAdd, HfApi
-    from huggingface_hub.errors import HfHubHTTPError
+    from huggingface_hub import CommitOperationAdd
 
-    api = HfApi(token=token or os.environ.get("HF_TOKEN") or None)
+    api = _api(token)
     operations = [CommitOperationAdd(path_in_repo=f, path_or_fileobj=str(root / f)) for f in files]
-    try:
-        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    with _hub_errors(f"upload {root} to {repo_id}", f"plugdata push {root} --repo {repo_id}"):
+        _ensure_repo(api, repo_id, private, change_visibility)
         info = api.create_commit(
             repo_id,
             operations,
             commit_message=f"Upload plugdata run {root.name}",
             repo_type="dataset",
         )
+    return PushResult(repo_id, files, getattr(info, "commit_url", None))
+
+
+def check_visibility(
+    repo_id: str, private: bool | None, change_visibility: bool = False, token: str | None = None
+) -> None:
+    """Refuse now (before a build spends anything) a push that would be refused at the end."""
+    if private is None or change_visibility:
+        return
+    api = _api(token)
+    with _hub_errors(f"check {repo_id}", "the same command"):
+        current = _visibility(api, repo_id)
+    _refuse_mismatch(repo_id, current, private)
+
+
+def _api(token: str | None) -> Any:
+    from huggingface_hub import HfApi
+
+    return HfApi(token=token or os.environ.get("HF_TOKEN") or None)
+
+
+def _visibility(api: Any, repo_id: str) -> bool | None:
+    """Whether the repo is private; None when there is no such repo (yet)."""
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    try:
+        return bool(api.repo_info(repo_id, repo_type="dataset").private)
+    except RepositoryNotFoundError:
+        return None
+
+
+def _refuse_mismatch(repo_id: str, current: bool | None, private: bool) -> None:
+    if current is None or current == private:
+        return
+    has, wanted = ("private", "public") if current else ("public", "private")
+    raise PlugdataError(
+        f"{repo_id} exists and is {has}, but --{wanted} was asked for: nothing was uploaded; "
+        f"pass --change-visibility to make it {wanted} first, or leave out --{wanted} to keep "
+        f"it {has}"
+    )
+
+
+def _ensure_repo(api: Any, repo_id: str, private: bool | None, change: bool) -> None:
+    """The repo exists with the visibility asked for (changed only when ``change``) before
+    any file is sent; a new one gets the Hub's default unless one is asked for."""
+    current = _visibility(api, repo_id)
+    if current is None:
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        current = _visibility(api, repo_id)  # someone may have made it meanwhile
+    if private is None or current == private:
+        return
+    if not change:
+        _refuse_mismatch(repo_id, current, private)
+    api.update_repo_settings(repo_id, repo_type="dataset", private=private)
+
+
+@contextlib.contextmanager
+def _hub_errors(what: str, again: str) -> Iterator[None]:
+    """The Hub's refusals as one message: card metadata it rejects is bad input, shown whole;
+    other refusals name the status; anything else is the network."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        yield
+    except PlugdataError:
+        raise
     except HfHubHTTPError as exc:
-        raise PlugdataError(
-            f"the Hub refused the upload to {repo_id}: {str(exc).splitlines()[0]}"
-        ) from None
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if status == 400:
+            raise InputError(f"the Hub refused to {what} (400): {_whole(exc)}") from None
+        raise PlugdataError(f"the Hub refused to {what} ({status}): {_whole(exc)}") from None
+    except ValueError as exc:  # the client's card check: "Invalid metadata in README.md ..."
+        raise InputError(f"the Hub refused the dataset card (README.md): {_whole(exc)}") from None
     except Exception as exc:  # no network (httpx errors are not OSError), offline mode, DNS
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PlugdataError(
-            f"cannot reach the Hugging Face Hub to upload {root} to {repo_id}: {detail}; "
-            f"the run is complete locally: retry with `plugdata push {root} --repo {repo_id}`"
+            f"cannot reach the Hugging Face Hub to {what}: {detail}; the run is complete "
+            f"locally: retry with `{again}`"
         ) from None
-    return PushResult(repo_id, files, getattr(info, "commit_url", None))
+
+
+def _whole(exc: BaseException) -> str:
+    """Every line of an error (the server's field messages included), blank lines dropped."""
+    return "\n  ".join(line.strip() for line in str(exc).splitlines() if line.strip())

@@ -13,10 +13,10 @@ Run it by hand with ``python -m plugdata.testing.server --port 8000 [--judge fir
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -24,11 +24,16 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from plugdata.testing.batches import BatchFaults, BatchService
+from plugdata.testing.batches import CUT_HEADER, BatchFaults, BatchService, prompt_tokens
 
 _INTO = re.compile(r"\binto [^()\n]+? \((\w+)\)")  # translation prompts
 _IN = re.compile(r"\bin [^()\n]+? \((\w+)\)")  # generation prompts
 _ANSWER = re.compile(r"<answer_([ab])>\n?(.*?)\n?</answer_\1>", re.DOTALL)  # judge prompts
+_REASONING = re.compile(r"^(o\d|gpt-5)")  # OpenAI models that refuse max_tokens
+_NO_MAX_TOKENS = (
+    "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+    "'max_completion_tokens' instead."
+)
 
 JudgePolicy = Callable[[str, str], str]  # (answer shown first, answer shown second) -> reply
 JUDGE_POLICIES = ("first", "second", "tie", "none", "longer", "marker:TEXT")
@@ -132,6 +137,7 @@ class FakeOpenAIServer:
         rate_limit: tuple[int, float] | None = None,
         judge: str | JudgePolicy | None = None,
         batch_faults: BatchFaults | None = None,
+        max_model_len: int | None = None,
         port: int = 0,
     ) -> None:
         self.api_key = api_key
@@ -143,6 +149,9 @@ class FakeOpenAIServer:
         self.fault = fault
         self.rate_limit = rate_limit
         self.judge = judge_policy(judge) if isinstance(judge, str) else judge
+        # Like a vLLM server: a request past the context is refused, and structured output
+        # without a token budget loops on whitespace until the context ends.
+        self.max_model_len = max_model_len
         self.rate_limited = 0  # requests refused by rate_limit
         self._arrivals: list[float] = []
         self.requests: list[dict[str, Any]] = []
@@ -212,12 +221,26 @@ class FakeOpenAIServer:
         fmt = (body.get("response_format") or {}).get("type")
         if fmt == "json_schema" and not self.json_schema:
             return 400, _error("response_format type json_schema is not supported"), {}
+        if "max_tokens" in body and _REASONING.match(model.split("/")[-1]):
+            return 400, _error(_NO_MAX_TOKENS, "unsupported_parameter"), {}
         messages = body.get("messages") or []
+        prompt = prompt_tokens(body)
+        budget = body.get("max_tokens", body.get("max_completion_tokens"))
+        context = self.max_model_len
+        if context is not None and budget is not None and prompt + budget > context:
+            message = (
+                f"This model's maximum context length is {context} tokens. However, you "
+                f"requested {prompt + budget} tokens ({prompt} in the messages, {budget} in the "
+                "completion). Please reduce the length of the messages or completion."
+            )
+            error = {"object": "error", "type": "BadRequestError", "code": 400, "message": message}
+            return 400, error, {}
         if fault is not None and fault.content is not None:
             content, finish = fault.content, fault.finish_reason
+        elif self.max_model_len is not None and budget is None and fmt == "json_schema":
+            content, finish = "{" + " " * (4 * max(0, self.max_model_len - prompt) - 1), "length"
         else:
             content, finish = self._translate(messages), "stop"
-        prompt_tokens = sum(len(str(m.get("content", ""))) for m in messages) // 4
         return 200, {
             "id": f"chatcmpl-{count}",
             "object": "chat.completion",
@@ -229,9 +252,9 @@ class FakeOpenAIServer:
                 "finish_reason": finish,
             }],
             "usage": {
-                "prompt_tokens": prompt_tokens,
+                "prompt_tokens": prompt,
                 "completion_tokens": len(content) // 4,
-                "total_tokens": prompt_tokens + len(content) // 4,
+                "total_tokens": prompt + len(content) // 4,
             },
         }, {}  # fmt: skip
 
@@ -271,6 +294,26 @@ def _error(message: str, code: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": "invalid_request_error", "code": code}}
 
 
+def _respond(handler: Any, status: int, payload: Any, headers: dict[str, str]) -> None:
+    """Send one answer (bytes as they are, anything else as JSON); with ``CUT_HEADER``, the
+    full length is announced, half the body sent and the connection dropped."""
+    raw = isinstance(payload, bytes)
+    data = payload if raw else json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    cut = headers.pop(CUT_HEADER, None) is not None
+    handler.send_response(status)
+    if "Content-Type" not in headers:
+        handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    for key, value in headers.items():
+        handler.send_header(key, value)
+    handler.end_headers()
+    handler.wfile.write(data[: len(data) // 2] if cut else data)
+    if cut:
+        handler.wfile.flush()
+        handler.close_connection = True
+        handler.connection.shutdown(socket.SHUT_RDWR)
+
+
 def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, like a real server
@@ -281,16 +324,7 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
-            raw = isinstance(payload, bytes)
-            data = payload if raw else json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            self.send_response(status)
-            if "Content-Type" not in headers:
-                self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
+            _respond(self, status, payload, headers)
 
         def _refused(self) -> bool:
             """Answer 401 when the server demands a key and this request lacks it."""
@@ -350,36 +384,7 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def main() -> None:
-    """Serve until interrupted (``python -m plugdata.testing.server``)."""
-    import argparse
+if __name__ == "__main__":  # ``python -m plugdata.testing.server``
+    from plugdata.testing.serve import main
 
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each reply")
-    parser.add_argument("--api-key", default=None)
-    parser.add_argument("--faults", type=float, default=0.0, help="share of requests to fault")
-    parser.add_argument("--fault-kinds", default=",".join(FAULT_KINDS))
-    parser.add_argument("--judge", default=None, metavar="POLICY",
-                        help=f"answer judge prompts: {', '.join(JUDGE_POLICIES)}")
-    parser.add_argument("--batch-expire", type=float, default=0.0,
-                        help="Batch API: share of each batch's requests left to expire")
-    parser.add_argument("--batch-errors", type=float, default=0.0,
-                        help="Batch API: share of requests answered with an error line")
-    parser.add_argument("--batch-delay", type=float, default=0.0, help="Batch API: seconds per batch")
-    args = parser.parse_args()
-    fault = fault_mix(args.faults, args.fault_kinds.split(",")) if args.faults else None
-    try:
-        judge = judge_policy(args.judge) if args.judge else None
-    except ValueError as exc:
-        parser.error(str(exc))
-    with FakeOpenAIServer(port=args.port, latency=args.latency, api_key=args.api_key,
-                          fault=fault, judge=judge, batch_faults=BatchFaults(
-                              args.batch_expire, args.batch_errors, delay=args.batch_delay)) as srv:  # fmt: skip
-        print(f"fake OpenAI-compatible server at {srv.url} (Ctrl-C to stop)", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
-
-
-if __name__ == "__main__":
     main()

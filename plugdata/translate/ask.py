@@ -22,12 +22,14 @@ async def ask(
     schema: dict[str, Any] | None = None,
     temperature: float = 0.0,
     max_tokens: int | None = None,
+    ceiling: int | None = None,
 ) -> T | None:
     """Send ``messages`` up to ``max_asks`` times until ``validate`` accepts the reply.
 
     ``validate`` returns the value, or a reason string to try again. A reply cut off by the
-    output limit is retried with twice the budget. Tokens, cost and requests go into
-    ``outcome``; on failure its ``reason`` says why and None is returned.
+    output limit is retried with twice the budget, never more than ``ceiling`` (what the
+    server's context leaves), and not at all once the budget is the ceiling. Tokens, cost and
+    requests go into ``outcome``; on failure its ``reason`` says why and None is returned.
     """
     for attempt in range(1, max_asks + 1):
         try:
@@ -42,7 +44,10 @@ async def ask(
         _count(outcome, reply)
         if reply.finish_reason == "length":
             outcome.reason = truncated
+            if ceiling is not None and (max_tokens or 0) >= ceiling:
+                return None  # a larger budget would not fit the context
             max_tokens = 2 * max(max_tokens or 0, reply.completion_tokens, 256)
+            max_tokens = min(max_tokens, ceiling) if ceiling is not None else max_tokens
             continue
         value = validate(reply.content)
         if isinstance(value, str):

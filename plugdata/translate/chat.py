@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -32,6 +33,8 @@ from plugdata.translate.pricing import Price, Spend, estimate_tokens
 ResponseFormat = Literal["auto", "json_schema", "json_object", "none"]
 _MAX_RETRY_AFTER = 300.0
 FORMAT_STEPS: dict[str, str] = {"json_schema": "json_object", "json_object": "none"}
+# OpenAI's reasoning models (o1, o3, o4-mini, gpt-5...) refuse max_tokens for this name.
+_COMPLETION_TOKENS = re.compile(r"^(o\d|gpt-5)")
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,9 @@ class ChatClient:
         self._key = key
         self.response_format: str = "json_schema" if response_format == "auto" else response_format
         self._negotiate = response_format == "auto"
+        name = model.split("/")[-1].lower()
+        reasoning = _COMPLETION_TOKENS.match(name)
+        self.budget_key = "max_completion_tokens" if reasoning else "max_tokens"
         self.retry = retry or RetryPolicy()
         self.cache = cache
         self.price = price or Price(0.0, 0.0, known=False)
@@ -260,6 +266,10 @@ class ChatClient:
             try:
                 return await self._send(messages, schema, fmt, temperature, max_tokens)
             except openai.BadRequestError as exc:
+                renamed = "max_completion_tokens" in _describe(exc)  # a reasoning model's 400
+                if max_tokens is not None and self.budget_key == "max_tokens" and renamed:
+                    self.budget_key = "max_completion_tokens"
+                    continue
                 if schema is None or not self._negotiate or not _about_format(exc):
                     raise
                 if fmt != self.response_format:
@@ -288,7 +298,7 @@ class ChatClient:
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
         kwargs["temperature"] = temperature
         if max_tokens is not None:
-            kwargs["max_tokens"] = max_tokens
+            kwargs[self.budget_key] = max_tokens
         if fmt == "json_schema" and schema is not None:
             kwargs["response_format"] = {
                 "type": "json_schema",

@@ -32,6 +32,12 @@ from plugdata.translate.protect import (
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*)\n\s*```\s*$", re.DOTALL)
 
 
+def reply_budget(payload_tokens: int) -> int:
+    """A translation's output budget: twice the payload (scripts differ in tokens per word)
+    and a margin."""
+    return 2 * payload_tokens + 256
+
+
 def parse_reply(content: str, keys: Sequence[str]) -> dict[str, str] | str:
     """Validate a model reply: a JSON object with exactly ``keys``, all strings.
 
@@ -64,7 +70,9 @@ class LLMTranslator:
     ``max_asks`` bounds how often one request is asked again when its reply does not
     validate (transport retries are the client's business);
     ``max_input_tokens`` is the size above which a record is sent field by field and a field
-    paragraph by paragraph.
+    paragraph by paragraph. ``context_tokens``, the server's context when known (a local
+    server), gives every request a token budget that fits it (:func:`reply_budget` of the
+    payload unless ``max_tokens`` says), and caps the larger budget of a re-ask.
     """
 
     client: ChatClient
@@ -73,6 +81,7 @@ class LLMTranslator:
     max_tokens: int | None = None
     max_asks: int = 3
     max_input_tokens: int = 3000
+    context_tokens: int | None = None
     template: PromptTemplate = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -177,10 +186,23 @@ class LLMTranslator:
                 return "protected_span_lost"
             return parsed
 
+        max_tokens, ceiling = self._budget(send, messages)
         return await ask(
             self.client, messages, outcome, validate, max_asks=self.max_asks, schema=schema,
-            temperature=self.temperature, max_tokens=self.max_tokens, truncated="truncated",
+            temperature=self.temperature, max_tokens=max_tokens, truncated="truncated",
+            ceiling=ceiling,
         )  # fmt: skip
+
+    def _budget(
+        self, send: Mapping[str, str], messages: list[dict[str, str]]
+    ) -> tuple[int | None, int | None]:
+        """The reply's token budget and the most a re-ask may raise it to: with a known
+        context, what it leaves after the prompt (estimated with room to spare)."""
+        if self.context_tokens is None:
+            return self.max_tokens, None
+        prompt = sum(estimate_tokens(m["content"]) for m in messages)
+        ceiling = max(64, self.context_tokens - int(prompt * 1.5) - 64)
+        return min(self.max_tokens or reply_budget(self._size(send)), ceiling), ceiling
 
     @staticmethod
     def _size(fields: Mapping[str, str]) -> int:

@@ -1,136 +1,95 @@
 """``--translator vllm``: plugdata starts ``vllm serve MODEL`` on a free local port, waits
 until it answers, drives it with the same JSON-object translator as any OpenAI-compatible
-server, and stops it on exit, Ctrl-C or a crash.
+server, and stops it on exit, Ctrl-C or a crash (see :mod:`~plugdata.translate.local_server`).
 
-The server runs in its own process group (so its workers go with it), dies with plugdata on
-Linux (parent-death signal) and is stopped at interpreter exit too. :class:`LocalServer` takes
-any command, so the lifecycle is tested with a stand-in server.
+The server gets a context sized from the translation budget (``--max-model-len``) rather than
+the model's own (a 32K context may not fit the KV cache), ``--gpu-memory-utilization``, any
+further flags given, and an API key of its own (generated, passed in ``VLLM_API_KEY``, sent by
+the client, never written): a key inherited from the shell would otherwise make every request
+fail with 401. Every request carries a token budget within that context, since structured
+output without one can loop on whitespace until the context ends.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
-import contextlib
 import importlib.util
-import os
+import secrets
+import shlex
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from plugdata.errors import PlugdataError, ServerError
+from plugdata.errors import PlugdataError
 from plugdata.languages import Language
 from plugdata.translate.base import Outcome
 from plugdata.translate.chat import ChatClient
-from plugdata.translate.llm import LLMTranslator
+from plugdata.translate.llm import LLMTranslator, reply_budget
+from plugdata.translate.local_server import LocalServer, free_port
 from plugdata.translate.prompts import load_prompt
 
 INSTALL = "pip install 'plugdata[vllm]' (Linux with a CUDA GPU)"
+PROMPT_OVERHEAD = 512  # tokens of instructions around the payload
+__all__ = [
+    "LocalServer",
+    "VLLMTranslator",
+    "context_length",
+    "free_port",
+    "vllm_command",
+    "vllm_installed",
+    "vllm_translator",
+]
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def context_length(max_input_tokens: int, max_tokens: int | None = None) -> int:
+    """``--max-model-len`` for a translation budget: the prompt (instructions and the largest
+    payload, with room for a tokenizer that counts half as many again as the estimate) and
+    the reply's budget, rounded up to a multiple of 1,024."""
+    prompt = int((PROMPT_OVERHEAD + max_input_tokens) * 1.5)
+    reply = max_tokens or reply_budget(max_input_tokens)
+    return -(-(prompt + reply) // 1024) * 1024
 
 
-def _die_with_parent() -> None:  # runs in the child before exec
-    os.setsid()
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-class LocalServer:
-    """A model server subprocess on 127.0.0.1: start, wait until healthy, stop."""
-
-    def __init__(self, command: Sequence[str], port: int, *, startup_timeout: float = 1800.0,
-                 health_paths: Sequence[str] = ("/health", "/v1/models"), name: str = "server") -> None:  # fmt: skip
-        self.command, self.port, self.name = list(command), port, name
-        self.startup_timeout, self.health_paths = startup_timeout, tuple(health_paths)
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = Path(tempfile.gettempdir()) / f"plugdata-{name}-{os.getpid()}-{port}.log"
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> str:
-        """Start the process and wait for its health endpoint; the OpenAI base URL."""
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)  # fmt: skip
-        atexit.register(self.stop)
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            code = self.process.poll()
-            if code is not None:
-                tail = self._tail()
-                self.stop()
-                raise ServerError(f"{self.name} exited with code {code} while starting: {tail}")
-            if self.healthy():
-                return self.base_url
-            time.sleep(0.25)
-        self.stop()
-        raise ServerError(f"{self.name} did not become healthy within {self.startup_timeout:.0f}s "
-                          f"(log: {self.log})")  # fmt: skip
-
-    def healthy(self) -> bool:
-        """Whether one of the health paths answers 200."""
-        for path in self.health_paths:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2) as r:
-                    if r.status == 200:
-                        return True
-            except (urllib.error.URLError, OSError):
-                continue
-        return False
-
-    def stop(self, grace: float = 20.0) -> None:
-        """Stop the whole process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
-        process, self.process = self.process, None
-        if process is None:
-            return
-        with contextlib.suppress(Exception):
-            atexit.unregister(self.stop)
-        if process.poll() is None:
-            for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, sig)
-                try:
-                    process.wait(timeout=wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)  # workers left in the group
-        self.log.unlink(missing_ok=True)
-
-    def _tail(self) -> str:
-        lines = self.log.read_text(errors="replace").strip().splitlines() if self.log.exists() else []
-        return " | ".join(lines[-3:]) or "no output"
-
-
-def vllm_command(model: str, port: int, *, tensor_parallel: int = 1, data_parallel: int = 1,
-                 extra: Sequence[str] = ()) -> list[str]:  # fmt: skip
-    """``vllm serve MODEL`` on 127.0.0.1:PORT with the parallelism asked for."""
+def vllm_command(
+    model: str,
+    port: int | str = "{port}",
+    *,
+    tensor_parallel: int = 1,
+    data_parallel: int = 1,
+    max_model_len: int | None = None,
+    gpu_memory: float | None = None,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """``vllm serve MODEL`` on 127.0.0.1:PORT with the parallelism, context and memory share
+    asked for; ``extra`` flags go last and win over ours."""
     exe = shutil.which("vllm")
     head = [exe] if exe else [sys.executable, "-m", "vllm.entrypoints.cli.main"]
-    return [*head, "serve", model, "--host", "127.0.0.1", "--port", str(port),
-            "--tensor-parallel-size", str(tensor_parallel),
-            "--data-parallel-size", str(data_parallel), *extra]  # fmt: skip
+    flags = [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--tensor-parallel-size",
+        str(tensor_parallel),
+        "--data-parallel-size",
+        str(data_parallel),
+    ]
+    if max_model_len is not None and _flag(extra, "--max-model-len") is None:
+        flags += ["--max-model-len", str(max_model_len)]
+    if gpu_memory is not None and _flag(extra, "--gpu-memory-utilization") is None:
+        flags += ["--gpu-memory-utilization", str(gpu_memory)]
+    return [*head, "serve", model, *flags, *extra]
+
+
+def _flag(args: Sequence[str], name: str) -> str | None:
+    """The value of ``name`` in ``args`` (``--flag VALUE`` or ``--flag=VALUE``), or None."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def vllm_installed() -> bool:
@@ -139,30 +98,53 @@ def vllm_installed() -> bool:
 
 
 class VLLMTranslator:
-    """An :class:`LLMTranslator` on a vLLM server that plugdata starts on first use."""
+    """An :class:`LLMTranslator` on a vLLM server that plugdata starts on first use.
+
+    ``make_client(base_url, api_key)`` makes the chat client; the key is the server's own.
+    """
 
     backend = "vllm"
 
-    def __init__(self, model: str, make_client: Callable[[str], ChatClient], *,
-                 command: Sequence[str] | None = None, port: int | None = None,
-                 translator_options: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model: str,
+        make_client: Callable[[str, str], ChatClient],
+        *,
+        command: Sequence[str] | None = None,
+        port: int | None = None,
+        translator_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self.model = model
-        self.port = port or free_port()
-        self.server = LocalServer(command or vllm_command(model, self.port), self.port, name="vllm")
+        self._key = secrets.token_urlsafe(32)
+        self.server = LocalServer(
+            command or vllm_command(model), port, name="vllm", env={"VLLM_API_KEY": self._key}
+        )
         self._make_client = make_client
         self._options = dict(translator_options or {})
         self._inner: LLMTranslator | None = None
         self._lock: asyncio.Lock | None = None
+        self._failed: PlugdataError | None = None
         self.prompt_version = load_prompt(self._options.get("prompt", "translate/v1")).version
+
+    @property
+    def port(self) -> int:
+        return self.server.port
 
     async def _ready(self) -> LLMTranslator:
         if self._inner is None:
             if self._lock is None:
                 self._lock = asyncio.Lock()
             async with self._lock:
+                if self._failed is not None:  # one start per run: its error for every caller
+                    raise self._failed
                 if self._inner is None:
-                    base_url = await asyncio.to_thread(self.server.start)
-                    self._inner = LLMTranslator(self._make_client(base_url), **self._options)
+                    try:
+                        base_url = await asyncio.to_thread(self.server.start)
+                    except PlugdataError as exc:
+                        self._failed = exc
+                        raise
+                    client = self._make_client(base_url, self._key)
+                    self._inner = LLMTranslator(client, **self._options)
         return self._inner
 
     @property
@@ -170,7 +152,9 @@ class VLLMTranslator:
         """The chat client once the server runs (for the run's recipe)."""
         return self._inner.client if self._inner is not None else None
 
-    async def translate(self, fields: Mapping[str, str], pivot: Language, target: Language) -> Outcome:
+    async def translate(
+        self, fields: Mapping[str, str], pivot: Language, target: Language
+    ) -> Outcome:
         """Start the server if needed, then translate like any OpenAI-compatible model."""
         return await (await self._ready()).translate(fields, pivot, target)
 
@@ -183,14 +167,39 @@ class VLLMTranslator:
         await asyncio.to_thread(self.server.stop)
 
 
-def vllm_translator(model: str, *, make_client: Callable[[str], ChatClient],
-                    tensor_parallel: int = 1, data_parallel: int = 1,
-                    command: Sequence[str] | None = None, **options: Any) -> VLLMTranslator:  # fmt: skip
-    """A :class:`VLLMTranslator`; fails at once, with the install line, if vLLM is missing."""
+def vllm_translator(
+    model: str,
+    *,
+    make_client: Callable[[str, str], ChatClient],
+    tensor_parallel: int = 1,
+    data_parallel: int = 1,
+    max_model_len: int | None = None,
+    gpu_memory: float | None = 0.9,
+    vllm_args: str | Sequence[str] = (),
+    command: Sequence[str] | None = None,
+    **options: Any,
+) -> VLLMTranslator:
+    """A :class:`VLLMTranslator`; fails at once, with the install line, if vLLM is missing.
+
+    ``max_model_len`` defaults to :func:`context_length` of the translation budget (or the
+    ``--max-model-len`` in ``vllm_args``); ``vllm_args`` are further ``vllm serve`` flags;
+    ``command`` replaces the whole command (``{port}`` is filled in).
+    """
     if command is None and not vllm_installed():
         raise PlugdataError(f"--translator vllm needs vLLM, which is not installed: {INSTALL}")
-    port = free_port()
-    cmd = command or vllm_command(model, port, tensor_parallel=tensor_parallel,
-                                  data_parallel=data_parallel)  # fmt: skip
-    cmd = [str(c).replace("{port}", str(port)) for c in cmd]
-    return VLLMTranslator(model, make_client, command=cmd, port=port, translator_options=options)
+    extra = shlex.split(vllm_args) if isinstance(vllm_args, str) else list(vllm_args)
+    given = _flag(extra, "--max-model-len")
+    max_input = options.get("max_input_tokens") or LLMTranslator.max_input_tokens
+    context = max_model_len or (int(given) if given and given.isdigit() else None)
+    context = context or context_length(max_input, options.get("max_tokens"))
+    cmd = command or vllm_command(
+        model,
+        tensor_parallel=tensor_parallel,
+        data_parallel=data_parallel,
+        max_model_len=context,
+        gpu_memory=gpu_memory,
+        extra=extra,
+    )
+    return VLLMTranslator(
+        model, make_client, command=cmd, translator_options={**options, "context_tokens": context}
+    )

@@ -5,7 +5,10 @@ Cache keys are the live client's, so a batch run and a live run of the same reci
 other's answers. Results cost half the live price. A request a batch did not answer (expired,
 failed, an error line) is asked again in a new, smaller batch, or with ``fallback="live"``
 through the live API, up to ``max_attempts`` times; a content failure (invalid JSON, lost
-markers) goes through the translator's usual re-ask, which becomes a follow-up batch.
+markers) goes through the translator's usual re-ask, which becomes a follow-up batch. A batch
+that fails for good (invalid file, unknown model) rejects its requests at once.
+``enqueued_tokens`` is the model's limit on enqueued prompt tokens (learned from the first
+refusal when not given); ``output_expiry`` asks for result files to be deleted sooner.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from typing import Any, Literal
 from openai.types.chat import ChatCompletion
 
 from plugdata.translate.batch.ledger import Ledger
-from plugdata.translate.batch.queue import MAX_REQUESTS, BatchQueue, Resend
+from plugdata.translate.batch.outcomes import Resend
+from plugdata.translate.batch.queue import MAX_REQUESTS, BatchQueue
 from plugdata.translate.chat import (
     FORMAT_STEPS,
     ChatClient,
@@ -34,17 +38,38 @@ BATCH_DISCOUNT = 0.5  # the Batch API's price relative to live requests
 class BatchChatClient(ChatClient):
     """Chat requests gathered into Batch API jobs; ``folder`` holds the ledger and shards."""
 
-    def __init__(self, model: str, *, folder: str | Path, max_requests: int = MAX_REQUESTS,
-                 poll: float = 30.0, linger: float | None = None, detach: bool = False,
-                 fallback: Literal["batch", "live"] = "batch",
-                 notify: Callable[[str], None] | None = None, **options: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model: str,
+        *,
+        folder: str | Path,
+        max_requests: int = MAX_REQUESTS,
+        poll: float = 30.0,
+        linger: float | None = None,
+        detach: bool = False,
+        fallback: Literal["batch", "live"] = "batch",
+        notify: Callable[[str], None] | None = None,
+        enqueued_tokens: int | None = None,
+        output_expiry: int | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(model, **options)
         self.fallback = fallback
         flush = self.cache.flush if self.cache is not None else None
-        self.queue = BatchQueue(Ledger(folder), self.openai, self._result, max_requests=max_requests,
-                                poll=poll, linger=min(2.0, poll) if linger is None else linger,
-                                detach=detach, flush=flush, notify=notify,
-                                admit=self.spend.check)  # fmt: skip
+        self.queue = BatchQueue(
+            Ledger(folder),
+            self.openai,
+            self._result,
+            max_requests=max_requests,
+            poll=poll,
+            linger=min(2.0, poll) if linger is None else linger,
+            detach=detach,
+            flush=flush,
+            notify=notify,
+            admit=self.spend.check,
+            max_tokens=enqueued_tokens,
+            output_expiry=output_expiry,
+        )
 
     async def chat(
         self,

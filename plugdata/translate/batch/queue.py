@@ -1,11 +1,16 @@
 """Gathers concurrent chat requests into Batch API shards, submits them, polls, collects.
 
 Translators call :meth:`BatchQueue.result` as they would send a live request and simply wait
-longer. Requests that arrive together are written as one shard (at most ``max_requests`` lines
-and ``max_bytes``) once no new request came for ``linger`` seconds, so a build's requests fill
-batches without any batch barrier in the runner. Each request's ``custom_id`` is its cache
-key: a request already waiting in a submitted batch (this run's or a killed run's, from the
+longer. Requests that arrive together are written as one shard (at most ``max_requests`` lines,
+``max_bytes`` and, once the model's enqueued-token limit is known, 90% of it) once no new
+request came for ``linger`` seconds, so a build's requests fill batches without any batch
+barrier in the runner. Each request's ``custom_id`` is its cache key: a request already
+waiting in a submitted batch (this run's or a killed run's, from the
 :class:`~plugdata.translate.batch.ledger.Ledger`) is never submitted again.
+
+A shard refused for the enqueued-token limit is held until running batches finish (and split
+if it alone is over the limit); a shard that fails for good rejects its requests with the
+reason; a result file the server no longer has sends its requests again.
 """
 
 from __future__ import annotations
@@ -14,29 +19,23 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import openai
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from plugdata.errors import PlugdataError, ServerError
-from plugdata.translate.batch.ledger import TERMINAL, Ledger, Shard
+from plugdata.errors import PlugdataError
+from plugdata.translate.batch import api
+from plugdata.translate.batch.collect import read_batch
+from plugdata.translate.batch.ledger import TERMINAL, Ledger, Shard, prompt_tokens
+from plugdata.translate.batch.outcomes import MARGIN, MISSING, Failure, Resend, failure
 
 MAX_REQUESTS = 50_000
 MAX_BYTES = 190 * 1024 * 1024  # the API allows 200 MB per input file
-_MISSING = {"expired": "batch_expired", "failed": "batch_failed", "cancelled": "batch_cancelled"}
-T = TypeVar("T")
+MAX_HOLDS = 50  # token-limit refusals of one shard before its requests are rejected
+EXPIRY_WARNING_DAYS = 7  # warn when result files are deleted sooner than this
 
-
-@dataclass(frozen=True)
-class Resend:
-    """A request a batch did not answer: the reason, and whether trying again can help."""
-
-    reason: str
-    detail: str = ""
-    final: bool = False
+__all__ = ["MAX_REQUESTS", "BatchQueue", "BatchesPending", "Resend"]
 
 
 class BatchesPending(PlugdataError):
@@ -52,34 +51,54 @@ class BatchQueue:
 
     ``on_result(key, body)`` turns a completed response body into the caller's reply (and
     stores it in the request cache); ``flush`` makes those stores durable before a shard is
-    marked collected; ``notify`` gets a one-line status after every change.
+    marked collected; ``notify`` gets a one-line status after every change, and a line for
+    each failure it handles. ``max_tokens`` is the model's enqueued prompt-token limit when
+    known (else it is learned from the first refusal); ``output_expiry`` asks the API to
+    delete result files that many seconds after they are made.
     """
 
-    def __init__(self, ledger: Ledger, client: Callable[[], openai.AsyncOpenAI], on_result: ResultFn,
-                 *, max_requests: int = MAX_REQUESTS, max_bytes: int = MAX_BYTES, poll: float = 30.0,
-                 linger: float = 2.0, detach: bool = False, flush: Callable[[], None] | None = None,
-                 admit: AdmitFn | None = None,
-                 notify: Callable[[str], None] | None = None,
-                 endpoint: str = "/v1/chat/completions") -> None:  # fmt: skip
+    def __init__(
+        self,
+        ledger: Ledger,
+        client: Callable[[], openai.AsyncOpenAI],
+        on_result: ResultFn,
+        *,
+        max_requests: int = MAX_REQUESTS,
+        max_bytes: int = MAX_BYTES,
+        poll: float = 30.0,
+        linger: float = 2.0,
+        detach: bool = False,
+        flush: Callable[[], None] | None = None,
+        admit: AdmitFn | None = None,
+        notify: Callable[[str], None] | None = None,
+        max_tokens: int | None = None,
+        output_expiry: int | None = None,
+        endpoint: str = "/v1/chat/completions",
+    ) -> None:
         self.ledger, self._client, self._on_result = ledger, client, on_result
-        self.max_requests, self.max_bytes = min(max_requests, MAX_REQUESTS), min(max_bytes, MAX_BYTES)
+        self.max_requests, self.max_bytes = (
+            min(max_requests, MAX_REQUESTS),
+            min(max_bytes, MAX_BYTES),
+        )
         self.poll, self.linger, self.detach = poll, linger, detach
         self._flush_cache, self._notify_fn, self.endpoint = flush, notify, endpoint
-        self._admit = admit
+        self._admit, self.max_tokens, self.output_expiry = admit, max_tokens, output_expiry
         self._stopping = False
         self._waiters: dict[str, list[asyncio.Future[Any]]] = {}
-        self._pending: dict[str, tuple[bytes, float]] = {}  # key -> (line, estimated USD)
-        self._pending_bytes = 0
+        self._pending: dict[str, tuple[bytes, float, int]] = {}  # key -> (line, USD, tokens)
+        self._pending_bytes = self._pending_tokens = 0
         self._live: dict[str, str] = {}  # key -> shard name, for every open shard
         self._arrived = time.monotonic()
         self._polled = False  # polled at least once (what ended is collected before detaching)
         self._error: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
-        self._fresh: set[str] = set()  # shards written by this process
+        self._fresh: set[str] = set()  # shards this process wrote or submitted
+        self._not_before: dict[str, float] = {}  # held shards: when to try again
+        self._unsent = False
         self._last_notice = ""
         for shard in ledger.open_shards():
-            for key in self._keys(shard):
+            for key in self.ledger.keys(shard):
                 self._live[key] = shard.name
 
     async def result(self, key: str, body: dict[str, Any], estimate_usd: float = 0.0) -> Any:
@@ -92,8 +111,10 @@ class BatchQueue:
         if key not in self._live and key not in self._pending:
             line = {"custom_id": key, "method": "POST", "url": self.endpoint, "body": body}
             data = json.dumps(line, ensure_ascii=False).encode() + b"\n"
-            self._pending[key] = (data, estimate_usd)
+            tokens = prompt_tokens(body)
+            self._pending[key] = (data, estimate_usd, tokens)
             self._pending_bytes += len(data)
+            self._pending_tokens += tokens
             self._arrived = time.monotonic()
         self._start()
         if self._wake is not None and self._full():
@@ -112,31 +133,36 @@ class BatchQueue:
             self._wake = asyncio.Event()
             self._task = asyncio.ensure_future(self._run())
 
+    def token_cap(self) -> int | None:
+        """The most estimated prompt tokens in one shard, and enqueued at once."""
+        limits = [n for n in (self.max_tokens, self.ledger.token_limit) if n]
+        return max(1, int(min(limits) * MARGIN)) if limits else None
+
     def _full(self) -> bool:
-        return len(self._pending) >= self.max_requests or self._pending_bytes >= self.max_bytes
+        cap = self.token_cap()
+        return (
+            len(self._pending) >= self.max_requests
+            or self._pending_bytes >= self.max_bytes
+            or (cap is not None and self._pending_tokens >= cap)
+        )
 
     async def _run(self) -> None:
         assert self._wake is not None
         tick = max(0.01, min(self.linger, self.poll) / 2)
         try:
-            for shard in self.ledger.open_shards():
-                if shard.batch_id is None:  # a killed run stopped halfway through submitting
-                    await self._submit(shard)
             next_poll = 0.0
             while not self._stopping:
                 now = time.monotonic()
                 if self._pending and now - self._arrived >= self.linger:
-                    await self._flush(whole=True)  # nothing new is coming: submit what there is
+                    self._cut(whole=True)  # nothing new is coming: submit what there is
                 elif self._full():
-                    await self._flush(whole=False)  # full shards only; the rest may fill up
+                    self._cut(whole=False)  # full shards only; the rest may fill up
+                await self._submit_ready()
                 if now >= next_poll and any(s.batch_id for s in self.ledger.open_shards()):
                     await self._poll()
                     next_poll = time.monotonic() + self.poll
                 if self.detach and self._stalled():
-                    summary = self.ledger.summary()
-                    raise BatchesPending(f"detached: {summary['waiting']:,} request(s) wait in "
-                                         f"{len(self.ledger.open_shards())} submitted batch(es); run "
-                                         "the same command again to collect them")  # fmt: skip
+                    raise BatchesPending(self.ledger.waiting_line())
                 self._wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), tick)
@@ -151,32 +177,40 @@ class BatchQueue:
 
     def _stalled(self) -> bool:
         """Everything still wanted waits in a submitted batch, and nothing new is coming."""
-        return (not self._pending and bool(self._waiters) and self._polled
-                and all(key in self._live for key in self._waiters)
-                and time.monotonic() - self._arrived >= self.linger)  # fmt: skip
+        return (
+            not self._pending
+            and bool(self._waiters)
+            and self._polled
+            and all(key in self._live for key in self._waiters)
+            and not self._unsent
+            and time.monotonic() - self._arrived >= self.linger
+        )
 
-    async def _flush(self, whole: bool) -> None:
-        """Write the pending requests as shards and submit them (``whole``: the last one too,
-        however small)."""
+    def _cut(self, whole: bool) -> None:
+        """Write the pending requests as shards (``whole``: the last one too, however small)."""
+        cap = self.token_cap()
         while self._pending and (whole or self._full()):
-            lines, keys, size, cost = [], [], 0, 0.0
-            for key, (line, estimate) in self._pending.items():
-                if lines and (len(lines) >= self.max_requests or size + len(line) > self.max_bytes):
+            lines, keys, size, cost, tokens = [], [], 0, 0.0, 0
+            for key, (line, estimate, n) in self._pending.items():
+                if lines and (
+                    len(lines) >= self.max_requests
+                    or size + len(line) > self.max_bytes
+                    or (cap is not None and tokens + n > cap)
+                ):
                     break
                 lines.append(line)
                 keys.append(key)
-                size += len(line)
-                cost += estimate
+                size, cost, tokens = size + len(line), cost + estimate, tokens + n
             for key in keys:
                 del self._pending[key]
             self._pending_bytes -= size
+            self._pending_tokens -= tokens
             if self._refused(keys, cost):
                 continue
-            shard = self.ledger.add(lines, cost)
+            shard = self.ledger.add(lines, cost, tokens)
             self._fresh.add(shard.name)
             for key in keys:
                 self._live[key] = shard.name
-            await self._submit(shard)
 
     def _refused(self, keys: list[str], cost: float) -> bool:
         """Whether the spending cap refuses a shard of this cost (its waiters are told why)."""
@@ -192,116 +226,144 @@ class BatchQueue:
             return True
         return False
 
+    async def _submit_ready(self) -> None:
+        """Submit the shards not yet submitted, in order, while the token limit has room."""
+        cap = self.token_cap()
+        self._unsent = False  # a shard that could go now but was not (detaching waits for it)
+        for shard in list(self.ledger.open_shards()):
+            if shard.batch_id is not None or self._not_before.get(shard.name, 0) > time.monotonic():
+                continue
+            if cap is not None and shard.tokens > cap and shard.requests > 1:
+                self._split(shard, cap)
+                self._unsent = True
+                continue
+            queued = self.ledger.enqueued_tokens()
+            if cap is not None and queued and queued + shard.tokens > cap:
+                break  # held until running batches finish
+            await self._submit(shard)
+
     async def _submit(self, shard: Shard) -> None:
         """Upload the shard and create its batch, recording each step before the next."""
         client = self._client()
+        known = shard.name in self._fresh  # nothing of it can be on the server unknown to us
         if shard.file_id is None:
-            shard.file_id = None if shard.name in self._fresh else await self._find_upload(shard)
+            shard.file_id = None if known else await api.find_upload(client, shard.upload_name)
             if shard.file_id is None:
                 data = self.ledger.shard_path(shard).read_bytes()
-                uploaded = await _call(lambda: client.files.create(
-                    file=(shard.upload_name, data, "application/jsonl"), purpose="batch"))  # fmt: skip
+                uploaded = await api.call(
+                    lambda: client.files.create(
+                        file=(shard.upload_name, data, "application/jsonl"), purpose="batch"
+                    )
+                )
                 shard.file_id = uploaded.id
             shard.status = "uploaded"
             self.ledger.save()
-        found = None if shard.name in self._fresh else await self._find_batch(shard)
-        batch = found or await _call(lambda: client.batches.create(
-            input_file_id=shard.file_id or "", endpoint=self.endpoint,  # type: ignore[arg-type]
-            completion_window="24h", metadata={"plugdata_shard": shard.name}))  # fmt: skip
+        found = None if known else await api.find_batch(client, shard.file_id)
+        metadata = {"plugdata_shard": shard.name, "plugdata_sha256": shard.sha256[:16]}
+        batch = found or await api.create_once(
+            client, shard.file_id, self.endpoint, metadata, self.output_expiry
+        )
+        self._fresh.add(shard.name)
         shard.batch_id, shard.status = batch.id, batch.status
         self.ledger.save()
         self._notify()
 
-    async def _find_upload(self, shard: Shard) -> str | None:
-        """The file a killed run uploaded for this shard, if the server has it."""
-        async for item in self._client().files.list(purpose="batch"):
-            if item.filename == shard.upload_name:
-                return item.id
-        return None
-
-    async def _find_batch(self, shard: Shard) -> Any:
-        """The batch a killed run created from this shard's file, if there is one."""
-        async for batch in self._client().batches.list(limit=100):
-            if batch.input_file_id == shard.file_id:
-                return batch
-            if batch.created_at < shard.created - 3600:  # listed newest first
-                break
-        return None
+    def _split(self, shard: Shard, cap: int) -> None:
+        """Rewrite a shard too big for the token limit as shards under it."""
+        for new in self.ledger.split(shard, cap):
+            self._fresh.add(new.name)
+            for key in self.ledger.keys(new):
+                self._live[key] = new.name
 
     async def _poll(self) -> None:
-        """Check every submitted batch; collect those that ended."""
+        """Check every submitted batch; hold those refused for the token limit; collect
+        those that ended."""
         client = self._client()
         for shard in self.ledger.open_shards():
             if shard.batch_id is None:
                 continue
-            batch = await _call(lambda s=shard: client.batches.retrieve(s.batch_id or ""))
+            batch = await api.call(lambda s=shard: client.batches.retrieve(s.batch_id or ""))
             shard.status = batch.status
             if batch.request_counts is not None:
-                shard.completed, shard.failed = batch.request_counts.completed, batch.request_counts.failed
-            if batch.status in TERMINAL:
+                shard.completed, shard.failed = (
+                    batch.request_counts.completed,
+                    batch.request_counts.failed,
+                )
+            if (
+                batch.status == "failed"
+                and (why := failure(batch)).held
+                and shard.holds < MAX_HOLDS
+            ):
+                self._hold(shard, batch.id, why)
+            elif batch.status in TERMINAL:
                 await self._collect(shard, batch)
         self._polled = True
         self.ledger.save()
         self._notify()
 
+    def _hold(self, shard: Shard, batch_id: str, why: Failure) -> None:
+        """A batch refused for the enqueued-token limit: learn the limit, submit it again
+        once running batches finish (split if it alone is over the limit)."""
+        alone = self.ledger.enqueued_tokens() == 0
+        self.ledger.token_limit = why.next_limit(self.ledger.token_limit, shard.tokens, alone)
+        shard.batch_id, shard.status, shard.holds = None, "held", shard.holds + 1
+        backoff = alone and shard.requests == 1  # one request, refused with nothing running
+        wait = min(600.0, self.poll * 2 ** min(shard.holds, 10)) if backoff else 0.0
+        self._not_before[shard.name] = time.monotonic() + wait
+        self._say(
+            f"{batch_id} ({shard.name}, {shard.requests:,} requests, ~{shard.tokens:,} "
+            f"prompt tokens) was refused: {why.line()}; it goes again in shards of at most "
+            f"~{self.token_cap():,} tokens as running batches finish"
+        )
+
     async def _collect(self, shard: Shard, batch: Any) -> None:
         """Results into the cache and to their waiters; everything else handed back."""
-        answered: set[str] = set()
-        resend: dict[str, Resend] = {}
-        for file_id in (batch.output_file_id, batch.error_file_id):
-            if file_id:
-                await _call(lambda f=file_id: self._download(f, answered, resend))
-        why = Resend(_MISSING.get(batch.status, "batch_missing"), _batch_errors(batch))
-        for key in self._keys(shard):
-            if key not in answered:
-                self._resolve(key, resend.get(key, why))
+        got = await read_batch(self._client(), batch, self._on_result, self._resolve)
+        why = Resend(MISSING.get(batch.status, "batch_missing"), failure(batch).message)
+        if got.days_left is not None and got.days_left < EXPIRY_WARNING_DAYS:
+            self._say(
+                f"{batch.id} ({shard.name}): its result files expire in "
+                f"{got.days_left:.1f} days; collect batches soon after they end (a "
+                "detached run must come back within 30 days)"
+            )
+        if got.lost:
+            why = Resend("batch_output_lost", got.lost)
+            self._say(
+                f"{batch.id} ({shard.name}): its result file is no longer on the server "
+                "(batch files are deleted 30 days after they are made); "
+                f"{shard.requests - len(got.answered):,} request(s) will be sent again"
+            )
+        bad = failure(batch) if batch.status == "failed" else None
+        if bad is not None and (bad.final or shard.holds >= MAX_HOLDS):
+            shard.error = bad.line()
+            why = Resend("batch_failed", f"{batch.id}: {bad.line()}", final=True)
+            self._say(
+                f"{batch.id} ({shard.name}, {shard.requests:,} requests) failed for good: "
+                f"{bad.line()}; its requests are rejected (the shard is kept in "
+                f"{self.ledger.shard_path(shard)})"
+            )
+        for key in self.ledger.keys(shard):
+            if key not in got.answered:
+                self._resolve(key, got.resend.get(key, why))
             if self._live.get(key) == shard.name:
                 del self._live[key]
         if self._flush_cache is not None:
             await asyncio.to_thread(self._flush_cache)  # stored for good before "collected"
-        shard.kept, shard.resent, shard.collected = len(answered), shard.requests - len(answered), True
+        shard.kept, shard.collected = len(got.answered), True
+        shard.resent = shard.requests - shard.kept
         self.ledger.save()
-        self.ledger.shard_path(shard).unlink(missing_ok=True)
-
-    async def _download(self, file_id: str, answered: set[str], resend: dict[str, Resend]) -> None:
-        """Read a result file line by line as it streams in (it may be hundreds of MB)."""
-        async with self._client().files.with_streaming_response.content(file_id) as response:
-            async for line in response.iter_lines():
-                if line.strip():
-                    self._read_result(line, answered, resend)
-
-    def _read_result(self, line: str, answered: set[str], resend: dict[str, Resend]) -> None:
-        """One result line: the reply to its waiters (and the cache), or why to resend it."""
-        try:
-            item = json.loads(line)
-            key = item["custom_id"]
-        except (ValueError, KeyError, TypeError):
-            return  # an unreadable line: its request is handed back as missing
-        response = item.get("response") or {}
-        status = response.get("status_code")
-        if status != 200 or not isinstance(response.get("body"), dict):
-            resend[key] = _classify(status, response.get("body"), item.get("error"))
-            return
-        try:
-            reply = self._on_result(key, response["body"])
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            resend[key] = Resend("server_error", f"unreadable result: {exc}")
-            return
-        answered.add(key)
-        self._resolve(key, reply)
+        if not shard.error:
+            self.ledger.shard_path(shard).unlink(missing_ok=True)
 
     def _resolve(self, key: str, value: Any) -> None:
         for future in self._waiters.get(key, []):
             if not future.done():
                 future.set_result(value)
 
-    def _keys(self, shard: Shard) -> list[str]:
-        """The custom ids of a shard's requests (read back from its file)."""
-        path = self.ledger.shard_path(shard)
-        if not path.is_file():
-            return []
-        with path.open("rb") as lines:
-            return [json.loads(line)["custom_id"] for line in lines if line.strip()]
+    def _say(self, line: str) -> None:
+        """A line about a failure that was handled (always shown)."""
+        if self._notify_fn is not None:
+            self._notify_fn(line)
 
     def _notify(self) -> None:
         """Report the batches' states when they changed."""
@@ -309,8 +371,10 @@ class BatchQueue:
             return
         s = self.ledger.summary()
         states = ", ".join(f"{n} {state}" for state, n in sorted(s["states"].items()))
-        line = (f"batches: {states}; {s['waiting']:,} request(s) waiting, {s['kept']:,} answered, "
-                f"{s['resent']:,} handed back")  # fmt: skip
+        line = (
+            f"batches: {states}; {s['waiting']:,} request(s) waiting, {s['kept']:,} answered, "
+            f"{s['resent']:,} handed back"
+        )
         if line != self._last_notice:
             self._last_notice = line
             self._notify_fn(line)
@@ -329,46 +393,3 @@ class BatchQueue:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
-
-
-def _classify(status: int | None, body: Any, error: Any) -> Resend:
-    """Why one request of a batch failed, from its error line."""
-    detail = ""
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        detail = str(body["error"].get("message") or "")
-    if isinstance(error, dict):
-        detail = detail or str(error.get("message") or "")
-        if error.get("code") == "batch_expired":
-            return Resend("batch_expired", detail)
-    if status in (400, 404, 422):
-        return Resend("bad_request", detail, final=True)
-    if status == 429:
-        return Resend("rate_limited", detail)
-    return Resend("server_error", f"{status}: {detail}" if status else detail)
-
-
-def _batch_errors(batch: Any) -> str:
-    errors = getattr(getattr(batch, "errors", None), "data", None) or []
-    return "; ".join(str(getattr(e, "message", e)) for e in errors[:3])
-
-
-def _transient(exc: BaseException) -> bool:
-    if isinstance(exc, openai.APIConnectionError):
-        return True
-    return isinstance(exc, openai.APIStatusError) and (exc.status_code in (408, 409, 429)
-                                                       or exc.status_code >= 500)  # fmt: skip
-
-
-async def _call(fn: Callable[[], Awaitable[T]]) -> T:
-    """One Files/Batches API call, retried on transient failures; fatal ones stop the run."""
-    try:
-        async for attempt in AsyncRetrying(stop=stop_after_attempt(6), reraise=True,
-                                           wait=wait_random_exponential(multiplier=1, max=60),
-                                           retry=retry_if_exception(_transient)):  # fmt: skip
-            with attempt:
-                return await fn()
-    except openai.APIStatusError as exc:
-        raise ServerError(f"the Batch API refused a request ({exc.status_code}): {exc.message}") from None
-    except openai.APIConnectionError as exc:
-        raise ServerError(f"cannot reach the Batch API: {exc}") from None
-    raise AssertionError("unreachable")  # pragma: no cover
