@@ -56,21 +56,6 @@ WIDTH = {chr(0xFF10 + i): str(i) for i in range(10)} | {
 # List items: bullets at the start of a line, numbered items anywhere (an inline "1.低成本").
 LIST_ITEM = r"(?m)^[ \t]*[-*+•][ \t]*[^\s\-*]|(?:^|[\s:：,，;；])\d{1,2}[.)、．]\s*[^\d\s.]"
 
-# Instructions whose answer is bound to the words given (matched lower-cased, pivot English).
-LANGUAGE_BOUND = "|".join([
-    r"(?-u:\b)translat",
-    r"(?-u:\b)(?:sort|alphabeti[sz]|arrange|reorder|order) (?:these|the|following|this|them|words|list)",
-    r"(?-u:\b)(?:correct|fix|proofread|edit|rewrite|rephrase|paraphrase|punctuate|capitali[sz]e)"
-    r"(?-u:\b)[^.\n]{0,60}(?-u:\b)(?:sentence|text|grammar|spelling|word|phrase|paragraph)",
-    r"(?-u:\b)rhym", r"(?-u:\b)(?:use|using|with|contains?) (?:the |these |each )?(?:following |given |two |three )?words", r"(?-u:\b)anagram", r"(?-u:\b)palindrome", r"(?-u:\b)acronym",
-    r"(?-u:\b)(?:count|how many)(?-u:\b)[^.\n]{0,40}(?-u:\b)(?:letter|character|vowel|consonant|syllable)",
-    r"(?-u:\b)(?:regex|regular expression|sql|html|css|python|javascript|java|c\+\+|code|function|"
-    r"program|script|query|formula|equation|latex)(?-u:\b)",
-    r"(?-u:\b)(?:extract|find|identify|list|underline|highlight) (?:all |the |every )?"
-    r"(?:words?|names?|nouns?|verbs?|adjectives?|adverbs?|pronouns?|keywords?)(?-u:\b)",
-    r"(?-u:\b)(?:spell|spelling|misspel|typo|pig latin|uppercase|lowercase|reverse the)",
-])  # fmt: skip
-
 SCRIPTS = {
     "zh": r"\p{Han}",
     "ja": r"[\p{Han}\p{Hiragana}\p{Katakana}]",
@@ -81,10 +66,22 @@ SCRIPTS = {
     "th": r"\p{Thai}",
 }
 KANA = r"[\p{Hiragana}\p{Katakana}]"
+# Letters only one registered language writes (Unicode scripts): a segment holding them is in
+# that language or in none of the others.
+OWN_LETTERS = {"ko": r"\p{Hangul}", "ja": KANA, "th": r"\p{Thai}"}
+# Sentence ends: Latin and Greek, CJK full width, Devanagari danda, Arabic and Urdu, Khmer,
+# Myanmar, Ethiopic.
+SENTENCE_MARKS = ".!?。！？…।॥؟۔។။።"
+# A segment: text up to its sentence ends, or a line.
+SEGMENT = f"[^\n{SENTENCE_MARKS}]+[{SENTENCE_MARKS}]*"
+# Scripts with no full stop in use (Thai, Lao) or written without spaces between words
+# (Khmer, Myanmar): a space between their letters ends a phrase, often a sentence.
+SPACED_PHRASE = r"([\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}])[ \t]+"
+NO_FULL_STOP = r"[\p{Thai}\p{Lao}]"  # a text may end on one of these letters
 WIDE = r"[\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}]"  # counts as 3 characters of length
 # A sentence that ends properly, and a text that ends on punctuation or a closing quote.
-SENTENCE_END = r"[.!?。！？…]['\"”’»」』)\]）]*\s*$"
-TEXT_END = r"[.!?。！？…'\"“”‘’»」』)\]）]\s*$"
+SENTENCE_END = f"[{SENTENCE_MARKS}]['\"”’»」』)\\]）]*\\s*$"
+TEXT_END = f"(?:[{SENTENCE_MARKS}'\"“”‘’»」』)\\]）]|{NO_FULL_STOP})\\s*$"
 # A text cut inside brackets or quotes: more brackets opened than closed, or a text that ends
 # a few characters after an opening quote (a curly or CJK one: ASCII quotes open and close
 # alike), or on an opening quote. Quotes are not counted: translators mix their forms.

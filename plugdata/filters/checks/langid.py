@@ -1,0 +1,125 @@
+"""``langid``: every target field in the target language, and the source instruction in the
+pivot language.
+
+Sub-reasons: ``langid:pivot_not_pivot`` (the source instruction is not in the pivot language),
+``langid:mixed`` (a field is mostly in the target language, but more than ``1 -
+lid_min_share`` of its prose is not), ``langid:wrong_language`` (most of it is in the pivot or
+another language), ``langid:neighbour`` (most of it is in a confusable neighbour of the target
+language), and for short texts ``langid:neighbour`` and ``langid:pivot_language``
+(:mod:`~plugdata.filters.shorttext`). Evidence: the heaviest segment in the wrong language.
+
+Reads ``lid_min_share``, ``lid_min_letters``, ``lid_min_prob``, ``lid_pivot_min_prob``,
+``short_max_words`` and, through the accounting and short texts, ``lid_markers``,
+``segment_min_letters``, ``segment_own_script``, ``neighbour_min_prob``, ``short_min_words``,
+``short_margin``, ``short_pivot_margin``, ``pair_margin``, ``short_marker_weight``,
+``pivot_min_letters``.
+
+Scores (per field ``f``): ``share_target_f`` and ``share_pivot_f`` (shares of the field's
+counted prose), ``lid_target_f`` (mean probability of the target language over its identified
+segments, or of a short text), ``lid_pivot_f`` (probability that the pivot field is in the
+pivot language, where it was needed), ``lid_pivot_instruction``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from plugdata.filters import patterns as P
+from plugdata.filters import shorttext
+from plugdata.filters.check import VERDICT, Check, Context, Score
+from plugdata.filters.prepare import FIELDS, judged, pcol
+from plugdata.filters.rows import positions
+
+READS = ("lid_min_share", "lid_min_letters", "lid_min_prob", "lid_pivot_min_prob",
+         "short_max_words", "lid_markers", "segment_min_letters", "segment_own_script",
+         "neighbour_min_prob", "short_min_words", "short_margin", "short_pivot_margin",
+         "pair_margin", "short_marker_weight", "pivot_min_letters")  # fmt: skip
+REASONS = ("langid:pivot_not_pivot", "langid:mixed", "langid:wrong_language", "langid:neighbour",
+           "langid:pivot_language")  # fmt: skip
+SCORES = (
+    *(Score(f"share_target_{f}", "lid_min_share") for f in FIELDS),
+    *(Score(f"share_pivot_{f}", None, "above") for f in FIELDS),
+    *(Score(f"lid_target_{f}", "lid_min_prob") for f in FIELDS),
+    Score("lid_pivot_instruction", "lid_pivot_min_prob"),
+    *(Score(f"lid_pivot_{f}", None) for f in ("input", "output")),
+)
+MAJOR = {"target": "langid:mixed", "pivot": "langid:wrong_language",
+         "other": "langid:wrong_language", "neighbour": "langid:neighbour"}  # fmt: skip
+
+
+def _long(df: pl.DataFrame, ctx: Context, f: str) -> pl.Series:
+    """Whether a field is long enough for its shares to judge it: ``lid_min_letters`` counted
+    and more than ``short_max_words`` words (any number in a script of its own)."""
+    words = judged(f).str.count_matches(r"\p{L}+")
+    scripted = pl.col("target_lang").is_in(list(P.SCRIPTS))
+    return df.select((words > ctx.config.short_max_words) | scripted).to_series()
+
+
+def _pivot_foreign(df: pl.DataFrame, ctx: Context, f: str, rows: list[int]) -> dict[int, float]:
+    """The probability that the pivot field is in the pivot language, at ``rows`` (quoted
+    text and code aside): a target field in another language than a foreign pivot's is no
+    fault of the translation."""
+    text = pcol("pivot", f).str.replace_all(f"{P.VERBATIM}|{P.QUOTED}", " ")
+    asked = df[rows].select(text, "pivot_lang")
+    return dict(zip(rows, ctx.lid.probabilities(list(asked.iter_rows())), strict=True))
+
+
+def _field(df: pl.DataFrame, ctx: Context, f: str, out: list[dict | None]) -> None:
+    """The accounting's verdicts on field ``f`` (long texts) and the short-text ones."""
+    cfg, fields = ctx.config, ctx.account(df).fields
+    for side in ("share_target", "share_pivot", "lid_target"):
+        ctx.scores[f"{side}_{f}"] = fields[f"{side}_{f}"]
+    enough = (fields[f"weight_{f}"].fill_null(0) >= cfg.lid_min_letters) & _long(df, ctx, f)
+    low = enough & (fields[f"share_target_{f}"] < cfg.lid_min_share)
+    rows = [int(i) for i in positions(df, low) if out[i] is None]
+    pivot = _pivot_foreign(df, ctx, f, rows) if rows else {}
+    majors, foreign = fields[f"major_{f}"].to_list(), fields[f"foreign_{f}"].to_list()
+    for i in rows:
+        if pivot[i] >= cfg.lid_min_prob:
+            out[i] = {"reason": MAJOR[majors[i]], "field": f, "text": foreign[i] or ""}
+    if f != "instruction":
+        name = f"lid_pivot_{f}"
+        ctx.scores[name] = pl.Series(name, [pivot.get(i) for i in range(df.height)], dtype=pl.Float64)
+    _short(df, ctx, f, positions(df, ~enough), out)
+
+
+def _short(df: pl.DataFrame, ctx: Context, f: str, rows, out: list[dict | None]) -> None:
+    """The short-text verdicts on field ``f`` at ``rows`` (a copy of a pivot input or output
+    that is not in the pivot language is what the pair needs, and is not held against it)."""
+    if not rows.size:
+        return
+    part = df[rows]
+    at, asked = shorttext.queries(part, f, ctx)
+    found = shorttext.judge(ctx, asked)
+    scores = ctx.scores[f"lid_target_{f}"].to_list()
+    hits = []
+    for (j, (verdict, p)), query in zip(zip(at, found, strict=True), asked, strict=True):
+        i = int(rows[j])
+        scores[i] = p
+        if verdict and out[i] is None:
+            hits.append((i, verdict, query[0]))
+    copies = [i for i, *_ in hits if f != "instruction" and df[f"_same_{f}"][i]]
+    keep = {i for i, p in _pivot_foreign(df, ctx, f, copies).items() if p < ctx.config.lid_min_prob}
+    for i, verdict, text in hits:
+        if i not in keep:
+            out[i] = {"reason": verdict, "field": f, "text": text}
+    ctx.scores[f"lid_target_{f}"] = pl.Series(f"lid_target_{f}", scores, dtype=pl.Float64)
+
+
+def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
+    """The source instruction is not in the pivot language; or a target field's prose is not
+    (all) in the target language, by the shares of its segments (long texts) or against the
+    target language's neighbours (short texts)."""
+    accounting = ctx.account(df)
+    pivot = accounting.pivot_instruction
+    ctx.scores["lid_pivot_instruction"] = pivot
+    wrong = (pivot < ctx.config.lid_pivot_min_prob).fill_null(False).to_list()
+    out: list[dict | None] = [
+        {"reason": REASONS[0], "field": "", "text": ""} if w else None for w in wrong
+    ]
+    for f in FIELDS:
+        _field(df, ctx, f, out)
+    return pl.Series("x", out, dtype=VERDICT)
+
+
+CHECK = Check("langid", run, reasons=REASONS, reads=READS, scores=SCORES, identifies=True)

@@ -1,0 +1,129 @@
+"""``untranslated``: the target repeats the pivot.
+
+Sub-reasons: ``untranslated:exact_copy`` (a target field is the pivot's, names, code and quote
+marks aside), ``untranslated:copied_sentence`` (a sentence of the pivot stands untranslated in
+the target), ``untranslated:word_overlap`` (between Latin-script texts, most of the pivot's
+words are found again). Reads ``echo_min_words``, ``sentence_min_words``, ``copy_min_words``,
+``copy_max_overlap``, ``lid_min_prob``.
+
+A copy is not held against a pair where the evidence says it is what the pair needs (see
+:mod:`~plugdata.filters.prepare`: code or data by shape, words the target instruction hands
+over) or where the pivot text itself is not in the pivot language (a French quote in an English
+record); such pairs are tagged ``verbatim_expected``. Words of the instruction are no evidence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from plugdata.filters.check import Check, Context, verdicts
+from plugdata.filters.prepare import FIELDS, OWN_SCRIPT, col, judged, pcol, tcol
+from plugdata.filters.rows import on_rows, positions
+
+READS = ("echo_min_words", "sentence_min_words", "copy_min_words", "copy_max_overlap", "lid_min_prob")  # fmt: skip
+REASONS = ("untranslated:exact_copy", "untranslated:copied_sentence", "untranslated:word_overlap")
+LOWER_WORD = r"(?:^|[^\p{L}\d_])\p{Ll}{3,}(?:$|[^\p{L}\d_])"
+PLAIN_WORD = r"^[\"'“‘(¿¡]*\p{L}[\p{L}'’-]*[.,!?;:\"'”’)]*$"  # a word, not an identifier
+ITEMS = r"^\s*[^,;.!?\n]{1,30}(?:\s*[,;、]\s*[^,;.!?\n]{1,30}){2,}\.?\s*$"  # "a, b, c"
+# Function words: a title-cased headline holds some, a name or a title rarely does.
+FUNCTION_WORD = (r"(?i)(?:^|[^\p{L}])(?:the|a|an|is|are|was|were|be|it|its|of|to|in|on|at|for|"
+                 r"with|from|by|and|or|not|no|this|that|what|who|how|why|above|over|after|i|you|"
+                 r"he|she|we|they)(?:$|[^\p{L}])")  # fmt: skip
+
+
+def sentence_words(expr: pl.Expr) -> pl.Expr:
+    """Plain words of a text that reads as prose: no identifiers, not a bare list of items,
+    a lower-case or function word (a copy made only of names or a title may stay)."""
+    words = expr.str.split(" ").list.eval(pl.element().str.contains(PLAIN_WORD)).list.sum()
+    prose = expr.str.contains(FUNCTION_WORD) | (
+        expr.str.contains(LOWER_WORD) & ~expr.str.contains(ITEMS)
+    )
+    return pl.when(prose).then(words).otherwise(0)
+
+
+def foreign_pivot(df: pl.DataFrame, ctx: Context, f: str, echo: pl.Series) -> pl.Series:
+    """Echoes of a pivot field that is not in the pivot language (a French quote in an English
+    record) are what the pair needs: cleared, and added to ``ctx.verbatim`` for the
+    ``verbatim_expected`` tag. Needs the language identifier (the langid check)."""
+    rows = positions(df, echo)
+    if ctx.lid is None or not rows.size:
+        return echo
+    part = df[rows].select(pcol("pivot", f).alias("t"), "pivot_lang")
+    probs = np.array(ctx.lid.probabilities(list(part.iter_rows())))
+    foreign = rows[probs < ctx.config.lid_min_prob]
+    if not foreign.size:
+        return echo
+    mark = np.zeros(df.height, dtype=bool)
+    mark[foreign] = True
+    ctx.verbatim = (ctx.verbatim if ctx.verbatim is not None else pl.Series([False] * df.height, dtype=pl.Boolean)) | pl.Series(mark)  # fmt: skip
+    return echo & ~pl.Series(mark)
+
+
+def _overlap(df: pl.DataFrame, ctx: Context) -> pl.Series:
+    """Between Latin-script texts, most of the pivot's lower-case words found in the target
+    (names, capitalised, are kept by translators; accented words are not the pivot's). Fields
+    the accounting found wholly in the target language are not compared."""
+    cfg = ctx.config
+
+    def words_of(side: str) -> pl.Expr:
+        columns = [pcol(side, f) if side == "pivot" else judged(f) for f in ("instruction", "output")]
+        return pl.concat_str(columns, separator=" ").str.extract_all(r"[a-z]{3,}")
+
+    p, t = words_of("pivot"), words_of("target")
+    n = p.list.n_unique()
+    shared = p.list.set_intersection(t).list.len() / pl.max_horizontal(n, pl.lit(1))
+    overlap = ((n >= cfg.copy_min_words) & (shared >= cfg.copy_max_overlap)).fill_null(False)
+    compared = ~pl.col("target_lang").is_in(OWN_SCRIPT) & (pl.col("pivot_lang") != pl.col("target_lang"))
+    if ctx.lid is not None:
+        whole = ctx.account(df).fields.select(
+            pl.all_horizontal((pl.col(f"share_target_{f}").fill_null(1.0) == 1.0) for f in ("instruction", "output"))
+        ).to_series()  # fmt: skip
+        compared = compared & ~pl.lit(whole)
+    (found,) = on_rows(df, compared, [overlap.alias("overlap")], [pl.lit(False)])
+    return found
+
+
+def _copied_sentences(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Per row, whether a pivot sentence of ``sentence_min_words`` words or more stands in a
+    target field untranslated (and not as words the target instruction or input hands over),
+    the field and the sentence."""
+    segs = ctx.account(df).segments
+    hits = segs.filter(pl.col("copied") & (pl.col("side") == "pivot"))
+    hits = hits.filter(pl.col("words") >= ctx.config.sentence_min_words)
+    found, fields, texts = [False] * df.height, [None] * df.height, [None] * df.height
+    given = df.select(pl.concat_str([col("target", "instruction"), col("target", "input")], separator=" ")).to_series()  # fmt: skip
+    for row, f, text in hits.select("row", "field", "text").iter_rows():
+        if found[row] or (f == "output" and text in given[row]):
+            continue
+        found[row], fields[row], texts[row] = True, f, text
+    return pl.Series(found, dtype=pl.Boolean), pl.Series(fields, dtype=pl.String), pl.Series(texts, dtype=pl.String)
+
+
+def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
+    """An exact copy of a pivot field of ``echo_min_words`` plain words or more; a pivot
+    sentence copied into the target; or, between Latin-script texts, most of the pivot's
+    words again. Copies the pair needs are not held against it."""
+    cfg = ctx.config
+    flags = {}
+    for f in FIELDS:
+        keep = pl.col(f"_verbatim_{f}") if f != "instruction" else pl.lit(False)
+        same = pl.col(f"_same_{f}") & ~keep
+        echo = (sentence_words(tcol(f)) >= cfg.echo_min_words).fill_null(False)
+        (flags[f],) = on_rows(df, same, [echo.alias(f)], [pl.lit(False)])
+        if f != "instruction":  # (short instructions in the pivot language often read as foreign)
+            flags[f] = foreign_pivot(df, ctx, f, flags[f])
+    frame = pl.DataFrame(flags).with_columns(df.select(*(tcol(f) for f in FIELDS)))
+    if ctx.lid is not None:
+        copied, field, text = _copied_sentences(df, ctx)
+        frame = frame.with_columns(copied.alias("_c"), field.alias("_cf"), text.alias("_ct"))
+    frame = frame.with_columns(_overlap(df, ctx).alias("_o"))
+    cases = [(REASONS[0], f, pl.col(f), tcol(f)) for f in FIELDS]
+    if "_c" in frame.columns:
+        for f in FIELDS:
+            cases.append((REASONS[1], f, pl.col("_c") & (pl.col("_cf") == f), pl.col("_ct")))
+    cases.append((REASONS[2], "", pl.col("_o"), None))
+    return verdicts(frame, cases)
+
+
+CHECK = Check("untranslated", run, reasons=REASONS, reads=READS, identifies=True)
