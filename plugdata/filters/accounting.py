@@ -8,10 +8,13 @@ by the shares of its prose in the target, the pivot and other languages.
    kana, Thai; Chinese without kana, whose one neighbour writes kana) or holding ``lid_markers``
    stopwords only its language uses (:mod:`~plugdata.filters.markers`) is in the target
    language. fastText lid.176 identifies the rest, each distinct text once.
-3. A segment is **target** where the target language has ``lid_min_prob`` or comes first,
-   **pivot** where the pivot language comes first, **neighbour** where a confusable neighbour
-   (:mod:`~plugdata.filters.neighbour_table`) comes first with ``neighbour_min_prob`` (less is
-   doubt, and doubt counts for the target), else **other**. A segment that repeats one of the
+3. A segment is **target** where the target language has ``lid_min_prob`` or comes first;
+   **neighbour** where a confusable neighbour (:mod:`~plugdata.filters.neighbour_table`) comes
+   first with ``neighbour_min_prob`` and leads the target language by ``neighbour_margin``;
+   **pivot** or **other** where the pivot or another language comes first with
+   ``foreign_min_prob``. Anything less is doubt, and doubt counts for the target. But a segment holding
+   ``lid_markers`` stopwords only the target uses and none only the identified language uses
+   is target (names mislead the identifier). A segment that repeats one of the
    pivot record's in another language than the pivot's is a quote, set aside; one that repeats
    a pivot segment and reads as the pivot is **copied** (``untranslated:copied_sentence``).
 4. Per field, weighted by letters (a CJK one counting three): the shares of target and pivot,
@@ -21,19 +24,23 @@ by the shares of its prose in the target, the pivot and other languages.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from plugdata.filters import patterns as P
 from plugdata.filters.check import Context
-from plugdata.filters.markers import likely_in
+from plugdata.filters.markers import likely_in, words
 from plugdata.filters.neighbour_table import NEIGHBOURS
 from plugdata.filters.prepare import FIELDS, judged, pcol
 from plugdata.filters.rows import gather, positions
 from plugdata.filters.segments import key, split
 
 __all__ = ["Accounting", "account"]
+
+_TOKEN = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
@@ -42,11 +49,13 @@ class Accounting:
 
     ``segments``: one row per counted target segment: ``row``, ``field``, ``text``,
     ``weight``, ``side`` (target, pivot, neighbour, other), ``label`` (the identifier's first
-    language, null where settled without it), ``p_target`` and ``copied`` (it repeats a pivot
+    language, null where settled without it) and ``p_top`` (its probability), ``p_target`` and
+    ``copied`` (it repeats a pivot
     segment). ``fields``: one row per pair: ``weight_{f}`` (counted letters),
     ``share_target_{f}``, ``share_pivot_{f}``, ``lid_target_{f}`` (null where nothing was
-    identified), ``major_{f}`` (the side with most weight) and ``foreign_{f}`` (the heaviest
-    segment not in the target language). ``pivot_instruction``: the probability that each
+    identified), ``major_{f}`` (the side with most weight), and of the heaviest segment not in
+    the target language, ``foreign_{f}`` (its text), ``label_{f}`` (its language) and
+    ``p_foreign_{f}`` (that language's probability). ``pivot_instruction``: the probability that each
     pivot instruction is in the pivot language (null where stopwords settled it or it is short).
     """
 
@@ -58,12 +67,13 @@ class Accounting:
 def account(df: pl.DataFrame, ctx: Context) -> Accounting:
     """The accounting of a prepared pair frame (see the module docstring)."""
     cfg = ctx.config
-    segs = split(df, {f: judged(f) for f in FIELDS})
+    segs = split(df, {f: judged(f) for f in FIELDS}, cfg.segment_min_letters)
     segs = segs.filter(pl.col("weight") >= cfg.segment_min_letters)
     langs = df.select("target_lang", "pivot_lang").with_row_index("row")
     segs = segs.join(langs.cast({"row": pl.UInt32}), on="row", how="left")
     segs = segs.with_columns(_settled(segs, ctx).alias("settled"))
     segs = _identify(segs, ctx)
+    segs = _names_aside(df, segs, ctx)
     segs = _copies(df, segs)
     return Accounting(segs, _fields(segs, df.height), _pivot_instruction(df, ctx))
 
@@ -92,8 +102,8 @@ def _script_rule(lang: str, share: float) -> pl.Expr | None:
     if lang not in P.SCRIPTS:
         return None
     text = pl.col("text")
-    letters = text.str.count_matches(r"\p{L}")
-    mine = text.str.count_matches(P.SCRIPTS[lang]) >= letters * share
+    wide = 3 if lang in ("zh", "ja", "ko") else 1  # as in the weight
+    mine = text.str.count_matches(P.SCRIPTS[lang]) * wide >= pl.col("weight") * share
     if lang in P.OWN_LETTERS:
         return mine & text.str.contains(P.OWN_LETTERS[lang])
     near = NEIGHBOURS.get(lang, ())
@@ -125,42 +135,97 @@ def _identify(segs: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     near = pl.col("label").is_in(pl.col("target_lang").replace_strict(
         {k: list(v) for k, v in NEIGHBOURS.items()}, default=[], return_dtype=pl.List(pl.String)
     ))  # fmt: skip
+    sure = pl.col("p_top") >= cfg.foreign_min_prob
     side = (
         pl.when(pl.col("settled") | (pl.col("p_target") >= cfg.lid_min_prob))
         .then(pl.lit("target"))
         .when(pl.col("label").is_null() | (pl.col("label") == pl.col("target_lang")))
         .then(pl.lit("target"))
+        .when(near)
+        .then(
+            pl.when(
+                (pl.col("p_top") >= cfg.neighbour_min_prob)
+                & (pl.col("p_top") - pl.col("p_target") >= cfg.neighbour_margin)
+            )
+            .then(pl.lit("neighbour"))
+            .otherwise(pl.lit("target"))
+        )
+        .when(~sure)
+        .then(pl.lit("target"))
         .when(pl.col("label") == pl.col("pivot_lang"))
         .then(pl.lit("pivot"))
-        .when(near & (pl.col("p_top") >= cfg.neighbour_min_prob))
-        .then(pl.lit("neighbour"))
-        .when(near)
-        .then(pl.lit("target"))
         .otherwise(pl.lit("other"))
     )
-    return segs.with_columns(side.alias("side")).drop("p_top")
+    segs = segs.with_columns(side.alias("side"))
+    return _contrast(segs, cfg.lid_markers)
+
+
+def _contrast(segs: pl.DataFrame, k: int) -> pl.DataFrame:
+    """Segments the identifier put in another language that holds a stopword list, but that
+    hold ``k`` stopwords only the target language uses (of the two) and none only that other
+    language uses, are in the target language: names and loanwords mislead the identifier
+    ("Norman Eisen, profesor emérito de la Brookings Institution" reads as English)."""
+    rows = positions(segs, (pl.col("side") != "target") & pl.col("label").is_not_null())
+    if k <= 0 or not rows.size:
+        return segs
+    flip = []
+    for i, (text, lang, label) in zip(rows, segs[rows].select("text", "target_lang", "label").iter_rows(), strict=True):  # fmt: skip
+        mine, theirs = words(lang), words(label)
+        if mine and theirs:
+            found = set(_TOKEN.findall(text.lower()))
+            if len(found & (mine - theirs)) >= k and not found & (theirs - mine):
+                flip.append(int(i))
+    if not flip:
+        return segs
+    mask = pl.Series(np.isin(np.arange(segs.height), flip))
+    return segs.with_columns(pl.when(mask).then(pl.lit("target")).otherwise(pl.col("side")).alias("side"))
+
+
+def _names_aside(df: pl.DataFrame, segs: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    """Segments found in another language are identified again without the names they
+    copied from the pivot record (capitalised or mixed-case words, "Brookings Institution"):
+    in the target language without them, they are target segments."""
+    rows = positions(segs, pl.col("side") != "target")
+    if not rows.size:
+        return segs
+    record = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ")
+    names = df.select(record).to_series().to_list()
+    asked, where = [], []
+    for i, row, text, lang in zip(rows, *segs[rows].select("row", "text", "target_lang"), strict=True):
+        source = set(_TOKEN.findall(names[row]))
+        kept = [w for w in _TOKEN.findall(text) if not (w in source and not w.islower())]
+        rest = " ".join(kept)
+        if len(rest) < len(text) * 0.9 and sum(map(len, kept)) >= ctx.config.segment_min_letters:
+            asked.append((rest, lang))
+            where.append(int(i))
+    if not asked:
+        return segs
+    probs = ctx.lid.probabilities(asked)
+    tops = ctx.lid.distributions([t for t, _ in asked])
+    flip = [i for i, p, top, (_, lang) in zip(where, probs, tops, asked, strict=True)
+            if p >= ctx.config.lid_min_prob or (top and max(top, key=top.__getitem__) == lang)]  # fmt: skip
+    if not flip:
+        return segs
+    mask = pl.Series(np.isin(np.arange(segs.height), flip))
+    return segs.with_columns(pl.when(mask).then(pl.lit("target")).otherwise(pl.col("side")).alias("side"))
 
 
 def _copies(df: pl.DataFrame, segs: pl.DataFrame) -> pl.DataFrame:
-    """``copied``: a foreign segment repeats one of the pivot record's segments (compared by
-    letters). Where it reads as the pivot it is untranslated; in another language it is a
-    quote the pivot holds too, and is set aside."""
-    foreign = segs.filter(pl.col("side") != "target")
-    if not foreign.height:
+    """``copied``: a foreign segment's letters occur as they are in the pivot record's
+    (lower case, letters only, so segment ends and spacing do not matter). Where it reads as
+    the pivot it is untranslated; in another language it is a quote the pivot holds too, and
+    is set aside."""
+    foreign = positions(segs, pl.col("side") != "target")
+    if not foreign.size:
         return segs.with_columns(pl.lit(False).alias("copied"))
-    rows = foreign["row"].unique()
-    part = df[rows.cast(pl.Int64).to_numpy()].with_columns(rows.alias("_row"))
-    pivot = split(part, {f: pcol("pivot", f) for f in FIELDS})
-    pivot = pivot.with_columns(pl.col("row").replace_strict(
-        pl.Series(range(rows.len())), rows, return_dtype=pl.UInt32
-    ))  # fmt: skip
-    keys = pivot.select("row", key(pl.col("text")).alias("_k")).unique()
-    marked = segs.with_columns(key(pl.col("text")).alias("_k")).join(
-        keys.with_columns(pl.lit(True).alias("copied")), on=["row", "_k"], how="left"
-    )
-    marked = marked.with_columns(pl.col("copied").fill_null(False) & (pl.col("side") != "target"))
+    record = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ")
+    keys = df.select(key(record).alias("_pk")).with_row_index("row").cast({"row": pl.UInt32})
+    asked = segs[foreign].select("row", key(pl.col("text")).alias("_k")).join(keys, on="row", how="left")
+    found = asked.select((pl.col("_k") != "") & pl.col("_pk").str.contains(pl.col("_k"), literal=True)).to_series()  # fmt: skip
+    copied = gather(found.fill_null(False), foreign, segs.height, False).alias("copied")
+    marked = segs.with_columns(copied)
     quotes = pl.col("copied") & pl.col("side").is_in(["other", "neighbour"])
-    return marked.filter(~quotes).drop("_k")
+    return marked.filter(~quotes)
 
 
 def _fields(segs: pl.DataFrame, height: int) -> pl.DataFrame:
@@ -186,7 +251,11 @@ def _fields(segs: pl.DataFrame, height: int) -> pl.DataFrame:
             (pl.col("_p") / pl.col(f"weight_{f}")).alias(f"share_pivot_{f}"),
             pl.col(f"lid_target_{f}").fill_nan(None),
         ).drop("_t", "_p")
-        top = foreign.group_by("row").agg(pl.col("text").first().alias(f"foreign_{f}"))
+        top = foreign.group_by("row").agg(
+            pl.col("text").first().alias(f"foreign_{f}"),
+            pl.col("label").first().alias(f"label_{f}"),
+            pl.col("p_top").first().alias(f"p_foreign_{f}"),
+        )
         for extra in (agg, major, top):
             out = out.join(extra, on="row", how="left")
     return out.sort("row")

@@ -28,7 +28,10 @@ class FilterConfig:
     segment_min_letters: int = 12  # shorter segments are not identified or counted
     segment_own_script: float = 0.9  # a segment this much in a script only its language
     # writes (Hangul, kana, Thai) is in that language without identification
-    neighbour_min_prob: float = 0.5  # a neighbour this likely on a segment counts against it
+    neighbour_min_prob: float = 0.5  # a neighbour this likely on a segment counts against it...
+    neighbour_margin: float = 0.45  # ...where it leads the target language by this much
+    foreign_min_prob: float = 0.5  # the pivot or another language this likely on a segment
+    # counts against it (the identifier is unsure of less)
     short_min_words: int = 3  # texts of this many words or more are identified...
     short_max_words: int = 8  # ...and up to this many by comparing confusable neighbours
     short_margin: float = 0.1  # a neighbour this much likelier than the target language: reject
@@ -53,6 +56,7 @@ class FilterConfig:
     copy_max_overlap: float = 0.8  # share of pivot words found again in the target
     echo_min_words: int = 3  # an exact copy of a pivot text this long (names aside) is untranslated
     sentence_min_words: int = 4  # a pivot sentence this long copied into the target: reject
+    copy_run_words: int = 6  # a run of this many pivot words copied into the target: reject
     code_max_prose: float = 0.33  # an output with less prose than this share of its letters
     # is code, data or a formula by shape (a copy of it is expected)
     # structure

@@ -90,11 +90,12 @@ CLOSE_BRACKET = r"[)）\]】]"
 OPEN_QUOTE_END = r'[“「『«][^“”「」『』«»"。！？.!?]{1,8}$|(?:^|[\s,，:：])[“「『«"]\s*$'
 
 # Target length per English length for the same meaning, where a CJK or Hangul character
-# counts as three (medians on NTREX-128 for zh, ko, it, es; estimates for the rest).
+# counts as three: medians over NTREX-128 lines of 30+ characters for zh, ko, it, es, ja, fr,
+# de, pt, ru, ar (bench/calibrate_filters.py's data); estimates for hi, vi, th, id, sw.
 CHAR_RATIO = {
-    "en": 1.0, "zh": 0.95, "ja": 1.1, "ko": 1.27, "th": 0.95, "ar": 0.85, "hi": 1.0,
-    "ru": 1.05, "vi": 1.05, "id": 1.1, "sw": 1.1, "de": 1.15, "fr": 1.15, "es": 1.12,
-    "it": 1.12, "pt": 1.1,
+    "en": 1.0, "zh": 0.9, "ja": 1.26, "ko": 1.27, "th": 0.95, "ar": 0.92, "hi": 1.0,
+    "ru": 1.1, "vi": 1.05, "id": 1.1, "sw": 1.1, "de": 1.19, "fr": 1.18, "es": 1.15,
+    "it": 1.17, "pt": 1.12,
 }  # fmt: skip
 
 # Written in lower case, matched case-insensitively (``(?i)``, cheaper than lower-casing every
@@ -115,6 +116,12 @@ LEAKAGE = "|".join([
     r"hier ist die [üu]bersetzung|[üu]bersetzung\s*:",
     r"aqui est[aá] a tradu[cç][aã]o|tradu[cç][aã]o\s*:",
     r"вот перевод|перевод\s*:",
+    r"إليك الترجمة|الترجمة\s*:",
+    r"यहाँ अनुवाद है|अनुवाद\s*:",
+    r"đây là bản dịch|bản dịch\s*:",
+    r"นี่คือคำแปล|คำแปล\s*:",
+    r"berikut (?:adalah )?terjemahan|terjemahan\s*:",
+    r"hii ndiyo tafsiri|tafsiri\s*:",
 ])  # fmt: skip
 
 REFUSAL = "|".join([

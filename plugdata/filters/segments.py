@@ -1,7 +1,8 @@
 """Fields cut into segments (sentences or lines), for language accounting.
 
 What stays verbatim is set aside first (code, URLs, placeholders and numbers are already out of
-the prose columns, see :mod:`~plugdata.filters.prepare`; quoted text goes here). A segment ends
+the prose columns, see :mod:`~plugdata.filters.prepare`; quoted names and titles, short and with
+no sentence end inside, go here). A segment ends
 at a sentence end of any script (``.``, ``。``, ``।``, ``؟``, ``។``, ``။``, ...) or a line
 break; in Thai, Lao, Khmer and Myanmar text, which have no full stop in use or no spaces between
 words, a space after one of their letters ends a phrase too.
@@ -15,7 +16,24 @@ from plugdata.filters import patterns as P
 
 SCHEMA = {"row": pl.UInt32, "field": pl.String, "text": pl.String, "weight": pl.Int64,
           "words": pl.UInt32}  # fmt: skip
-QUOTE_HINT = r"[\"“「『«']"
+QUOTE_HINT = r"[\"“「『«《]"
+CLOSERS = "'\"”’»」』》)\\]）"
+ABBREVIATION = r"(^|[\s(])(\p{Lu}\p{Ll}{0,2})\."
+# Where a segment ends: Latin-style sentence ends before a space (so "3.5", "U.S" and "e.g"
+# inside a word do not end one), full-width and other scripts' ends anywhere, and phrases of
+# the scripts without a full stop.
+BREAKS = (
+    (f"([.!?…]+[{CLOSERS}]*)[ \t]+", "$1\n"),
+    (f"([.!?…]+[{CLOSERS}]*)([^\\s\\p{{Latin}}\\d\\p{{P}}])", "$1\n$2"),
+    (f"([。！？।॥؟۔។။።]+[{CLOSERS}]*)[ \t]*", "$1\n"),
+    (P.SPACED_PHRASE, "$1\n"),
+)
+# A quoted name or title: short (40 characters), no sentence end inside (a quoted sentence or
+# clause is prose to judge).
+QUOTED_NAME = "|".join(
+    f"{a}[^{a}{b}\n{P.SENTENCE_MARKS}]{{1,40}}{b}"
+    for a, b in (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"), ("«", "»"), ("《", "》"))
+)
 
 
 def weight(text: pl.Expr) -> pl.Expr:
@@ -28,28 +46,59 @@ def key(text: pl.Expr) -> pl.Expr:
     return text.str.to_lowercase().str.replace_all(r"[^\p{L}]+", "")
 
 
-def split(df: pl.DataFrame, texts: dict[str, pl.Expr]) -> pl.DataFrame:
+def _cut(text: pl.Expr) -> pl.Expr:
+    """The text with a line break at every segment end, split into segments. The full stop
+    of a short capitalised abbreviation ("St.", "Mr.", "Dr.") ends nothing."""
+    text = text.str.replace_all(ABBREVIATION, "$1$2\u2024")
+    for pattern, to in BREAKS:
+        text = text.str.replace_all(pattern, to)
+    return text.str.split("\n").list.eval(pl.element().str.replace_all("\u2024", ".", literal=True))
+
+
+def split(df: pl.DataFrame, texts: dict[str, pl.Expr], min_weight: int = 0) -> pl.DataFrame:
     """One row per segment of each text (``field`` names it; ``row``: its row in ``df``), with
-    its ``weight`` and ``words``; segments without letters are left out."""
+    its ``weight`` and ``words``; segments without letters are left out. A segment lighter
+    than ``min_weight`` (an abbreviation's "Mr.", a short exclamation) joins the next one."""
     parts = []
     for name, text in texts.items():
         unquoted = (
             pl.when(text.str.contains(QUOTE_HINT))
-            .then(text.str.replace_all(P.QUOTED, " "))
+            .then(text.str.replace_all(QUOTED_NAME, " "))
             .otherwise(text)
         )
-        cut = unquoted.str.replace_all(P.SPACED_PHRASE, "$1\n").str.extract_all(P.SEGMENT)
         frame = df.select(
             pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
             pl.lit(name).alias("field"),
-            cut.alias("text"),
+            _cut(unquoted).alias("text"),
         )
         parts.append(frame.explode("text"))
     if not parts:
         return pl.DataFrame(schema=SCHEMA)
     segs = pl.concat(parts).with_columns(pl.col("text").str.strip_chars())
-    segs = segs.with_columns(
-        weight(pl.col("text")).alias("weight"),
-        pl.col("text").str.count_matches(r"\p{L}+").cast(pl.UInt32).alias("words"),
+    segs = segs.with_columns(weight(pl.col("text")).alias("weight")).filter(pl.col("weight") > 0)
+    if min_weight:
+        segs = _merge(segs, min_weight)
+    return segs.with_columns(pl.col("text").str.count_matches(r"\p{L}+").cast(pl.UInt32).alias("words"))
+
+
+def _merge(segs: pl.DataFrame, min_weight: int) -> pl.DataFrame:
+    """Light segments joined to the next segment of their field (the last ones to the one
+    before), where a field has several segments and a light one."""
+    light = pl.col("weight") < min_weight
+    several = pl.len().over("row", "field") > 1
+    touched = (light & several).any().over("row", "field")
+    todo, done = segs.filter(touched), segs.filter(~touched)
+    if not todo.height:
+        return segs
+    group = (~light).cum_sum().shift(1, fill_value=0).over("row", "field")
+    todo = todo.with_columns(group.alias("_g"))
+    # trailing light segments (after the last heavy one) go with the one before
+    last = pl.col("_g") == pl.col("_g").max().over("row", "field")
+    heavy_in = (~light).any().over("row", "field", "_g")
+    todo = todo.with_columns(
+        pl.when(last & ~heavy_in & (pl.col("_g") > 0)).then(pl.col("_g") - 1).otherwise(pl.col("_g")).alias("_g")
+    )  # fmt: skip
+    merged = todo.group_by("row", "field", "_g", maintain_order=True).agg(
+        pl.col("text").str.join(" "), pl.col("weight").sum()
     )
-    return segs.filter(pl.col("weight") > 0)
+    return pl.concat([done, merged.drop("_g")]).sort("row", "field", maintain_order=True)

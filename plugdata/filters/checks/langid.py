@@ -10,7 +10,8 @@ language), and for short texts ``langid:neighbour`` and ``langid:pivot_language`
 
 Reads ``lid_min_share``, ``lid_min_letters``, ``lid_min_prob``, ``lid_pivot_min_prob``,
 ``short_max_words`` and, through the accounting and short texts, ``lid_markers``,
-``segment_min_letters``, ``segment_own_script``, ``neighbour_min_prob``, ``short_min_words``,
+``segment_min_letters``, ``segment_own_script``, ``neighbour_min_prob``, ``neighbour_margin``,
+``foreign_min_prob``, ``short_min_words``,
 ``short_margin``, ``short_pivot_margin``, ``pair_margin``, ``short_marker_weight``,
 ``pivot_min_letters``.
 
@@ -32,7 +33,7 @@ from plugdata.filters.rows import positions
 
 READS = ("lid_min_share", "lid_min_letters", "lid_min_prob", "lid_pivot_min_prob",
          "short_max_words", "lid_markers", "segment_min_letters", "segment_own_script",
-         "neighbour_min_prob", "short_min_words", "short_margin", "short_pivot_margin",
+         "neighbour_min_prob", "neighbour_margin", "foreign_min_prob", "short_min_words", "short_margin", "short_pivot_margin",
          "pair_margin", "short_marker_weight", "pivot_min_letters")  # fmt: skip
 REASONS = ("langid:pivot_not_pivot", "langid:mixed", "langid:wrong_language", "langid:neighbour",
            "langid:pivot_language")  # fmt: skip
@@ -55,31 +56,41 @@ def _long(df: pl.DataFrame, ctx: Context, f: str) -> pl.Series:
     return df.select((words > ctx.config.short_max_words) | scripted).to_series()
 
 
-def _pivot_foreign(df: pl.DataFrame, ctx: Context, f: str, rows: list[int]) -> dict[int, float]:
-    """The probability that the pivot field is in the pivot language, at ``rows`` (quoted
-    text and code aside): a target field in another language than a foreign pivot's is no
-    fault of the translation."""
+def _same_foreign(df: pl.DataFrame, ctx: Context, f: str, rows: list[int], labels: list) -> dict[int, float]:  # fmt: skip
+    """At ``rows``: the probability that the pivot field is in the pivot language (code and
+    quotes aside), or -1 where the pivot field is itself in the language the target field was
+    found in (``labels``): foreign text the source already held, no fault of the translation."""
     text = pcol("pivot", f).str.replace_all(f"{P.VERBATIM}|{P.QUOTED}", " ")
     asked = df[rows].select(text, "pivot_lang")
-    return dict(zip(rows, ctx.lid.probabilities(list(asked.iter_rows())), strict=True))
+    probs = ctx.lid.probabilities(list(asked.iter_rows()))
+    tops = ctx.lid.distributions(asked.to_series().to_list())
+    out = {}
+    for i, p, top in zip(rows, probs, tops, strict=True):
+        best = max(top, key=top.__getitem__) if top else None
+        out[i] = -1.0 if best is not None and best == labels[i] and p < ctx.config.lid_min_prob else p
+    return out
 
 
 def _field(df: pl.DataFrame, ctx: Context, f: str, out: list[dict | None]) -> None:
-    """The accounting's verdicts on field ``f`` (long texts) and the short-text ones."""
+    """The accounting's verdicts on field ``f`` (long texts, and short ones confidently in a
+    language that is neither a neighbour nor the pivot) and the short-text ones."""
     cfg, fields = ctx.config, ctx.account(df).fields
     for side in ("share_target", "share_pivot", "lid_target"):
         ctx.scores[f"{side}_{f}"] = fields[f"{side}_{f}"]
-    enough = (fields[f"weight_{f}"].fill_null(0) >= cfg.lid_min_letters) & _long(df, ctx, f)
+    sure = (fields[f"major_{f}"] == "other") & (fields[f"p_foreign_{f}"] >= cfg.foreign_min_prob)
+    enough = (fields[f"weight_{f}"].fill_null(0) >= cfg.lid_min_letters) & (_long(df, ctx, f) | sure.fill_null(False))
     low = enough & (fields[f"share_target_{f}"] < cfg.lid_min_share)
     rows = [int(i) for i in positions(df, low) if out[i] is None]
-    pivot = _pivot_foreign(df, ctx, f, rows) if rows else {}
+    labels = fields[f"label_{f}"].to_list()
+    pivot = _same_foreign(df, ctx, f, rows, labels) if rows else {}
     majors, foreign = fields[f"major_{f}"].to_list(), fields[f"foreign_{f}"].to_list()
     for i in rows:
-        if pivot[i] >= cfg.lid_min_prob:
+        if pivot[i] >= 0:
             out[i] = {"reason": MAJOR[majors[i]], "field": f, "text": foreign[i] or ""}
     if f != "instruction":
         name = f"lid_pivot_{f}"
-        ctx.scores[name] = pl.Series(name, [pivot.get(i) for i in range(df.height)], dtype=pl.Float64)
+        values = [max(pivot[i], 0.0) if i in pivot else None for i in range(df.height)]
+        ctx.scores[name] = pl.Series(name, values, dtype=pl.Float64)
     _short(df, ctx, f, positions(df, ~enough), out)
 
 
@@ -99,7 +110,8 @@ def _short(df: pl.DataFrame, ctx: Context, f: str, rows, out: list[dict | None])
         if verdict and out[i] is None:
             hits.append((i, verdict, query[0]))
     copies = [i for i, *_ in hits if f != "instruction" and df[f"_same_{f}"][i]]
-    keep = {i for i, p in _pivot_foreign(df, ctx, f, copies).items() if p < ctx.config.lid_min_prob}
+    probs = _same_foreign(df, ctx, f, copies, [None] * df.height) if copies else {}
+    keep = {i for i, p in probs.items() if p < ctx.config.lid_min_prob}
     for i, verdict, text in hits:
         if i not in keep:
             out[i] = {"reason": verdict, "field": f, "text": text}

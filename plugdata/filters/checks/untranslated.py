@@ -1,8 +1,8 @@
 """``untranslated``: the target repeats the pivot.
 
 Sub-reasons: ``untranslated:exact_copy`` (a target field is the pivot's, names, code and quote
-marks aside), ``untranslated:copied_sentence`` (a sentence of the pivot stands untranslated in
-the target), ``untranslated:word_overlap`` (between Latin-script texts, most of the pivot's
+marks aside), ``untranslated:copied_sentence`` (a sentence of the pivot, or a run of
+``copy_run_words`` of its words, stands untranslated in the target), ``untranslated:word_overlap`` (between Latin-script texts, most of the pivot's
 words are found again). Reads ``echo_min_words``, ``sentence_min_words``, ``copy_min_words``,
 ``copy_max_overlap``, ``lid_min_prob``.
 
@@ -14,6 +14,8 @@ record); such pairs are tagged ``verbatim_expected``. Words of the instruction a
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import polars as pl
 
@@ -21,7 +23,9 @@ from plugdata.filters.check import Check, Context, verdicts
 from plugdata.filters.prepare import FIELDS, OWN_SCRIPT, col, judged, pcol, tcol
 from plugdata.filters.rows import on_rows, positions
 
-READS = ("echo_min_words", "sentence_min_words", "copy_min_words", "copy_max_overlap", "lid_min_prob")  # fmt: skip
+READS = ("echo_min_words", "sentence_min_words", "copy_run_words", "copy_min_words",
+         "copy_max_overlap", "lid_min_prob")  # fmt: skip
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 REASONS = ("untranslated:exact_copy", "untranslated:copied_sentence", "untranslated:word_overlap")
 LOWER_WORD = r"(?:^|[^\p{L}\d_])\p{Ll}{3,}(?:$|[^\p{L}\d_])"
 PLAIN_WORD = r"^[\"'“‘(¿¡]*\p{L}[\p{L}'’-]*[.,!?;:\"'”’)]*$"  # a word, not an identifier
@@ -84,19 +88,63 @@ def _overlap(df: pl.DataFrame, ctx: Context) -> pl.Series:
     return found
 
 
+def _runs(df: pl.DataFrame, ctx: Context) -> dict[int, tuple[str, str]]:
+    """Rows whose target field holds a run of ``copy_run_words`` consecutive words of the
+    pivot record that reads as prose (see :func:`_prose_run`: a name is no run), wherever
+    the segment ends fall: the field and the run. Looked for in Python where the field shares
+    that many lower-case words with the pivot."""
+    k = ctx.config.copy_run_words
+    lower = r"\p{Ll}[\p{Ll}'’-]*"
+    pivot = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ")
+    found: dict[int, tuple[str, str]] = {}
+    for f in FIELDS:
+        shared = judged(f).str.extract_all(lower).list.set_intersection(pivot.str.extract_all(lower))
+        rows = positions(df, shared.list.len() >= 2)
+        part = df[rows].select(judged(f).alias("t"), pivot.alias("p"))
+        for i, (text, source) in zip(rows, part.iter_rows(), strict=True):
+            if int(i) not in found and (run := _run(text, source, k)):
+                found[int(i)] = (f, run)
+    return found
+
+
+def _run(text: str, source: str, k: int) -> str | None:
+    """The first run of ``k`` words of ``text`` found in that order in ``source`` that reads
+    as prose, or None."""
+    words = _WORD.findall(text)
+    grams = {tuple(g) for g in _grams([w.lower() for w in _WORD.findall(source)], k)}
+    for start, gram in enumerate(_grams([w.lower() for w in words], k)):
+        if tuple(gram) in grams and _prose_run(words[start : start + k]):
+            return " ".join(words[start : start + k])
+    return None
+
+
+def _prose_run(words: list[str]) -> bool:
+    """Half the words in lower case, one of them of four letters or more: "Agency for the
+    Assessment and Application" (a name) is no prose, "will vote on whether to" is."""
+    lower = [w for w in words if w.islower()]
+    return len(lower) * 2 >= len(words) and any(len(w) >= 4 for w in lower)
+
+
+def _grams(words: list[str], k: int) -> list[list[str]]:
+    return [words[i : i + k] for i in range(len(words) - k + 1)]
+
+
 def _copied_sentences(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Series, pl.Series]:
     """Per row, whether a pivot sentence of ``sentence_min_words`` words or more stands in a
     target field untranslated (and not as words the target instruction or input hands over),
     the field and the sentence."""
     segs = ctx.account(df).segments
     hits = segs.filter(pl.col("copied") & (pl.col("side") == "pivot"))
-    hits = hits.filter(pl.col("words") >= ctx.config.sentence_min_words)
+    hits = hits.filter(sentence_words(pl.col("text")) >= ctx.config.sentence_min_words)
     found, fields, texts = [False] * df.height, [None] * df.height, [None] * df.height
     given = df.select(pl.concat_str([col("target", "instruction"), col("target", "input")], separator=" ")).to_series()  # fmt: skip
     for row, f, text in hits.select("row", "field", "text").iter_rows():
         if found[row] or (f == "output" and text in given[row]):
             continue
         found[row], fields[row], texts[row] = True, f, text
+    for row, (f, text) in _runs(df, ctx).items():
+        if not found[row] and not (f == "output" and text.lower() in given[row].lower()):
+            found[row], fields[row], texts[row] = True, f, text
     return pl.Series(found, dtype=pl.Boolean), pl.Series(fields, dtype=pl.String), pl.Series(texts, dtype=pl.String)
 
 
