@@ -22,7 +22,7 @@ on corrupted copies of them; every figure per language, every rejection per sub-
     nearest neighbour.
 - ``--instructions`` a folder of ``{zh,ko,it,es}.jsonl`` with ``id``, ``en_instruction`` and
   ``instruction`` (alpagasus_4lang): real translated instructions must be kept; the short ones
-  also get an English echo and a neighbour swap. ``--failures N`` lists, for every set, N pairs
+  also get an English echo and a swap with a neighbour the folder has (it and es). ``--failures N`` lists, for every set, N pairs
   per language that did not come out right.
 
     python bench/calibrate_filters.py path/to/ntrex128 --instructions path/to/alpagasus_4lang
@@ -40,6 +40,7 @@ from pathlib import Path
 import polars as pl
 
 from plugdata.filters import DEFAULT_FILTERS, FilterConfig, filter_frame
+from plugdata.filters.neighbour_table import NEIGHBOURS
 
 FILES = {"zh": "zho-CN", "ko": "kor", "it": "ita", "es": "spa", "ja": "jpn", "fr": "fra",
          "de": "deu", "pt": "por", "ru": "rus", "ar": "arb"}  # fmt: skip
@@ -161,8 +162,8 @@ def instructions(folder: Path, kind: str) -> list[dict]:
             if kind != "real":
                 if "\n" in english or not 3 <= len(english.split()) <= 6:
                     continue
-                near = NEAREST.get(lang)
-                if kind == "short_swap" and near not in data:
+                near = next((n for n in NEIGHBOURS.get(lang, ()) if n in data), None)
+                if kind == "short_swap" and near is None:
                     continue
                 target = english if kind == "short_echo" else data[near][rid]["instruction"]
             p_ins, _, p_in = english.partition("\n")

@@ -37,8 +37,6 @@ class FilterConfig:
     short_margin: float = 0.1  # a neighbour this much likelier than the target language: reject
     short_pivot_margin: float = 0.6  # the pivot language likelier by this beyond short_margin: reject
     pair_margin: float = 0.6  # the same for two-word texts (neighbours only)
-    short_marker_weight: float = 0.5  # added to a neighbour whose own stopwords a short text
-    # holds (and none of the expected language's apart from it)
     pivot_min_letters: int = 40  # shorter pivot instructions are not identified
     # script
     script_min_share: float = 0.4  # share of translatable letters in the language's own script

@@ -76,20 +76,3 @@ def likely_in(df: pl.DataFrame, text: pl.Expr, lang: str, pivot: str, k: int) ->
     mine = tokens.list.eval(pl.element().filter(pl.element().is_in(own))).list.n_unique()
     theirs = tokens.list.eval(pl.element().is_in(foreign)).list.any()
     return df.select((mine >= k) & ~theirs).to_series().fill_null(False).alias("likely")
-
-
-def contrasting(text: str, lang: str, pivot: str) -> set[str]:
-    """The neighbours of ``lang`` whose own stopwords (ones ``lang`` does not use) ``text``
-    holds, where it holds none of ``lang``'s stopwords that such a neighbour does not use:
-    ``"Terremoti e tsunami in"`` (``in``, no ``en``) points to Italian where Spanish is
-    expected. For short texts, where identifiers are unsure."""
-    own = words(lang)
-    if not own:
-        return set()
-    found = set(re.findall(r"[^\W\d_]+", text.lower()))
-    out = set()
-    for other in NEIGHBOURS.get(lang, ()):
-        theirs = words(other)
-        if theirs and found & (theirs - own) and not found & (own - theirs):
-            out.add(other)
-    return out

@@ -2,8 +2,7 @@
 
 fastText is unsure of a few words, and close languages (es/pt/gl/ca/it/fr, id/ms, ...) share
 most of them, so a short text is judged by fastText and lingua together (lingua restricted to
-the expected language, its neighbours and the pivot), with the stopwords only a neighbour uses
-(:func:`~plugdata.filters.markers.contrasting`) weighing ``short_marker_weight`` for it. Names,
+the expected language, its neighbours and the pivot). Names,
 titles and quotes the text copied from the pivot are set aside first, and a bare list of nouns
 is not judged. lingua runs only where it could change the verdict.
 """
@@ -14,7 +13,6 @@ import polars as pl
 
 from plugdata.filters import patterns as P
 from plugdata.filters.check import Context
-from plugdata.filters.markers import contrasting
 from plugdata.filters.neighbour_table import NEIGHBOURS
 from plugdata.filters.prepare import FIELDS, copied_tokens, judged
 
@@ -67,12 +65,10 @@ def judge(ctx: Context, asked: list[Query]) -> list[tuple[str | None, float]]:
         return []
     cfg = ctx.config
     fast = ctx.lid.distributions([text for text, *_ in asked])
-    hints = [contrasting(text, expected, pivot) for text, expected, pivot, _ in asked]
 
     def rivals(i: int, top: dict[str, float]) -> tuple[float, float]:
         _, expected, pivot_lang, pair = asked[i]
-        neighbour = max((top.get(n, 0.0) + cfg.short_marker_weight * (n in hints[i])
-                         for n in NEIGHBOURS[expected]), default=0.0)  # fmt: skip
+        neighbour = max((top.get(n, 0.0) for n in NEIGHBOURS[expected]), default=0.0)
         margin = cfg.pair_margin if pair else cfg.short_margin
         pivot = top.get(pivot_lang, 0.0) if pivot_lang != expected and not pair else float("-inf")
         return neighbour - margin, pivot - cfg.short_margin - cfg.short_pivot_margin

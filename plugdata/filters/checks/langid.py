@@ -12,8 +12,7 @@ Reads ``lid_min_share``, ``lid_min_letters``, ``lid_min_prob``, ``lid_pivot_min_
 ``short_max_words`` and, through the accounting and short texts, ``lid_markers``,
 ``segment_min_letters``, ``segment_own_script``, ``neighbour_min_prob``, ``neighbour_margin``,
 ``foreign_min_prob``, ``short_min_words``,
-``short_margin``, ``short_pivot_margin``, ``pair_margin``, ``short_marker_weight``,
-``pivot_min_letters``.
+``short_margin``, ``short_pivot_margin``, ``pair_margin``, ``pivot_min_letters``.
 
 Scores (per field ``f``): ``share_target_f`` and ``share_pivot_f`` (shares of the field's
 counted prose), ``lid_target_f`` (mean probability of the target language over its identified
@@ -34,7 +33,7 @@ from plugdata.filters.rows import positions
 READS = ("lid_min_share", "lid_min_letters", "lid_min_prob", "lid_pivot_min_prob",
          "short_max_words", "lid_markers", "segment_min_letters", "segment_own_script",
          "neighbour_min_prob", "neighbour_margin", "foreign_min_prob", "short_min_words", "short_margin", "short_pivot_margin",
-         "pair_margin", "short_marker_weight", "pivot_min_letters")  # fmt: skip
+         "pair_margin", "pivot_min_letters")  # fmt: skip
 REASONS = ("langid:pivot_not_pivot", "langid:mixed", "langid:wrong_language", "langid:neighbour",
            "langid:pivot_language")  # fmt: skip
 SCORES = (

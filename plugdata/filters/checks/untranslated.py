@@ -19,12 +19,14 @@ import re
 import numpy as np
 import polars as pl
 
+from plugdata.filters import markers
 from plugdata.filters.check import Check, Context, verdicts
 from plugdata.filters.prepare import FIELDS, OWN_SCRIPT, col, judged, pcol, tcol
 from plugdata.filters.rows import on_rows, positions
 
 READS = ("echo_min_words", "sentence_min_words", "copy_run_words", "copy_min_words",
          "copy_max_overlap", "lid_min_prob")  # fmt: skip
+_QUOTE = re.compile(r'"[^"\n]+"|“[^”\n]+”|「[^」\n]+」|『[^』\n]+』|«[^»\n]+»')
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 REASONS = ("untranslated:exact_copy", "untranslated:copied_sentence", "untranslated:word_overlap")
 LOWER_WORD = r"(?:^|[^\p{L}\d_])\p{Ll}{3,}(?:$|[^\p{L}\d_])"
@@ -88,6 +90,21 @@ def _overlap(df: pl.DataFrame, ctx: Context) -> pl.Series:
     return found
 
 
+def _pivot_words(df: pl.DataFrame) -> dict[tuple[str, str], frozenset[str]]:
+    """Per (pivot, target) language pair, the stopwords only the pivot language uses: a
+    copied run or sentence holding two of them is in the pivot language (a French quote in an
+    English record holds none)."""
+    pairs = df.select("pivot_lang", "target_lang").unique().iter_rows()
+    return {(p, t): markers.words(p) - markers.words(t) for p, t in pairs}
+
+
+def _quoted(text: str, field: str) -> bool:
+    """Whether ``text`` is what a quote in ``field`` holds, more or less (a quoted sentence to
+    work on is left as it is; a copy inside a longer translated quote is not)."""
+    text = text.lower()
+    return any(text in q.lower() and len(q) <= 2 * len(text) for q in _QUOTE.findall(field))
+
+
 def _runs(df: pl.DataFrame, ctx: Context) -> dict[int, tuple[str, str]]:
     """Rows whose target field holds a run of ``copy_run_words`` consecutive words of the
     pivot record that reads as prose (see :func:`_prose_run`: a name is no run), wherever
@@ -97,32 +114,37 @@ def _runs(df: pl.DataFrame, ctx: Context) -> dict[int, tuple[str, str]]:
     lower = r"\p{Ll}[\p{Ll}'’-]*"
     pivot = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ")
     found: dict[int, tuple[str, str]] = {}
+    own = _pivot_words(df)
     for f in FIELDS:
         shared = judged(f).str.extract_all(lower).list.set_intersection(pivot.str.extract_all(lower))
         rows = positions(df, shared.list.len() >= 2)
-        part = df[rows].select(judged(f).alias("t"), pivot.alias("p"))
-        for i, (text, source) in zip(rows, part.iter_rows(), strict=True):
-            if int(i) not in found and (run := _run(text, source, k)):
+        part = df[rows].select(judged(f).alias("t"), pivot.alias("p"), "pivot_lang", "target_lang")
+        for i, (text, source, p, t) in zip(rows, part.iter_rows(), strict=True):
+            if int(i) not in found and (run := _run(text, source, k, own[p, t])):
                 found[int(i)] = (f, run)
     return found
 
 
-def _run(text: str, source: str, k: int) -> str | None:
+def _run(text: str, source: str, k: int, pivot_words: frozenset[str]) -> str | None:
     """The first run of ``k`` words of ``text`` found in that order in ``source`` that reads
-    as prose, or None."""
+    as prose in the pivot language, or None."""
     words = _WORD.findall(text)
     grams = {tuple(g) for g in _grams([w.lower() for w in _WORD.findall(source)], k)}
     for start, gram in enumerate(_grams([w.lower() for w in words], k)):
-        if tuple(gram) in grams and _prose_run(words[start : start + k]):
-            return " ".join(words[start : start + k])
+        run = words[start : start + k]
+        if tuple(gram) in grams and _prose_run(run, pivot_words) and not _quoted(" ".join(run), text):
+            return " ".join(run)
     return None
 
 
-def _prose_run(words: list[str]) -> bool:
-    """Half the words in lower case, one of them of four letters or more: "Agency for the
-    Assessment and Application" (a name) is no prose, "will vote on whether to" is."""
+def _prose_run(words: list[str], pivot_words: frozenset[str]) -> bool:
+    """Half the words in lower case, one of them of four letters or more ("Agency for the
+    Assessment and Application", a name, is no prose; "will vote on whether to" is), and two
+    distinct stopwords only the pivot language uses."""
     lower = [w for w in words if w.islower()]
-    return len(lower) * 2 >= len(words) and any(len(w) >= 4 for w in lower)
+    if len(lower) * 2 < len(words) or not any(len(w) >= 4 for w in lower):
+        return False
+    return not pivot_words or len({w.lower() for w in words} & pivot_words) >= 2
 
 
 def _grams(words: list[str], k: int) -> list[list[str]]:
@@ -138,8 +160,9 @@ def _copied_sentences(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Ser
     hits = hits.filter(sentence_words(pl.col("text")) >= ctx.config.sentence_min_words)
     found, fields, texts = [False] * df.height, [None] * df.height, [None] * df.height
     given = df.select(pl.concat_str([col("target", "instruction"), col("target", "input")], separator=" ")).to_series()  # fmt: skip
+    fields_text = {f: df.select(col("target", f)).to_series() for f in FIELDS}
     for row, f, text in hits.select("row", "field", "text").iter_rows():
-        if found[row] or (f == "output" and text in given[row]):
+        if found[row] or (f == "output" and text in given[row]) or _quoted(text, fields_text[f][row]):
             continue
         found[row], fields[row], texts[row] = True, f, text
     for row, (f, text) in _runs(df, ctx).items():
