@@ -41,6 +41,7 @@ from plugdata.filters.segments import key, split
 __all__ = ["Accounting", "account"]
 
 _TOKEN = re.compile(r"[^\W\d_]+")
+_QUOTE = re.compile(r'"[^"\n]+"|“[^”\n]+”|„[^“”\n]+[“”]|「[^」\n]+」|『[^』\n]+』|«[^»\n]+»|《[^》\n]+》')
 
 
 @dataclass(frozen=True)
@@ -182,20 +183,24 @@ def _contrast(segs: pl.DataFrame, k: int) -> pl.DataFrame:
 
 
 def _names_aside(df: pl.DataFrame, segs: pl.DataFrame, ctx: Context) -> pl.DataFrame:
-    """Segments found in another language are identified again without the names they
-    copied from the pivot record (capitalised or mixed-case words, "Brookings Institution"):
-    in the target language without them, they are target segments."""
+    """Segments found in another language are identified again without the quotes and names
+    they copied from the pivot record (capitalised or mixed-case words, "Brookings
+    Institution"): in the target language without them, they are target segments."""
     rows = positions(segs, pl.col("side") != "target")
     if not rows.size:
         return segs
     record = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ")
     names = df.select(record).to_series().to_list()
     asked, where = [], []
-    for i, row, text, lang in zip(rows, *segs[rows].select("row", "text", "target_lang"), strict=True):
+    for i, row, whole, lang in zip(rows, *segs[rows].select("row", "text", "target_lang"), strict=True):
+        text = whole
+        for quote in _QUOTE.findall(text):
+            if quote[1:-1].strip() and quote[1:-1].strip() in names[row]:
+                text = text.replace(quote, " ")
         source = set(_TOKEN.findall(names[row]))
         kept = [w for w in _TOKEN.findall(text) if not (w in source and not w.islower())]
         rest = " ".join(kept)
-        if len(rest) < len(text) * 0.9 and sum(map(len, kept)) >= ctx.config.segment_min_letters:
+        if len(rest) < len(whole) * 0.9 and sum(map(len, kept)) >= ctx.config.segment_min_letters:
             asked.append((rest, lang))
             where.append(int(i))
     if not asked:

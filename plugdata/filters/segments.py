@@ -1,8 +1,8 @@
 """Fields cut into segments (sentences or lines), for language accounting.
 
 What stays verbatim is set aside first (code, URLs, placeholders and numbers are already out of
-the prose columns, see :mod:`~plugdata.filters.prepare`; quoted names and titles, short and with
-no sentence end inside, go here). A segment ends
+the prose columns, see :mod:`~plugdata.filters.prepare`; names and quotes copied from the pivot
+are set aside by the accounting where they mislead the identifier). A segment ends
 at a sentence end of any script (``.``, ``。``, ``।``, ``؟``, ``។``, ``။``, ...) or a line
 break; in Thai, Lao, Khmer and Myanmar text, which have no full stop in use or no spaces between
 words, a space after one of their letters ends a phrase too.
@@ -16,7 +16,6 @@ from plugdata.filters import patterns as P
 
 SCHEMA = {"row": pl.UInt32, "field": pl.String, "text": pl.String, "weight": pl.Int64,
           "words": pl.UInt32}  # fmt: skip
-QUOTE_HINT = r"[\"“「『«《]"
 CLOSERS = "'\"”’»」』》)\\]）"
 ABBREVIATION = r"(^|[\s(])(\p{Lu}\p{Ll}{0,2})\."
 # Where a segment ends: Latin-style sentence ends before a space (so "3.5", "U.S" and "e.g"
@@ -28,14 +27,6 @@ BREAKS = (
     (f"([。！？।॥؟۔។။።]+[{CLOSERS}]*)[ \t]*", "$1\n"),
     (P.SPACED_PHRASE, "$1\n"),
 )
-# A quoted name or title: short (40 characters), no sentence end inside (a quoted sentence or
-# clause is prose to judge).
-QUOTED_NAME = "|".join(
-    f"{a}[^{a}{b}\n{P.SENTENCE_MARKS}]{{1,40}}{b}"
-    for a, b in (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"), ("«", "»"), ("《", "》"))
-)
-
-
 def weight(text: pl.Expr) -> pl.Expr:
     """Letters, a CJK, kana or Hangul one counting three (as in the length checks)."""
     return (text.str.count_matches(r"\p{L}") + 2 * text.str.count_matches(P.WIDE)).cast(pl.Int64)
@@ -61,15 +52,10 @@ def split(df: pl.DataFrame, texts: dict[str, pl.Expr], min_weight: int = 0) -> p
     than ``min_weight`` (an abbreviation's "Mr.", a short exclamation) joins the next one."""
     parts = []
     for name, text in texts.items():
-        unquoted = (
-            pl.when(text.str.contains(QUOTE_HINT))
-            .then(text.str.replace_all(QUOTED_NAME, " "))
-            .otherwise(text)
-        )
         frame = df.select(
             pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
             pl.lit(name).alias("field"),
-            _cut(unquoted).alias("text"),
+            _cut(text).alias("text"),
         )
         parts.append(frame.explode("text"))
     if not parts:

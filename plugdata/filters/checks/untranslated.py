@@ -26,7 +26,7 @@ from plugdata.filters.rows import on_rows, positions
 
 READS = ("echo_min_words", "sentence_min_words", "copy_run_words", "copy_min_words",
          "copy_max_overlap", "lid_min_prob")  # fmt: skip
-_QUOTE = re.compile(r'"[^"\n]+"|“[^”\n]+”|「[^」\n]+」|『[^』\n]+』|«[^»\n]+»')
+_QUOTE = re.compile(r'"[^"\n]+"|“[^”\n]+”|„[^“”\n]+[“”]|「[^」\n]+」|『[^』\n]+』|«[^»\n]+»')
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 REASONS = ("untranslated:exact_copy", "untranslated:copied_sentence", "untranslated:word_overlap")
 LOWER_WORD = r"(?:^|[^\p{L}\d_])\p{Ll}{3,}(?:$|[^\p{L}\d_])"
