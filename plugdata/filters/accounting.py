@@ -32,7 +32,7 @@ import polars as pl
 
 from plugdata.filters import patterns as P
 from plugdata.filters.check import Context
-from plugdata.filters.markers import likely_in, words
+from plugdata.filters.markers import WORD, likely_in, words
 from plugdata.filters.neighbour_table import NEIGHBOURS
 from plugdata.filters.prepare import FIELDS, judged, pcol
 from plugdata.filters.rows import gather, positions
@@ -40,7 +40,7 @@ from plugdata.filters.segments import key, split
 
 __all__ = ["Accounting", "account"]
 
-_TOKEN = re.compile(r"[^\W\d_]+")
+_TOKEN = WORD
 _QUOTE = re.compile(r'"[^"\n]+"|“[^”\n]+”|„[^“”\n]+[“”]|「[^」\n]+」|『[^』\n]+』|«[^»\n]+»|《[^》\n]+》')
 
 
@@ -200,7 +200,7 @@ def _names_aside(df: pl.DataFrame, segs: pl.DataFrame, ctx: Context) -> pl.DataF
         source = set(_TOKEN.findall(names[row]))
         kept = [w for w in _TOKEN.findall(text) if not (w in source and not w.islower())]
         rest = " ".join(kept)
-        if len(rest) < len(whole) * 0.9 and sum(map(len, kept)) >= ctx.config.segment_min_letters:
+        if rest != " ".join(_TOKEN.findall(whole)) and sum(map(len, kept)) >= ctx.config.segment_min_letters:
             asked.append((rest, lang))
             where.append(int(i))
     if not asked:
@@ -269,18 +269,18 @@ def _fields(segs: pl.DataFrame, height: int) -> pl.DataFrame:
 def _pivot_instruction(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """The probability that each pivot instruction is in the pivot language; null where
     stopwords settle it or it has under ``pivot_min_letters`` letters (code and quotes aside).
-    Each distinct instruction is identified once (they repeat across target languages)."""
+    Each distinct instruction is worked on once (they repeat across target languages)."""
     cfg = ctx.config
-    text = pcol("pivot", "instruction").str.replace_all(f"{P.VERBATIM}|{P.QUOTED}", " ")
-    asked = df.select(text.alias("t"), "pivot_lang").with_row_index("_i")
-    unique = asked.unique(["t", "pivot_lang"]).filter(pl.col("t").str.count_matches(r"\p{L}") >= cfg.pivot_min_letters)  # fmt: skip
+    asked = df.select(pcol("pivot", "instruction").alias("t"), "pivot_lang")
+    unique = asked.unique(maintain_order=True)
+    clean = pl.col("t").str.replace_all(f"{P.VERBATIM}|{P.QUOTED}", " ").alias("c")
+    unique = unique.with_columns(clean).filter(pl.col("c").str.count_matches(r"\p{L}") >= cfg.pivot_min_letters)  # fmt: skip
     parts = []
     for (pivot,), part in unique.group_by("pivot_lang"):
-        settled = likely_in(part, pl.col("t"), str(pivot), str(pivot), cfg.lid_markers)
+        settled = likely_in(part, pl.col("c"), str(pivot), str(pivot), cfg.lid_markers)
         parts.append(part.filter(~settled))
     rest = pl.concat(parts) if parts else unique.clear()
-    probs = ctx.lid.probabilities(list(rest.select("t", "pivot_lang").iter_rows()))
+    probs = ctx.lid.probabilities(list(rest.select("c", "pivot_lang").iter_rows()))
     rest = rest.select("t", "pivot_lang", pl.Series("p", probs, dtype=pl.Float64))
     found = asked.join(rest, on=["t", "pivot_lang"], how="left", maintain_order="left")
     return found["p"].alias("lid_pivot_instruction")
-

@@ -11,8 +11,9 @@ in the expected language, without running the identifier. (The lists are generou
 lists ``os`` and ``da``: a Portuguese sentence holds many Spanish stopwords, but none that only
 Spanish uses.) A language's rivals are the pivot language, its confusable neighbours
 (:mod:`~plugdata.filters.neighbour_table`, derived from the identifier) and every registered
-language written in the same script. A language one of whose rivals has no list is never
-settled this way: its segments all go to the identifier.
+language written in the same script. A rival without a list (Belarusian, Nepali) is ruled out
+by letters instead: the segment may use no letter that the expected language's own list never
+spells (Belarusian writes ``ў`` and ``і``, Russian does not).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import polars as pl
 from plugdata.filters.neighbour_table import NEIGHBOURS
 from plugdata.languages import LANGUAGES
 
-_WORD = re.compile(r"^[^\W\d_]+$")
-WORDS_PATTERN = r"\p{L}+"
+# A word: letters and the marks written on them (Devanagari and Thai vowel signs).
+WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|[\u0300-\u036f\u0900-\u109f\u1780-\u17ff])*")
+WORDS_PATTERN = r"\p{L}[\p{L}\p{M}]*"
 
 
 @cache
@@ -36,7 +38,7 @@ def words(lang: str) -> frozenset[str]:
 
     if not stopwordsiso.has_lang(lang):
         return frozenset()
-    return frozenset(w.lower() for w in stopwordsiso.stopwords(lang) if _WORD.match(w))
+    return frozenset(w.lower() for w in stopwordsiso.stopwords(lang) if WORD.fullmatch(w))
 
 
 @cache
@@ -49,14 +51,20 @@ def rivals(lang: str, pivot: str) -> tuple[str, ...]:
 
 
 @cache
-def _sets(lang: str, pivot: str) -> tuple[list[str], list[str]] | None:
-    """The words only the expected language uses and the words only its rivals use, or None
-    where the language or one of its rivals has no list."""
+def _sets(lang: str, pivot: str) -> tuple[list[str], list[str], str | None] | None:
+    """The words only the expected language uses, the words only its rivals use, and where a
+    rival has no list, a pattern of the letters the language's list never spells (None where
+    the language has no list)."""
     own = words(lang)
-    if not own or any(not words(r) for r in rivals(lang, pivot)):
+    if not own:
         return None
-    theirs = frozenset().union(*(words(r) for r in rivals(lang, pivot)))
-    return sorted(own - theirs), sorted(theirs - own)
+    listed = [r for r in rivals(lang, pivot) if words(r)]
+    theirs = frozenset().union(*(words(r) for r in listed))
+    alphabet = None
+    if len(listed) < len(rivals(lang, pivot)):
+        letters = "".join(sorted({c for w in own for c in w}))
+        alphabet = "[\\p{L}&&[^" + re.escape(letters).replace("]", "\\]") + "]]"
+    return sorted(own - theirs), sorted(theirs - own), alphabet
 
 
 def can_settle(lang: str, pivot: str) -> bool:
@@ -71,8 +79,12 @@ def likely_in(df: pl.DataFrame, text: pl.Expr, lang: str, pivot: str, k: int) ->
     sets = _sets(lang, pivot)
     if sets is None or k <= 0:
         return pl.Series("likely", [False] * df.height, dtype=pl.Boolean)
-    own, foreign = sets
-    tokens = text.str.to_lowercase().str.extract_all(WORDS_PATTERN)
+    own, foreign, alphabet = sets
+    lower = text.str.to_lowercase()
+    tokens = lower.str.extract_all(WORDS_PATTERN)
     mine = tokens.list.eval(pl.element().filter(pl.element().is_in(own))).list.n_unique()
     theirs = tokens.list.eval(pl.element().is_in(foreign)).list.any()
-    return df.select((mine >= k) & ~theirs).to_series().fill_null(False).alias("likely")
+    found = (mine >= k) & ~theirs
+    if alphabet is not None:
+        found = found & ~lower.str.contains(alphabet)
+    return df.select(found).to_series().fill_null(False).alias("likely")

@@ -17,6 +17,11 @@ from plugdata.filters import patterns as P
 SCHEMA = {"row": pl.UInt32, "field": pl.String, "text": pl.String, "weight": pl.Int64,
           "words": pl.UInt32}  # fmt: skip
 CLOSERS = "'\"”’»」』》)\\]）"
+# More text after a sentence end, a line break, or a space in Thai, Lao, Khmer or Myanmar text.
+HINT = (
+    f"[.!?…{P.SENTENCE_MARKS}][{CLOSERS}]*\\s*[^\\s.!?…{P.SENTENCE_MARKS}{CLOSERS}]|\\n"
+    "|[\\p{Thai}\\p{Lao}\\p{Khmer}\\p{Myanmar}][ \\t]"
+)
 ABBREVIATION = r"(^|[\s(])(\p{Lu}\p{Ll}{0,2})\."
 # Where a segment ends: Latin-style sentence ends before a space (so "3.5", "U.S" and "e.g"
 # inside a word do not end one), full-width and other scripts' ends anywhere, and phrases of
@@ -49,21 +54,31 @@ def _cut(text: pl.Expr) -> pl.Expr:
 def split(df: pl.DataFrame, texts: dict[str, pl.Expr], min_weight: int = 0) -> pl.DataFrame:
     """One row per segment of each text (``field`` names it; ``row``: its row in ``df``), with
     its ``weight`` and ``words``; segments without letters are left out. A segment lighter
-    than ``min_weight`` (an abbreviation's "Mr.", a short exclamation) joins the next one."""
-    parts = []
+    than ``min_weight`` (an abbreviation's "Mr.", a short exclamation) joins the next one.
+    Only texts where a cheap hint says more text follows a sentence end are cut."""
+    ones, many = [], []
     for name, text in texts.items():
-        frame = df.select(
+        base = df.select(
             pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
             pl.lit(name).alias("field"),
-            _cut(text).alias("text"),
+            text.alias("text"),
+            text.str.contains(HINT).alias("_cut"),
         )
-        parts.append(frame.explode("text"))
-    if not parts:
+        ones.append(base.filter(~pl.col("_cut")).drop("_cut"))
+        cut = base.filter(pl.col("_cut")).drop("_cut")
+        many.append(cut.with_columns(_cut(pl.col("text"))).explode("text"))
+    if not ones:
         return pl.DataFrame(schema=SCHEMA)
-    segs = pl.concat(parts).with_columns(pl.col("text").str.strip_chars())
-    segs = segs.with_columns(weight(pl.col("text")).alias("weight")).filter(pl.col("weight") > 0)
-    if min_weight:
-        segs = _merge(segs, min_weight)
+
+    def weighed(frame: pl.DataFrame) -> pl.DataFrame:
+        frame = frame.with_columns(pl.col("text").str.strip_chars())
+        frame = frame.with_columns(weight(pl.col("text")).alias("weight"))
+        return frame.filter(pl.col("weight") > 0)
+
+    cut = weighed(pl.concat(many))
+    if min_weight and cut.height:
+        cut = _merge(cut, min_weight)
+    segs = pl.concat([weighed(pl.concat(ones)), cut])
     return segs.with_columns(pl.col("text").str.count_matches(r"\p{L}+").cast(pl.UInt32).alias("words"))
 
 

@@ -15,6 +15,7 @@ from plugdata.filters import patterns as P
 from plugdata.filters.check import Context
 from plugdata.filters.neighbour_table import NEIGHBOURS
 from plugdata.filters.prepare import FIELDS, copied_tokens, judged
+from plugdata.filters.rows import positions
 
 NOUNS = r"^\s*[^,;.!?\n]{1,30}(?:\s*[,;、]\s*[^,;.!?\n]{1,30}){3,}\.?\s*$"  # "a, b, c, d"
 QUOTE_FORMS = r"[’‘`´]"
@@ -39,6 +40,18 @@ def remainders(df: pl.DataFrame, f: str) -> list[str]:
 
 def queries(df: pl.DataFrame, f: str, ctx: Context) -> tuple[list[int], list[Query]]:
     """The rows of ``df`` whose field ``f`` is a short text to judge, and their queries."""
+    cfg = ctx.config
+    words = judged(f).str.count_matches(r"\p{L}+")
+    langs = [t for t in df["target_lang"].unique().to_list() if NEIGHBOURS.get(t) and t not in P.SCRIPTS]
+    maybe = (words >= min(cfg.short_min_words, 2)) & (words <= 2 * cfg.short_max_words)
+    rows = positions(df, maybe & pl.col("target_lang").is_in(langs))
+    if not rows.size:
+        return [], []
+    at, found = _queries(df[rows], f, ctx)
+    return [int(rows[j]) for j in at], found
+
+
+def _queries(df: pl.DataFrame, f: str, ctx: Context) -> tuple[list[int], list[Query]]:
     cfg = ctx.config
     texts = remainders(copied_tokens(df), f)
     counts = pl.DataFrame({"t": texts}, schema={"t": pl.String}).select(

@@ -109,15 +109,20 @@ def _runs(df: pl.DataFrame, ctx: Context) -> dict[int, tuple[str, str]]:
     """Rows whose target field holds a run of ``copy_run_words`` consecutive words of the
     pivot record that reads as prose (see :func:`_prose_run`: a name is no run), wherever
     the segment ends fall: the field and the run. Looked for in Python where the field shares
-    that many lower-case words with the pivot."""
+    two lower-case words of four letters or more with the pivot."""
     k = ctx.config.copy_run_words
-    lower = r"\p{Ll}[\p{Ll}'’-]*"
+    lower = r"\b\p{Ll}{4,}\b"  # a prose run holds a lower-case word of four letters or more
     pivot = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ")
     found: dict[int, tuple[str, str]] = {}
     own = _pivot_words(df)
+    segs = ctx.account(df).segments
     for f in FIELDS:
+        # a run holds two stopwords only the pivot uses: no segment stopwords settled holds one
+        open_ = segs.filter((pl.col("field") == f) & ~pl.col("settled"))["row"].unique()
+        mask = pl.Series(np.isin(np.arange(df.height), open_.to_numpy()))
         shared = judged(f).str.extract_all(lower).list.set_intersection(pivot.str.extract_all(lower))
-        rows = positions(df, shared.list.len() >= 2)
+        (hit,) = on_rows(df, mask, [(shared.list.len() >= 2).alias("hit")], [pl.lit(False)])
+        rows = positions(df, hit)
         part = df[rows].select(judged(f).alias("t"), pivot.alias("p"), "pivot_lang", "target_lang")
         for i, (text, source, p, t) in zip(rows, part.iter_rows(), strict=True):
             if int(i) not in found and (run := _run(text, source, k, own[p, t])):
