@@ -22,6 +22,7 @@ it came from, so that a change of identifier is one command away:
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -109,10 +110,11 @@ def write(table: dict[str, list[str]], figures: dict, args: argparse.Namespace) 
     ]
     for code, near in figures.items():
         cells = ", ".join(f"{k} {t:.3f}/{m:.3f}" for k, (t, m) in sorted(near.items()))
-        lines.append(f"- {code}: {cells or 'none'}")
+        lines += textwrap.wrap(f"- {code}: {cells or 'none'}", 96, subsequent_indent="  ")
     lines += ['"""', "", "NEIGHBOURS: dict[str, tuple[str, ...]] = {"]
-    for code, near in table.items():
-        lines.append(f"    {code!r}: ({''.join(f'{n!r}, ' for n in near).rstrip()}),")
+    for code, near in table.items():  # as ruff formats it
+        names = ", ".join(f'"{n}"' for n in near) + ("," if len(near) == 1 else "")
+        lines.append(f'    "{code}": ({names}),')
     lines.append("}")
     TABLE.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -41,7 +41,9 @@ from plugdata.filters.segments import key, split
 __all__ = ["Accounting", "account"]
 
 _TOKEN = WORD
-_QUOTE = re.compile(r'"[^"\n]+"|“[^”\n]+”|„[^“”\n]+[“”]|「[^」\n]+」|『[^』\n]+』|«[^»\n]+»|《[^》\n]+》')
+_QUOTE = re.compile(
+    r'"[^"\n]+"|“[^”\n]+”|„[^“”\n]+[“”]|「[^」\n]+」|『[^』\n]+』|«[^»\n]+»|《[^》\n]+》'
+)
 
 
 @dataclass(frozen=True)
@@ -133,9 +135,11 @@ def _identify(segs: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         gather(pl.Series("p_target", probs, dtype=pl.Float64), open_, height),
         gather(pl.Series("p_top", top_p, dtype=pl.Float64), open_, height),
     )
-    near = pl.col("label").is_in(pl.col("target_lang").replace_strict(
-        {k: list(v) for k, v in NEIGHBOURS.items()}, default=[], return_dtype=pl.List(pl.String)
-    ))  # fmt: skip
+    near = pl.col("label").is_in(
+        pl.col("target_lang").replace_strict(
+            {k: list(v) for k, v in NEIGHBOURS.items()}, default=[], return_dtype=pl.List(pl.String)
+        )
+    )
     sure = pl.col("p_top") >= cfg.foreign_min_prob
     side = (
         pl.when(pl.col("settled") | (pl.col("p_target") >= cfg.lid_min_prob))
@@ -170,7 +174,9 @@ def _contrast(segs: pl.DataFrame, k: int) -> pl.DataFrame:
     if k <= 0 or not rows.size:
         return segs
     flip = []
-    for i, (text, lang, label) in zip(rows, segs[rows].select("text", "target_lang", "label").iter_rows(), strict=True):  # fmt: skip
+    for i, (text, lang, label) in zip(
+        rows, segs[rows].select("text", "target_lang", "label").iter_rows(), strict=True
+    ):
         mine, theirs = words(lang), words(label)
         if mine and theirs:
             found = set(_TOKEN.findall(text.lower()))
@@ -179,7 +185,9 @@ def _contrast(segs: pl.DataFrame, k: int) -> pl.DataFrame:
     if not flip:
         return segs
     mask = pl.Series(np.isin(np.arange(segs.height), flip))
-    return segs.with_columns(pl.when(mask).then(pl.lit("target")).otherwise(pl.col("side")).alias("side"))
+    return segs.with_columns(
+        pl.when(mask).then(pl.lit("target")).otherwise(pl.col("side")).alias("side")
+    )
 
 
 def _names_aside(df: pl.DataFrame, segs: pl.DataFrame, ctx: Context) -> pl.DataFrame:
@@ -192,7 +200,9 @@ def _names_aside(df: pl.DataFrame, segs: pl.DataFrame, ctx: Context) -> pl.DataF
     record = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ")
     names = df.select(record).to_series().to_list()
     asked, where = [], []
-    for i, row, whole, lang in zip(rows, *segs[rows].select("row", "text", "target_lang"), strict=True):
+    for i, row, whole, lang in zip(
+        rows, *segs[rows].select("row", "text", "target_lang"), strict=True
+    ):
         text = whole
         for quote in _QUOTE.findall(text):
             if quote[1:-1].strip() and quote[1:-1].strip() in names[row]:
@@ -200,19 +210,27 @@ def _names_aside(df: pl.DataFrame, segs: pl.DataFrame, ctx: Context) -> pl.DataF
         source = set(_TOKEN.findall(names[row]))
         kept = [w for w in _TOKEN.findall(text) if not (w in source and not w.islower())]
         rest = " ".join(kept)
-        if rest != " ".join(_TOKEN.findall(whole)) and sum(map(len, kept)) >= ctx.config.segment_min_letters:
+        if (
+            rest != " ".join(_TOKEN.findall(whole))
+            and sum(map(len, kept)) >= ctx.config.segment_min_letters
+        ):
             asked.append((rest, lang))
             where.append(int(i))
     if not asked:
         return segs
     probs = ctx.lid.probabilities(asked)
     tops = ctx.lid.distributions([t for t, _ in asked])
-    flip = [i for i, p, top, (_, lang) in zip(where, probs, tops, asked, strict=True)
-            if p >= ctx.config.lid_min_prob or (top and max(top, key=top.__getitem__) == lang)]  # fmt: skip
+    flip = [
+        i
+        for i, p, top, (_, lang) in zip(where, probs, tops, asked, strict=True)
+        if p >= ctx.config.lid_min_prob or (top and max(top, key=top.__getitem__) == lang)
+    ]
     if not flip:
         return segs
     mask = pl.Series(np.isin(np.arange(segs.height), flip))
-    return segs.with_columns(pl.when(mask).then(pl.lit("target")).otherwise(pl.col("side")).alias("side"))
+    return segs.with_columns(
+        pl.when(mask).then(pl.lit("target")).otherwise(pl.col("side")).alias("side")
+    )
 
 
 def _copies(df: pl.DataFrame, segs: pl.DataFrame) -> pl.DataFrame:
@@ -225,8 +243,14 @@ def _copies(df: pl.DataFrame, segs: pl.DataFrame) -> pl.DataFrame:
         return segs.with_columns(pl.lit(False).alias("copied"))
     record = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ")
     keys = df.select(key(record).alias("_pk")).with_row_index("row").cast({"row": pl.UInt32})
-    asked = segs[foreign].select("row", key(pl.col("text")).alias("_k")).join(keys, on="row", how="left")
-    found = asked.select((pl.col("_k") != "") & pl.col("_pk").str.contains(pl.col("_k"), literal=True)).to_series()  # fmt: skip
+    asked = (
+        segs[foreign]
+        .select("row", key(pl.col("text")).alias("_k"))
+        .join(keys, on="row", how="left")
+    )
+    found = asked.select(
+        (pl.col("_k") != "") & pl.col("_pk").str.contains(pl.col("_k"), literal=True)
+    ).to_series()
     copied = gather(found.fill_null(False), foreign, segs.height, False).alias("copied")
     marked = segs.with_columns(copied)
     quotes = pl.col("copied") & pl.col("side").is_in(["other", "neighbour"])
@@ -241,7 +265,11 @@ def _fields(segs: pl.DataFrame, height: int) -> pl.DataFrame:
     for f in FIELDS:
         part = segs.filter(pl.col("field") == f)
         per_side = part.group_by("row", "side").agg(w.sum().alias("w"))
-        major = per_side.sort("w", descending=True).group_by("row").agg(side.first().alias(f"major_{f}"))
+        major = (
+            per_side.sort("w", descending=True)
+            .group_by("row")
+            .agg(side.first().alias(f"major_{f}"))
+        )
         foreign = part.filter(side != "target").sort("weight", descending=True)
         agg = part.group_by("row").agg(
             w.sum().alias(f"weight_{f}"),
@@ -274,7 +302,9 @@ def _pivot_instruction(df: pl.DataFrame, ctx: Context) -> pl.Series:
     asked = df.select(pcol("pivot", "instruction").alias("t"), "pivot_lang")
     unique = asked.unique(maintain_order=True)
     clean = pl.col("t").str.replace_all(f"{P.VERBATIM}|{P.QUOTED}", " ").alias("c")
-    unique = unique.with_columns(clean).filter(pl.col("c").str.count_matches(r"\p{L}") >= cfg.pivot_min_letters)  # fmt: skip
+    unique = unique.with_columns(clean).filter(
+        pl.col("c").str.count_matches(r"\p{L}") >= cfg.pivot_min_letters
+    )
     parts = []
     for (pivot,), part in unique.group_by("pivot_lang"):
         settled = likely_in(part, pl.col("c"), str(pivot), str(pivot), cfg.lid_markers)

@@ -35,7 +35,9 @@ class FilterConfig:
     short_min_words: int = 3  # texts of this many words or more are identified...
     short_max_words: int = 8  # ...and up to this many by comparing confusable neighbours
     short_margin: float = 0.1  # a neighbour this much likelier than the target language: reject
-    short_pivot_margin: float = 0.6  # the pivot language likelier by this beyond short_margin: reject
+    short_pivot_margin: float = (
+        0.6  # the pivot language likelier by this beyond short_margin: reject
+    )
     pair_margin: float = 0.6  # the same for two-word texts (neighbours only)
     pivot_min_letters: int = 40  # shorter pivot instructions are not identified
     # script
@@ -71,9 +73,7 @@ class FilterConfig:
     repetition_over_pivot: float = 0.15  # ...where the pivot's own share is this much lower
 
     @classmethod
-    def parse(
-        cls, spec: str | Mapping[str, Any] | None = None, **overrides: Any
-    ) -> FilterConfig:
+    def parse(cls, spec: str | Mapping[str, Any] | None = None, **overrides: Any) -> FilterConfig:
         """Defaults overridden by ``"lid_min_prob=0.5,length_ratio_high=3"`` or by a dict
         such as ``{"lid_min_prob": 0.5}``; keyword overrides apply last."""
         if isinstance(spec, str):
@@ -108,6 +108,4 @@ class FilterConfig:
         try:
             setattr(self, key, kind(value))
         except (TypeError, ValueError):
-            raise PlugdataError(
-                f"threshold {key} needs a {kind.__name__}, got {value!r}"
-            ) from None
+            raise PlugdataError(f"threshold {key} needs a {kind.__name__}, got {value!r}") from None

@@ -22,15 +22,23 @@ class Funnel:
         reasons = failed.select(
             "target_lang", pl.col("_new").list.eval(pl.element().struct.field("reason")).alias("r")
         ).explode("r")
-        rows = pl.concat([
-            checked.select("target_lang", pl.lit("#checked").alias("r")),
-            failed.select("target_lang", pl.lit("#rejected").alias("r")),
-            reasons.drop_nulls(),
-            checked.filter("_tagged").select("target_lang", pl.lit(f"#tag:{self.tag}").alias("r")),
-        ])  # fmt: skip
+        rows = pl.concat(
+            [
+                checked.select("target_lang", pl.lit("#checked").alias("r")),
+                failed.select("target_lang", pl.lit("#rejected").alias("r")),
+                reasons.drop_nulls(),
+                checked.filter("_tagged").select(
+                    "target_lang", pl.lit(f"#tag:{self.tag}").alias("r")
+                ),
+            ]
+        )
         counts = rows.group_by("target_lang", "r").len()
         if self._counts is not None:
-            counts = pl.concat([self._counts, counts]).group_by("target_lang", "r").agg(pl.col("len").sum())  # fmt: skip
+            counts = (
+                pl.concat([self._counts, counts])
+                .group_by("target_lang", "r")
+                .agg(pl.col("len").sum())
+            )
         self._counts = counts
 
     def languages(self) -> dict[str, dict[str, Any]]:
@@ -39,7 +47,9 @@ class Funnel:
         if self._counts is None or not self._counts.height:
             return out
         for lang, r, n in self._counts.sort("len", "r", descending=[True, False]).iter_rows():
-            entry = out.setdefault(lang, {"checked": 0, "kept": 0, "rejected": 0, "reasons": {}, "tags": {}})  # fmt: skip
+            entry = out.setdefault(
+                lang, {"checked": 0, "kept": 0, "rejected": 0, "reasons": {}, "tags": {}}
+            )
             if r in ("#checked", "#rejected"):
                 entry[r[1:]] = n
             elif r.startswith("#tag:"):

@@ -93,7 +93,12 @@ class PairFilter:
     def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
         """One chunk of pairs in, the same rows out with their verdicts (see the module
         docstring); the score columns are null where a pair was not measured."""
-        defaults = {"reasons": _EMPTY, "tags": _EMPTY, "kept": pl.lit(True), "evidence": _NO_EVIDENCE}
+        defaults = {
+            "reasons": _EMPTY,
+            "tags": _EMPTY,
+            "kept": pl.lit(True),
+            "evidence": _NO_EVIDENCE,
+        }
         for name, default in defaults.items():
             if name not in frame.columns:
                 frame = frame.with_columns(default.alias(name))
@@ -107,37 +112,57 @@ class PairFilter:
         self._funnel.add(checked)
         if not every:
             checked = checked.select(gather(c, rows, frame.height) for c in checked.get_columns())
-            checked = checked.with_columns(pl.col("_new").fill_null(_NO_EVIDENCE), pl.col("_tagged").fill_null(False))  # fmt: skip
+            checked = checked.with_columns(
+                pl.col("_new").fill_null(_NO_EVIDENCE), pl.col("_tagged").fill_null(False)
+            )
         return self._merge(frame, checked.drop("target_lang"))
 
     def _verdicts(self, active: pl.DataFrame) -> pl.DataFrame:
         """Per pair: its language, the new evidence list, whether it is tagged, the scores."""
         found = self._run(active)
-        verdicts = pl.DataFrame([as_verdicts(found[n]).alias(f"_f_{n}") for n in self.names], height=active.height)  # fmt: skip
+        verdicts = pl.DataFrame(
+            [as_verdicts(found[n]).alias(f"_f_{n}") for n in self.names], height=active.height
+        )
         failing = pl.any_horizontal(pl.all().is_not_null()) if self.names else pl.lit(False)
-        new = pl.concat_list(list(verdicts.columns)).list.drop_nulls() if self.names else _NO_EVIDENCE
+        new = (
+            pl.concat_list(list(verdicts.columns)).list.drop_nulls() if self.names else _NO_EVIDENCE
+        )
         (new,) = on_rows(verdicts, failing, [new.alias("_new")], [_NO_EVIDENCE])
         tagged = active.select(
-            (pl.col("_verbatim_input") | pl.col("_verbatim_output")).fill_null(False).alias("_tagged")
+            (pl.col("_verbatim_input") | pl.col("_verbatim_output"))
+            .fill_null(False)
+            .alias("_tagged")
         ).to_series()
         if self._ctx.verbatim is not None:  # copies of a pivot text not in the pivot language
             tagged = tagged | self._ctx.verbatim
-        scores = [self._ctx.scores.get(c, pl.Series(c, [None] * active.height, dtype=pl.Float64)).alias(c)
-                  for c in self._score_columns()]  # fmt: skip
-        return pl.DataFrame([active["target_lang"], new.cast(EVIDENCE), tagged.alias("_tagged"), *scores])
+        scores = [
+            self._ctx.scores.get(c, pl.Series(c, [None] * active.height, dtype=pl.Float64)).alias(c)
+            for c in self._score_columns()
+        ]
+        return pl.DataFrame(
+            [active["target_lang"], new.cast(EVIDENCE), tagged.alias("_tagged"), *scores]
+        )
 
     def _merge(self, frame: pl.DataFrame, checked: pl.DataFrame) -> pl.DataFrame:
         """The chunk with the new verdicts appended to the old ones."""
         out = frame.drop([c for c in checked.columns if c in frame.columns]).with_columns(checked)
         has_new = pl.col("_new").list.len() > 0
-        reasons = pl.col("reasons").list.concat(pl.col("_new").list.eval(pl.element().struct.field("reason")))
+        reasons = pl.col("reasons").list.concat(
+            pl.col("_new").list.eval(pl.element().struct.field("reason"))
+        )
         evidence = pl.col("evidence").list.concat(pl.col("_new"))
-        (reasons, evidence) = on_rows(out, has_new, [reasons.alias("reasons"), evidence.alias("evidence")],
-                                      [pl.col("reasons"), pl.col("evidence")])  # fmt: skip
+        (reasons, evidence) = on_rows(
+            out,
+            has_new,
+            [reasons.alias("reasons"), evidence.alias("evidence")],
+            [pl.col("reasons"), pl.col("evidence")],
+        )
         tags = pl.col("tags").list.concat(pl.lit([TAG_VERBATIM])).list.unique(maintain_order=True)
         (tags,) = on_rows(out, pl.col("_tagged"), [tags], [pl.col("tags")])
         kept = (pl.col("kept") & (pl.col("_new").list.len() == 0)).alias("kept")
-        return out.with_columns(reasons, evidence.cast(EVIDENCE), tags, kept).drop("_new", "_tagged")
+        return out.with_columns(reasons, evidence.cast(EVIDENCE), tags, kept).drop(
+            "_new", "_tagged"
+        )
 
     def _run(self, active: pl.DataFrame) -> dict[str, pl.Series]:
         """Every check's verdicts. Where the language accounting is needed and the chunk is
@@ -162,12 +187,21 @@ class PairFilter:
         score column the config field that cuts it, its value and the side rejected."""
         config = asdict(self.config)
         scores = {
-            s.column: {"threshold": s.threshold, "value": config.get(s.threshold) if s.threshold else None,
-                       "reject": s.reject}
-            for n in self.names for s in CHECKS[n].scores
-        }  # fmt: skip
-        return {"names": self.names, "thresholds": config, "lid_backend": self.lid_backend,
-                "scores": scores, "languages": self._funnel.languages()}  # fmt: skip
+            s.column: {
+                "threshold": s.threshold,
+                "value": config.get(s.threshold) if s.threshold else None,
+                "reject": s.reject,
+            }
+            for n in self.names
+            for s in CHECKS[n].scores
+        }
+        return {
+            "names": self.names,
+            "thresholds": config,
+            "lid_backend": self.lid_backend,
+            "scores": scores,
+            "languages": self._funnel.languages(),
+        }
 
     def close(self) -> None:
         """Stop the language identifier's worker processes."""

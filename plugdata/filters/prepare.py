@@ -88,13 +88,17 @@ def _prose(df: pl.DataFrame) -> pl.DataFrame:
 
 def _prose_side(df: pl.DataFrame, side: str) -> pl.DataFrame:
     hint = pl.any_horizontal([col(side, f).str.contains(NON_PROSE_HINT) for f in FIELDS])
-    full = [_squeeze(col(side, f).str.replace_all(P.NON_PROSE, " ")).alias(f"_prose_{side}_{f}")
-            for f in FIELDS]  # fmt: skip
+    full = [
+        _squeeze(col(side, f).str.replace_all(P.NON_PROSE, " ")).alias(f"_prose_{side}_{f}")
+        for f in FIELDS
+    ]
     df = df.with_columns(on_rows(df, hint, full, [col(side, f) for f in FIELDS]))
     for f in FIELDS:  # digits or odd spaces: squeeze those rows
         name = f"_prose_{side}_{f}"
         squeeze = pl.col(name).str.replace_all(r"[\s\d]+", " ").str.strip_chars().alias(name)
-        df = df.with_columns(on_rows(df, pl.col(name).str.contains(SQUEEZE_HINT), [squeeze], [pl.col(name)]))  # fmt: skip
+        df = df.with_columns(
+            on_rows(df, pl.col(name).str.contains(SQUEEZE_HINT), [squeeze], [pl.col(name)])
+        )
     return df
 
 
@@ -103,12 +107,17 @@ def prepare(df: pl.DataFrame, max_prose: float) -> pl.DataFrame:
     :func:`code_like`'s share."""
     df = _prose(df)
     # The translatable remainder: unfenced code removed where a character it needs occurs.
-    trans = [_squeeze(pcol("target", f).str.replace_all(P.VERBATIM, " ")).alias(f"_trans_target_{f}")
-             for f in FIELDS]  # fmt: skip
+    trans = [
+        _squeeze(pcol("target", f).str.replace_all(P.VERBATIM, " ")).alias(f"_trans_target_{f}")
+        for f in FIELDS
+    ]
     hint = pl.any_horizontal([pcol("target", f).str.contains(CODE_HINT) for f in FIELDS])
     df = df.with_columns(on_rows(df, hint, trans, [pcol("target", f) for f in FIELDS]))
     df = df.with_columns(_copies(df))
-    same = {f: pl.col(f"_same_{f}") & (col("pivot", f).str.strip_chars() != "") for f in ("input", "output")}
+    same = {
+        f: pl.col(f"_same_{f}") & (col("pivot", f).str.strip_chars() != "")
+        for f in ("input", "output")
+    }
     # A copy is what the pair needs where there is evidence for it: the text is code or data
     # by shape, or the target instruction (or, for the output, the input) hands its words
     # over. Words of the instruction are no evidence. (A pivot text not in the pivot language
@@ -138,12 +147,17 @@ def _copies(df: pl.DataFrame) -> list[pl.Series]:
 def _sizes(df: pl.DataFrame) -> list[pl.Series]:
     """``_size_*``: characters, a CJK or Hangul one counting three (counted where a text has
     any character outside ASCII)."""
+
     def sizes(frame: pl.DataFrame, side: str) -> list[pl.Series]:
         out = []
         for f in ("instruction", "output"):
             text = pcol(side, f)
-            wide = (text.str.len_chars() + 2 * text.str.count_matches(P.WIDE)).alias(f"_size_{side}_{f}")  # fmt: skip
-            out += on_rows(frame, text.str.len_bytes() != text.str.len_chars(), [wide], [text.str.len_chars()])  # fmt: skip
+            wide = (text.str.len_chars() + 2 * text.str.count_matches(P.WIDE)).alias(
+                f"_size_{side}_{f}"
+            )
+            out += on_rows(
+                frame, text.str.len_bytes() != text.str.len_chars(), [wide], [text.str.len_chars()]
+            )
         return out
 
     pivot = per_pivot(df, lambda frame: pl.DataFrame(sizes(frame, "pivot")))
@@ -185,8 +199,10 @@ def copied_letters(f: str) -> pl.Expr:
     """Letters of the tokens a target field copied from the pivot (each token counted once
     per occurrence, approximately: once per distinct token)."""
     return (
-        pl.col(f"_copied_{f}").list.eval(pl.element().str.count_matches(r"\p{L}")).list.sum()
-    ).fill_null(0).cast(pl.Int64)
+        (pl.col(f"_copied_{f}").list.eval(pl.element().str.count_matches(r"\p{L}")).list.sum())
+        .fill_null(0)
+        .cast(pl.Int64)
+    )
 
 
 def relative_size(f: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:

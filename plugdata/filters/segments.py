@@ -14,8 +14,13 @@ import polars as pl
 
 from plugdata.filters import patterns as P
 
-SCHEMA = {"row": pl.UInt32, "field": pl.String, "text": pl.String, "weight": pl.Int64,
-          "words": pl.UInt32}  # fmt: skip
+SCHEMA = {
+    "row": pl.UInt32,
+    "field": pl.String,
+    "text": pl.String,
+    "weight": pl.Int64,
+    "words": pl.UInt32,
+}
 CLOSERS = "'\"”’»」』》)\\]）"
 # More text after a sentence end, a line break, or a space in Thai, Lao, Khmer or Myanmar text.
 HINT = (
@@ -32,6 +37,8 @@ BREAKS = (
     (f"([。！？।॥؟۔។။።]+[{CLOSERS}]*)[ \t]*", "$1\n"),
     (P.SPACED_PHRASE, "$1\n"),
 )
+
+
 def weight(text: pl.Expr) -> pl.Expr:
     """Letters, a CJK, kana or Hangul one counting three (as in the length checks)."""
     return (text.str.count_matches(r"\p{L}") + 2 * text.str.count_matches(P.WIDE)).cast(pl.Int64)
@@ -79,7 +86,9 @@ def split(df: pl.DataFrame, texts: dict[str, pl.Expr], min_weight: int = 0) -> p
     if min_weight and cut.height:
         cut = _merge(cut, min_weight)
     segs = pl.concat([weighed(pl.concat(ones)), cut])
-    return segs.with_columns(pl.col("text").str.count_matches(r"\p{L}+").cast(pl.UInt32).alias("words"))
+    return segs.with_columns(
+        pl.col("text").str.count_matches(r"\p{L}+").cast(pl.UInt32).alias("words")
+    )
 
 
 def _merge(segs: pl.DataFrame, min_weight: int) -> pl.DataFrame:
@@ -97,8 +106,11 @@ def _merge(segs: pl.DataFrame, min_weight: int) -> pl.DataFrame:
     last = pl.col("_g") == pl.col("_g").max().over("row", "field")
     heavy_in = (~light).any().over("row", "field", "_g")
     todo = todo.with_columns(
-        pl.when(last & ~heavy_in & (pl.col("_g") > 0)).then(pl.col("_g") - 1).otherwise(pl.col("_g")).alias("_g")
-    )  # fmt: skip
+        pl.when(last & ~heavy_in & (pl.col("_g") > 0))
+        .then(pl.col("_g") - 1)
+        .otherwise(pl.col("_g"))
+        .alias("_g")
+    )
     merged = todo.group_by("row", "field", "_g", maintain_order=True).agg(
         pl.col("text").str.join(" "), pl.col("weight").sum()
     )

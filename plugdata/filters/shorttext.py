@@ -42,7 +42,9 @@ def queries(df: pl.DataFrame, f: str, ctx: Context) -> tuple[list[int], list[Que
     """The rows of ``df`` whose field ``f`` is a short text to judge, and their queries."""
     cfg = ctx.config
     words = judged(f).str.count_matches(r"\p{L}+")
-    langs = [t for t in df["target_lang"].unique().to_list() if NEIGHBOURS.get(t) and t not in P.SCRIPTS]
+    langs = [
+        t for t in df["target_lang"].unique().to_list() if NEIGHBOURS.get(t) and t not in P.SCRIPTS
+    ]
     maybe = (words >= min(cfg.short_min_words, 2)) & (words <= 2 * cfg.short_max_words)
     rows = positions(df, maybe & pl.col("target_lang").is_in(langs))
     if not rows.size:
@@ -61,10 +63,10 @@ def _queries(df: pl.DataFrame, f: str, ctx: Context) -> tuple[list[int], list[Qu
     rows, out = [], []
     plang, tlang = df["pivot_lang"].to_list(), df["target_lang"].to_list()
     for i, (words, nouns) in enumerate(counts.iter_rows()):
-        if min(cfg.short_min_words, 2) <= words <= cfg.short_max_words and not nouns:
-            if NEIGHBOURS.get(tlang[i]) and tlang[i] not in P.SCRIPTS:
-                rows.append(i)
-                out.append((texts[i], tlang[i], plang[i], words < cfg.short_min_words))
+        short = min(cfg.short_min_words, 2) <= words <= cfg.short_max_words and not nouns
+        if short and NEIGHBOURS.get(tlang[i]) and tlang[i] not in P.SCRIPTS:
+            rows.append(i)
+            out.append((texts[i], tlang[i], plang[i], words < cfg.short_min_words))
     return rows, out
 
 
@@ -88,8 +90,11 @@ def judge(ctx: Context, asked: list[Query]) -> list[tuple[str | None, float]]:
 
     slow: dict[int, dict[str, float]] = {}
     if ctx.short is not None:
-        undecided = [i for i in range(len(asked))
-                     if max(rivals(i, fast[i])) + 1 > fast[i].get(asked[i][1], 0.0)]  # fmt: skip
+        undecided = [
+            i
+            for i in range(len(asked))
+            if max(rivals(i, fast[i])) + 1 > fast[i].get(asked[i][1], 0.0)
+        ]
         found = ctx.short.distributions([asked[i][0] for i in undecided])
         slow = dict(zip(undecided, found, strict=True))
     out = []

@@ -30,12 +30,31 @@ from plugdata.filters.check import VERDICT, Check, Context, Score
 from plugdata.filters.prepare import FIELDS, judged, pcol
 from plugdata.filters.rows import positions
 
-READS = ("lid_min_share", "lid_min_letters", "lid_min_prob", "lid_pivot_min_prob",
-         "short_max_words", "lid_markers", "segment_min_letters", "segment_own_script",
-         "neighbour_min_prob", "neighbour_margin", "foreign_min_prob", "short_min_words", "short_margin", "short_pivot_margin",
-         "pair_margin", "pivot_min_letters")  # fmt: skip
-REASONS = ("langid:pivot_not_pivot", "langid:mixed", "langid:wrong_language", "langid:neighbour",
-           "langid:pivot_language")  # fmt: skip
+READS = (
+    "lid_min_share",
+    "lid_min_letters",
+    "lid_min_prob",
+    "lid_pivot_min_prob",
+    "short_max_words",
+    "lid_markers",
+    "segment_min_letters",
+    "segment_own_script",
+    "neighbour_min_prob",
+    "neighbour_margin",
+    "foreign_min_prob",
+    "short_min_words",
+    "short_margin",
+    "short_pivot_margin",
+    "pair_margin",
+    "pivot_min_letters",
+)
+REASONS = (
+    "langid:pivot_not_pivot",
+    "langid:mixed",
+    "langid:wrong_language",
+    "langid:neighbour",
+    "langid:pivot_language",
+)
 SCORES = (
     *(Score(f"share_target_{f}", "lid_min_share") for f in FIELDS),
     *(Score(f"share_pivot_{f}", None, "above") for f in FIELDS),
@@ -43,8 +62,12 @@ SCORES = (
     Score("lid_pivot_instruction", "lid_pivot_min_prob"),
     *(Score(f"lid_pivot_{f}", None) for f in ("input", "output")),
 )
-MAJOR = {"target": "langid:mixed", "pivot": "langid:wrong_language",
-         "other": "langid:wrong_language", "neighbour": "langid:neighbour"}  # fmt: skip
+MAJOR = {
+    "target": "langid:mixed",
+    "pivot": "langid:wrong_language",
+    "other": "langid:wrong_language",
+    "neighbour": "langid:neighbour",
+}
 
 
 def _long(df: pl.DataFrame, ctx: Context, f: str) -> pl.Series:
@@ -55,7 +78,9 @@ def _long(df: pl.DataFrame, ctx: Context, f: str) -> pl.Series:
     return df.select((words > ctx.config.short_max_words) | scripted).to_series()
 
 
-def _same_foreign(df: pl.DataFrame, ctx: Context, f: str, rows: list[int], labels: list) -> dict[int, float]:  # fmt: skip
+def _same_foreign(
+    df: pl.DataFrame, ctx: Context, f: str, rows: list[int], labels: list
+) -> dict[int, float]:
     """At ``rows``: the probability that the pivot field is in the pivot language (code and
     quotes aside), or -1 where the pivot field is itself in the language the target field was
     found in (``labels``): foreign text the source already held, no fault of the translation."""
@@ -66,7 +91,9 @@ def _same_foreign(df: pl.DataFrame, ctx: Context, f: str, rows: list[int], label
     out = {}
     for i, p, top in zip(rows, probs, tops, strict=True):
         best = max(top, key=top.__getitem__) if top else None
-        out[i] = -1.0 if best is not None and best == labels[i] and p < ctx.config.lid_min_prob else p
+        out[i] = (
+            -1.0 if best is not None and best == labels[i] and p < ctx.config.lid_min_prob else p
+        )
     return out
 
 
@@ -77,7 +104,9 @@ def _field(df: pl.DataFrame, ctx: Context, f: str, out: list[dict | None]) -> No
     for side in ("share_target", "share_pivot", "lid_target"):
         ctx.scores[f"{side}_{f}"] = fields[f"{side}_{f}"]
     sure = (fields[f"major_{f}"] == "other") & (fields[f"p_foreign_{f}"] >= cfg.foreign_min_prob)
-    enough = (fields[f"weight_{f}"].fill_null(0) >= cfg.lid_min_letters) & (_long(df, ctx, f) | sure.fill_null(False))
+    enough = (fields[f"weight_{f}"].fill_null(0) >= cfg.lid_min_letters) & (
+        _long(df, ctx, f) | sure.fill_null(False)
+    )
     low = enough & (fields[f"share_target_{f}"] < cfg.lid_min_share)
     rows = [int(i) for i in positions(df, low) if out[i] is None]
     labels = fields[f"label_{f}"].to_list()

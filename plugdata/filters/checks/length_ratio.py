@@ -29,7 +29,9 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
         checked = (p >= cfg.length_min_chars) & (t > 0)
         short = checked & (relative * cfg.length_ratio_low * widen < 1)
         cases.append(("length_ratio:short", f, short, None))
-        cases.append(("length_ratio:long", f, checked & (relative > cfg.length_ratio_high * widen), None))
+        cases.append(
+            ("length_ratio:long", f, checked & (relative > cfg.length_ratio_high * widen), None)
+        )
     return verdicts(df, cases)
 
 

@@ -17,8 +17,9 @@ from plugdata.filters.prepare import col
 def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """A refusal ("I'm sorry, but I can't", ``죄송하지만``) in the target output where the pivot
     output has none."""
-    return chatter(df, col("target", "output"), col("pivot", "output"), P.REFUSAL,
-                   "refusal:refused", "output")  # fmt: skip
+    return chatter(
+        df, col("target", "output"), col("pivot", "output"), P.REFUSAL, "refusal:refused", "output"
+    )
 
 
 CHECK = Check("refusal", run, reasons=("refusal:refused",))

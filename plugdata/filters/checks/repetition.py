@@ -14,8 +14,14 @@ import polars as pl
 from plugdata.filters.check import VERDICT, Check, Context
 from plugdata.filters.prepare import col, relative_size
 
-READS = ("repetition_min_chars", "repetition_min_excess", "repetition_long_chars",
-         "repetition_ngram", "repetition_min_share", "repetition_over_pivot")  # fmt: skip
+READS = (
+    "repetition_min_chars",
+    "repetition_min_excess",
+    "repetition_long_chars",
+    "repetition_ngram",
+    "repetition_min_share",
+    "repetition_over_pivot",
+)
 
 
 def repeated_share(text: str, n: int) -> float:
@@ -46,9 +52,14 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
     )
     n = cfg.repetition_ngram
     out: list[dict | None] = [None] * df.height
-    for i, pivot, target in rows.select("_i", col("pivot", "output"), col("target", "output")).iter_rows():  # fmt: skip
+    for i, pivot, target in rows.select(
+        "_i", col("pivot", "output"), col("target", "output")
+    ).iter_rows():
         share = repeated_share(target, n)
-        if share >= cfg.repetition_min_share and share >= repeated_share(pivot, n) + cfg.repetition_over_pivot:  # fmt: skip
+        if (
+            share >= cfg.repetition_min_share
+            and share >= repeated_share(pivot, n) + cfg.repetition_over_pivot
+        ):
             out[i] = {"reason": "repetition:loop", "field": "output", "text": _piece(target, n)}
     return pl.Series("x", out, dtype=VERDICT)
 

@@ -44,7 +44,9 @@ def _language(part: pl.DataFrame, lang: str, ctx: Context) -> pl.Series:
     for f in PARTS:
         text = _text(f)
         part = part.with_columns(
-            (text.str.count_matches(r"\p{L}") + 2 * text.str.count_matches(P.WIDE)).alias(f"_l_{f}"),
+            (text.str.count_matches(r"\p{L}") + 2 * text.str.count_matches(P.WIDE)).alias(
+                f"_l_{f}"
+            ),
             (text.str.count_matches(P.SCRIPTS[lang]) * wide).alias(f"_o_{f}"),
             pl.lit(0, pl.Int64).alias(f"_c_{f}"),
         )

@@ -17,7 +17,9 @@ from plugdata.filters.prepare import FIELDS, col
 from plugdata.filters.rows import on_rows, per_pivot
 
 READS = ("numbers_min_digits", "numbers_min_missing", "numbers_max_missing", "list_tolerance")
-REASONS = tuple(f"structure:{n}" for n in ("code", "url", "placeholder", "numbers", "list", "table"))
+REASONS = tuple(
+    f"structure:{n}" for n in ("code", "url", "placeholder", "numbers", "list", "table")
+)
 
 # A pivot without these has no list item (patterns.LIST_ITEM, digits read full width too).
 LIST_HINT = r"(?m)^[ \t\u3000]*[-*+•]|\d[.)、．。]"
@@ -62,9 +64,18 @@ def _pivot_features(df: pl.DataFrame, cfg: FilterConfig) -> pl.DataFrame:
     p = pl.col("_p")
     digits = cfg.numbers_min_digits
     found = numbers(p, digits).list.unique().alias("_p_numbers")
-    (found,) = on_rows(df, p.str.contains(rf"\d{{{digits}}}"), [found], [pl.lit([], dtype=pl.List(pl.String))])  # fmt: skip
-    (items,) = on_rows(df, p.str.contains(LIST_HINT), [list_items(p).alias("_p_items")], [pl.lit(0, pl.UInt32)])  # fmt: skip
-    (rows,) = on_rows(df, p.str.contains(r"\|"), [p.str.count_matches(P.TABLE_LINE).alias("_p_rows")], [pl.lit(0, pl.UInt32)])  # fmt: skip
+    (found,) = on_rows(
+        df, p.str.contains(rf"\d{{{digits}}}"), [found], [pl.lit([], dtype=pl.List(pl.String))]
+    )
+    (items,) = on_rows(
+        df, p.str.contains(LIST_HINT), [list_items(p).alias("_p_items")], [pl.lit(0, pl.UInt32)]
+    )
+    (rows,) = on_rows(
+        df,
+        p.str.contains(r"\|"),
+        [p.str.count_matches(P.TABLE_LINE).alias("_p_rows")],
+        [pl.lit(0, pl.UInt32)],
+    )
     return df.with_columns(found, items, rows)
 
 
@@ -85,12 +96,16 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
     p, t = pl.col("_p"), pl.col("_t")
     maybe = pl.col("_p_spans") | t.str.contains(P.SPAN_HINT)
     spans = [
-        pl.any_horizontal([
-            p.str.extract_all(pattern).list.sort() != t.str.extract_all(pattern).list.sort()
-            for pattern in patterns
-        ]).fill_null(False).alias(f"structure:{name}")
+        pl.any_horizontal(
+            [
+                p.str.extract_all(pattern).list.sort() != t.str.extract_all(pattern).list.sort()
+                for pattern in patterns
+            ]
+        )
+        .fill_null(False)
+        .alias(f"structure:{name}")
         for name, patterns in SPANS.items()
-    ]  # fmt: skip
+    ]
     flags = {s.name: s for s in on_rows(df, maybe, spans, [pl.lit(False)] * len(spans))}
     pn = pl.col("_p_numbers")
     missing = pn.list.set_difference(numbers(t, 1))
@@ -99,7 +114,9 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
     )
     flags["structure:numbers"] = _flag(df, pn.list.len() >= cfg.numbers_min_missing, lost)
     pc, tc = pl.col("_p_items"), list_items(t)
-    changed = (pc >= 2) & ((tc - pc).abs() > pl.max_horizontal((pc * cfg.list_tolerance).floor(), 1))
+    changed = (pc >= 2) & (
+        (tc - pc).abs() > pl.max_horizontal((pc * cfg.list_tolerance).floor(), 1)
+    )
     flags["structure:list"] = _flag(df, pc >= 2, changed)
     pr, tr = pl.col("_p_rows"), t.str.count_matches(P.TABLE_LINE)
     changed = (pr >= 2) & ((tr - pr).abs() > (pr * cfg.list_tolerance).floor())

@@ -24,8 +24,14 @@ from plugdata.filters.check import Check, Context, verdicts
 from plugdata.filters.prepare import FIELDS, OWN_SCRIPT, col, judged, pcol, tcol
 from plugdata.filters.rows import on_rows, positions
 
-READS = ("echo_min_words", "sentence_min_words", "copy_run_words", "copy_min_words",
-         "copy_max_overlap", "lid_min_prob")  # fmt: skip
+READS = (
+    "echo_min_words",
+    "sentence_min_words",
+    "copy_run_words",
+    "copy_min_words",
+    "copy_max_overlap",
+    "lid_min_prob",
+)
 _QUOTE = re.compile(r'"[^"\n]+"|“[^”\n]+”|„[^“”\n]+[“”]|「[^」\n]+」|『[^』\n]+』|«[^»\n]+»')
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 REASONS = ("untranslated:exact_copy", "untranslated:copied_sentence", "untranslated:word_overlap")
@@ -33,9 +39,11 @@ LOWER_WORD = r"(?:^|[^\p{L}\d_])\p{Ll}{3,}(?:$|[^\p{L}\d_])"
 PLAIN_WORD = r"^[\"'“‘(¿¡]*\p{L}[\p{L}'’-]*[.,!?;:\"'”’)]*$"  # a word, not an identifier
 ITEMS = r"^\s*[^,;.!?\n]{1,30}(?:\s*[,;、]\s*[^,;.!?\n]{1,30}){2,}\.?\s*$"  # "a, b, c"
 # Function words: a title-cased headline holds some, a name or a title rarely does.
-FUNCTION_WORD = (r"(?i)(?:^|[^\p{L}])(?:the|a|an|is|are|was|were|be|it|its|of|to|in|on|at|for|"
-                 r"with|from|by|and|or|not|no|this|that|what|who|how|why|above|over|after|i|you|"
-                 r"he|she|we|they)(?:$|[^\p{L}])")  # fmt: skip
+FUNCTION_WORD = (
+    r"(?i)(?:^|[^\p{L}])(?:the|a|an|is|are|was|were|be|it|its|of|to|in|on|at|for|"
+    r"with|from|by|and|or|not|no|this|that|what|who|how|why|above|over|after|i|you|"
+    r"he|she|we|they)(?:$|[^\p{L}])"
+)
 
 
 def sentence_words(expr: pl.Expr) -> pl.Expr:
@@ -62,7 +70,11 @@ def foreign_pivot(df: pl.DataFrame, ctx: Context, f: str, echo: pl.Series) -> pl
         return echo
     mark = np.zeros(df.height, dtype=bool)
     mark[foreign] = True
-    ctx.verbatim = (ctx.verbatim if ctx.verbatim is not None else pl.Series([False] * df.height, dtype=pl.Boolean)) | pl.Series(mark)  # fmt: skip
+    ctx.verbatim = (
+        ctx.verbatim
+        if ctx.verbatim is not None
+        else pl.Series([False] * df.height, dtype=pl.Boolean)
+    ) | pl.Series(mark)
     return echo & ~pl.Series(mark)
 
 
@@ -73,18 +85,29 @@ def _overlap(df: pl.DataFrame, ctx: Context) -> pl.Series:
     cfg = ctx.config
 
     def words_of(side: str) -> pl.Expr:
-        columns = [pcol(side, f) if side == "pivot" else judged(f) for f in ("instruction", "output")]
+        columns = [
+            pcol(side, f) if side == "pivot" else judged(f) for f in ("instruction", "output")
+        ]
         return pl.concat_str(columns, separator=" ").str.extract_all(r"[a-z]{3,}")
 
     p, t = words_of("pivot"), words_of("target")
     n = p.list.n_unique()
     shared = p.list.set_intersection(t).list.len() / pl.max_horizontal(n, pl.lit(1))
     overlap = ((n >= cfg.copy_min_words) & (shared >= cfg.copy_max_overlap)).fill_null(False)
-    compared = ~pl.col("target_lang").is_in(OWN_SCRIPT) & (pl.col("pivot_lang") != pl.col("target_lang"))
+    compared = ~pl.col("target_lang").is_in(OWN_SCRIPT) & (
+        pl.col("pivot_lang") != pl.col("target_lang")
+    )
     if ctx.lid is not None:
-        whole = ctx.account(df).fields.select(
-            pl.all_horizontal((pl.col(f"share_target_{f}").fill_null(1.0) == 1.0) for f in ("instruction", "output"))
-        ).to_series()  # fmt: skip
+        whole = (
+            ctx.account(df)
+            .fields.select(
+                pl.all_horizontal(
+                    (pl.col(f"share_target_{f}").fill_null(1.0) == 1.0)
+                    for f in ("instruction", "output")
+                )
+            )
+            .to_series()
+        )
         compared = compared & ~pl.lit(whole)
     (found,) = on_rows(df, compared, [overlap.alias("overlap")], [pl.lit(False)])
     return found
@@ -120,7 +143,9 @@ def _runs(df: pl.DataFrame, ctx: Context) -> dict[int, tuple[str, str]]:
         # a run holds two stopwords only the pivot uses: no segment stopwords settled holds one
         open_ = segs.filter((pl.col("field") == f) & ~pl.col("settled"))["row"].unique()
         mask = pl.Series(np.isin(np.arange(df.height), open_.to_numpy()))
-        shared = judged(f).str.extract_all(lower).list.set_intersection(pivot.str.extract_all(lower))
+        shared = (
+            judged(f).str.extract_all(lower).list.set_intersection(pivot.str.extract_all(lower))
+        )
         (hit,) = on_rows(df, mask, [(shared.list.len() >= 2).alias("hit")], [pl.lit(False)])
         rows = positions(df, hit)
         part = df[rows].select(judged(f).alias("t"), pivot.alias("p"), "pivot_lang", "target_lang")
@@ -137,7 +162,11 @@ def _run(text: str, source: str, k: int, pivot_words: frozenset[str]) -> str | N
     grams = {tuple(g) for g in _grams([w.lower() for w in _WORD.findall(source)], k)}
     for start, gram in enumerate(_grams([w.lower() for w in words], k)):
         run = words[start : start + k]
-        if tuple(gram) in grams and _prose_run(run, pivot_words) and not _quoted(" ".join(run), text):
+        if (
+            tuple(gram) in grams
+            and _prose_run(run, pivot_words)
+            and not _quoted(" ".join(run), text)
+        ):
             return " ".join(run)
     return None
 
@@ -164,16 +193,26 @@ def _copied_sentences(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Ser
     hits = segs.filter(pl.col("copied") & (pl.col("side") == "pivot"))
     hits = hits.filter(sentence_words(pl.col("text")) >= ctx.config.sentence_min_words)
     found, fields, texts = [False] * df.height, [None] * df.height, [None] * df.height
-    given = df.select(pl.concat_str([col("target", "instruction"), col("target", "input")], separator=" ")).to_series()  # fmt: skip
+    given = df.select(
+        pl.concat_str([col("target", "instruction"), col("target", "input")], separator=" ")
+    ).to_series()
     fields_text = {f: df.select(col("target", f)).to_series() for f in FIELDS}
     for row, f, text in hits.select("row", "field", "text").iter_rows():
-        if found[row] or (f == "output" and text in given[row]) or _quoted(text, fields_text[f][row]):
+        if (
+            found[row]
+            or (f == "output" and text in given[row])
+            or _quoted(text, fields_text[f][row])
+        ):
             continue
         found[row], fields[row], texts[row] = True, f, text
     for row, (f, text) in _runs(df, ctx).items():
         if not found[row] and not (f == "output" and text.lower() in given[row].lower()):
             found[row], fields[row], texts[row] = True, f, text
-    return pl.Series(found, dtype=pl.Boolean), pl.Series(fields, dtype=pl.String), pl.Series(texts, dtype=pl.String)
+    return (
+        pl.Series(found, dtype=pl.Boolean),
+        pl.Series(fields, dtype=pl.String),
+        pl.Series(texts, dtype=pl.String),
+    )
 
 
 def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
