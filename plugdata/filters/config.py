@@ -35,9 +35,7 @@ class FilterConfig:
     short_min_words: int = 3  # texts of this many words or more are identified...
     short_max_words: int = 8  # ...and up to this many by comparing confusable neighbours
     short_margin: float = 0.1  # a neighbour this much likelier than the target language: reject
-    short_pivot_margin: float = (
-        0.6  # the pivot language likelier by this beyond short_margin: reject
-    )
+    short_pivot_margin: float = 0.6  # the pivot language likelier still (beyond short_margin)
     pair_margin: float = 0.6  # the same for two-word texts (neighbours only)
     pivot_min_letters: int = 40  # shorter pivot instructions are not identified
     # script
