@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from plugdata.filters.config import FilterConfig
+from plugdata.schema import EVIDENCE, VERDICT
 
 if TYPE_CHECKING:
     from plugdata.filters.accounting import Accounting
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["EVIDENCE", "VERDICT", "Check", "Context", "Score", "verdicts"]
 
 EVIDENCE_CHARS = 200  # an evidence excerpt's length at most
-VERDICT = pl.Struct({"reason": pl.String, "field": pl.String, "text": pl.String})
-EVIDENCE = pl.List(VERDICT)
 
 
 @dataclass(frozen=True)
