@@ -102,6 +102,8 @@ class PairFilter:
         for name, default in defaults.items():
             if name not in frame.columns:
                 frame = frame.with_columns(default.alias(name))
+        if frame.schema["evidence"] != EVIDENCE:  # read back from JSON Lines: empty lists
+            frame = frame.with_columns(pl.col("evidence").cast(EVIDENCE))
         rows = positions(frame, pl.col("kept") & pl.col("target_output").is_not_null())
         every = rows.size == frame.height  # the usual case: no gathering in and out
         active = frame if every else frame[rows]
