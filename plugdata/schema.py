@@ -2,11 +2,11 @@
 
 A source row is ``{id, source, instruction, input, output}``. A pair row adds the pivot and
 target languages, the pivot and target fields side by side, provenance and the filter verdict
-(``kept``, ``reasons``, ``evidence``). ``evidence`` holds one ``{reason, field, text}`` per
-sub-reason a filter rejected the pair with: the target field (``instruction``, ``input``,
-``output``, or ``""`` for pair-level reasons such as ``duplicate``) and an excerpt of at most 200
-characters of what failed (the segment in the wrong language, the copied sentence, the lost
-number); kept pairs have an empty list. Filters also add ``tags`` and score columns:
+(``kept``, ``reasons``). The filters add ``evidence`` (:data:`EVIDENCE`): one ``{reason,
+field, text}`` per sub-reason a filter rejected the pair with, the target field
+(``instruction``, ``input``, ``output``, or ``""`` for pair-level reasons such as ``duplicate``)
+and an excerpt of at most 200 characters of what failed (the segment in the wrong language, the
+copied sentence, the lost number); kept pairs have an empty list. Filters also add ``tags`` and score columns:
 ``share_target_*`` and ``share_pivot_*`` (shares of a field's prose in the target and pivot
 language), ``lid_*`` probabilities.
 """
@@ -35,7 +35,6 @@ PAIR_SCHEMA: dict[str, Any] = {
     "cached": pl.Int64,  # of which replayed from the cache
     "kept": pl.Boolean,
     "reasons": pl.List(pl.String),
-    "evidence": EVIDENCE,  # why a filter rejected the pair: one entry per sub-reason
 }  # fmt: skip
 PAIR_COLUMNS = tuple(PAIR_SCHEMA)
 # Pair columns any pairs file must have (provenance may be missing in files from other tools).
