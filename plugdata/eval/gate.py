@@ -44,7 +44,10 @@ def _languages(answers: list[str], target: str, pivot: str, lid: Any) -> tuple[l
     ctx = Context(config, lid=lid)
     accounting = account(prepare(_frame(answers, target, pivot), config.code_max_prose), ctx)
     segs = accounting.segments.filter(pl.col("field") == "output").with_columns(
-        pl.when(pl.col("side") == "target").then(pl.lit(target)).otherwise(pl.col("label")).alias("_lang")
+        pl.when(pl.col("side") == "target")
+        .then(pl.lit(target))
+        .otherwise(pl.col("label"))
+        .alias("_lang")
     )  # fmt: skip
     top = segs.group_by("row", "_lang").agg(pl.col("weight").sum()).sort("weight", descending=True)
     major = dict(top.group_by("row", maintain_order=True).agg(pl.col("_lang").first()).iter_rows())

@@ -12,7 +12,8 @@ by the shares of its prose in the target, the pivot and other languages.
    **neighbour** where a confusable neighbour (:mod:`~plugdata.filters.neighbour_table`) comes
    first with ``neighbour_min_prob`` and leads the target language by ``neighbour_margin``;
    **pivot** or **other** where the pivot or another language comes first with
-   ``foreign_min_prob``. Anything less is doubt, and doubt counts for the target. But a segment holding
+   ``foreign_min_prob``. Anything less is doubt, and doubt counts for the target. But a
+   segment holding
    ``lid_markers`` stopwords only the target uses and none only the identified language uses
    is target (names mislead the identifier). A segment that repeats one of the
    pivot record's in another language than the pivot's is a quote, set aside; one that repeats
@@ -58,7 +59,8 @@ class Accounting:
     ``share_target_{f}``, ``share_pivot_{f}``, ``lid_target_{f}`` (null where nothing was
     identified), ``major_{f}`` (the side with most weight), and of the heaviest segment not in
     the target language, ``foreign_{f}`` (its text), ``label_{f}`` (its language) and
-    ``p_foreign_{f}`` (that language's probability). ``pivot_instruction``: the probability that each
+    ``p_foreign_{f}`` (that language's probability). ``pivot_instruction``: the probability
+    that each
     pivot instruction is in the pivot language (null where stopwords settled it or it is short).
     """
 

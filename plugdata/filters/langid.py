@@ -16,7 +16,7 @@ import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 from plugdata.errors import PlugdataError
 
@@ -229,11 +229,12 @@ class ShortTextLID:
     def distributions(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """Confidence per language code, per text (new texts in one parallel batch)."""
         new = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if new and (detector := self._detector) is not None:
+        detector: Any = self._detector
+        if new and detector is not None:
             if len(new) >= 64:  # lingua's thread pool pays off on batches
-                found = detector.compute_language_confidence_values_in_parallel(new)  # type: ignore[attr-defined]
+                found = detector.compute_language_confidence_values_in_parallel(new)
             else:
-                found = [detector.compute_language_confidence_values(text) for text in new]  # type: ignore[attr-defined]
+                found = [detector.compute_language_confidence_values(text) for text in new]
             for text, values in zip(new, found, strict=True):
                 self._cache[text] = {
                     v.language.iso_code_639_1.name.lower(): v.value for v in values if v.value > 0

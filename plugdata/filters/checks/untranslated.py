@@ -2,8 +2,9 @@
 
 Sub-reasons: ``untranslated:exact_copy`` (a target field is the pivot's, names, code and quote
 marks aside), ``untranslated:copied_sentence`` (a sentence of the pivot, or a run of
-``copy_run_words`` of its words, stands untranslated in the target), ``untranslated:word_overlap`` (between Latin-script texts, most of the pivot's
-words are found again). Reads ``echo_min_words``, ``sentence_min_words``, ``copy_min_words``,
+``copy_run_words`` of its words, stands untranslated in the target),
+``untranslated:word_overlap`` (between Latin-script texts, most of the pivot's words are found
+again). Reads ``echo_min_words``, ``sentence_min_words``, ``copy_run_words``, ``copy_min_words``,
 ``copy_max_overlap``, ``lid_min_prob``.
 
 A copy is not held against a pair where the evidence says it is what the pair needs (see
