@@ -2,7 +2,13 @@
 
 A source row is ``{id, source, instruction, input, output}``. A pair row adds the pivot and
 target languages, the pivot and target fields side by side, provenance and the filter verdict
-(``kept``, ``reasons``). Filters may add ``lid_*`` score columns and ``tags``.
+(``kept``, ``reasons``). The filters add ``evidence`` (:data:`EVIDENCE`): one ``{reason,
+field, text}`` per sub-reason a filter rejected the pair with, the target field
+(``instruction``, ``input``, ``output``, or ``""`` for pair-level reasons such as ``duplicate``)
+and an excerpt of at most 200 characters of what failed (the segment in the wrong language, the
+copied sentence, the lost number); kept pairs have an empty list. Filters also add ``tags`` and score columns:
+``share_target_*`` and ``share_pivot_*`` (shares of a field's prose in the target and pivot
+language), ``lid_*`` probabilities.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from typing import Any
 import polars as pl
 
 FIELDS = ("instruction", "input", "output")
+VERDICT = pl.Struct({"reason": pl.String, "field": pl.String, "text": pl.String})
+EVIDENCE = pl.List(VERDICT)
 
 PAIR_SCHEMA: dict[str, Any] = {
     **{name: pl.String for name in (

@@ -1,14 +1,18 @@
-"""The cheap first passes of the filters: costly expressions on hinted rows only, function
-words settling a text's language before fastText, lingua only where it can change a verdict."""
+"""The cheap first passes of the filters: costly expressions on hinted rows only, stopwords and
+scripts settling a segment's language before fastText, lingua only where it can change a
+verdict, the accounting on a thread of its own giving the same verdicts."""
 
 import polars as pl
 import pytest
 
 from plugdata.filters import FilterConfig, filter_frame
-from plugdata.filters.checks import Context
-from plugdata.filters.identify import _short
-from plugdata.filters.markers import likely_in
+from plugdata.filters.check import Context
+from plugdata.filters.markers import can_settle, likely_in, rivals, words
 from plugdata.filters.rows import on_rows
+from plugdata.filters.shorttext import judge
+from plugdata.languages import LANGUAGES
+
+from .multilingual import TEXTS
 
 
 def test_on_rows_runs_the_costly_expression_only_where_the_mask_holds():
@@ -29,53 +33,55 @@ def test_on_rows_runs_the_costly_expression_only_where_the_mask_holds():
     assert every.to_list() == ["A1", "B", None, "C22"]
 
 
-def likely(texts, lang, k=3):
-    return likely_in(pl.DataFrame({"t": texts}), pl.col("t"), lang, k).to_list()
+def likely(texts, lang, k=2):
+    return likely_in(pl.DataFrame({"t": texts}), pl.col("t"), lang, "en", k).to_list()
 
 
-def test_function_words_settle_a_text_in_its_language_only():
+def test_every_registered_language_has_stopwords_from_the_documented_lists():
+    assert all(len(words(code)) >= 20 for code in LANGUAGES), {c: len(words(c)) for c in LANGUAGES}
+    assert "il" in words("it") and "की" in words("hi") and "katika" in words("sw")
+    assert rivals("ru", "en")[:1] == ("en",) and {"uk", "be", "bg"} <= set(rivals("ru", "en"))
+
+
+def test_stopwords_settle_a_text_in_its_language_only():
     it = "Il governo ha detto che la legge sarà approvata nella prossima settimana dal parlamento."
-    es = "El gobierno dijo que la ley será aprobada la próxima semana por el parlamento."
+    es = "El gobierno dijo que la ley y los impuestos serán aprobados por el parlamento."
+    pt = "O governo disse que a lei será aprovada pelo parlamento na próxima semana."
     en = "The government said that the law will be passed by parliament next week."
-    assert likely([it, es, en], "it") == [True, False, False]
-    assert likely([it, es, en], "es") == [False, True, False]
-    assert likely([it, es, en], "en") == [False, False, True]
-    # a text mixing in another language's function words goes to the identifier
+    assert likely([it, es, pt, en], "it") == [True, False, False, False]
+    assert likely([it, es, pt, en], "es") == [False, True, False, False]
+    # (Portuguese shares most stopwords with Galician, a neighbour: it is left to fastText)
+    assert likely([it, es, en], "pt") == [False, False, False]
+    # Spanish lists "os" and "da": a Portuguese sentence holds Spanish stopwords, but none that
+    # only Spanish uses
+    assert likely([pt], "es") == [False]
+    # a text mixing in a rival's words goes to the identifier, as does k = 0
     assert likely([it + " The law of the land."], "it") == [False]
-    # accented letters are not word boundaries: "año", "está" hold no "os" or "est"
-    assert likely(["El año pasado el gobierno está en la ciudad y los partidos también."], "es") == [True]
-    # too few function words, an unlisted language, or k = 0: not settled
-    assert likely(["Chi ha fondato Microsoft?"], "it") == [False]
-    assert likely([it], "ro") == [False] and likely([it], "it", k=0) == [False]
+    assert likely([it], "it", k=0) == [False]
 
 
-def pair(lang, p_ins, t_ins, p_out, t_out):
-    return {"id": f"{lang}-{len(t_out)}", "source": "t", "pivot_lang": "en", "target_lang": lang,
-            "pivot_instruction": p_ins, "pivot_input": "", "pivot_output": p_out,
-            "target_instruction": t_ins, "target_input": "", "target_output": t_out,
-            "kept": True, "reasons": []}  # fmt: skip
+def test_stopwords_never_put_a_neighbour_in_the_expected_language():
+    ukrainian = TEXTS["uk"][1]
+    assert likely(ukrainian, "ru") == [False] * len(ukrainian)
+    assert any(likely(TEXTS["ru"][1], "ru"))
+    # Belarusian has no list: ruled out by a letter Russian never spells
+    assert likely(["Урад заявіў, што новы закон будзе прыняты на наступным тыдні."], "ru") == [False]
+    assert can_settle("ru", "en") and can_settle("it", "en")
 
 
-P_INS = "Summarise the news about the new law in one sentence for the readers."
-P_OUT = "The government said that the law will be passed by parliament next week."
-IT_INS = "Riassumi in una frase per i lettori la notizia sulla nuova legge."
-IT_OUT = "Il governo ha detto che la legge sarà approvata nella prossima settimana dal parlamento."
-ES_OUT = "El gobierno dijo que la ley será aprobada la próxima semana por el parlamento."
+@pytest.mark.parametrize("markers", [2, 0])
+def test_settled_and_identified_segments_get_the_same_verdicts(markers):
+    from .multilingual import pair
 
-
-@pytest.mark.parametrize("markers", [3, 0])
-def test_settled_and_identified_texts_get_the_same_verdicts(markers):
-    rows = [pair("it", P_INS, IT_INS, P_OUT, IT_OUT), pair("it", P_INS, IT_INS, P_OUT, ES_OUT),
-            pair("it", P_INS, P_INS + " Grazie.", P_OUT, P_OUT + " Grazie mille a tutti.")]  # fmt: skip
+    rows = [pair("it"), pair("it", id="2", output=" ".join(TEXTS["es"][1])),
+            pair("it", id="3", output=" ".join(TEXTS["de"][1]))]  # fmt: skip
     frame = pl.DataFrame(rows, schema_overrides={"reasons": pl.List(pl.String)})
-    out, _ = filter_frame(frame, ["langid", "untranslated"], FilterConfig.parse({"lid_markers": markers}))
-    good, spanish, english = out.to_dicts()
-    assert good["reasons"] == []
-    assert spanish["reasons"] == ["langid:wrong_language"]
-    assert "untranslated:word_overlap" in english["reasons"]
-    # scores: null where function words settled the text, a probability where it was identified
-    assert (good["lid_target_output"] is None) == (markers > 0)
-    assert spanish["lid_target_output"] < 0.3
+    out, _ = filter_frame(frame, ["langid"], FilterConfig.parse({"lid_markers": markers}))
+    good, spanish, german = out.to_dicts()
+    assert good["reasons"] == [] and spanish["reasons"] == ["langid:neighbour"]
+    assert german["reasons"] == ["langid:wrong_language"]
+    # scores: a probability where segments were identified (every one with lid_markers=0)
+    assert markers or good["lid_target_output"] > 0.5
 
 
 class _Fixed:
@@ -94,10 +100,10 @@ def test_lingua_is_asked_only_where_it_could_change_the_verdict():
     ctx.lid = _Fixed({"sure": {"it": 0.99, "es": 0.01}, "close": {"it": 0.5, "es": 0.45},
                       "wrong": {"es": 0.9, "it": 0.05}})  # fmt: skip
     ctx.short = _Fixed({"close": {"es": 0.8, "it": 0.2}, "wrong": {"es": 0.7, "it": 0.3}})
-    found = _short(ctx, [("sure", "it", "en", False), ("close", "it", "en", False), ("wrong", "it", "en", False)])
+    found = judge(ctx, [("sure", "it", "en", False), ("close", "it", "en", False), ("wrong", "it", "en", False)])
     assert ctx.short.asked == ["close", "wrong"]  # fastText alone settles "sure"
-    assert [v for _, v, _ in found] == [None, "langid:neighbour", "langid:neighbour"]
-    assert found[0][2] == pytest.approx(0.99) and found[1][2] == pytest.approx((0.5 + 0.2) / 2)
+    assert [v for v, _ in found] == [None, "langid:neighbour", "langid:neighbour"]
+    assert found[0][1] == pytest.approx(0.99) and found[1][1] == pytest.approx((0.5 + 0.2) / 2)
 
 
 def test_short_text_identifier_loads_on_first_use_and_answers_batches_like_single_texts():
@@ -105,24 +111,21 @@ def test_short_text_identifier_loads_on_first_use_and_answers_batches_like_singl
 
     lid = ShortTextLID(["en", "it", "es"])
     assert lid._built is None  # nothing loaded until a text comes
-    words = ["la casa", "el perro", "the house", "il gatto nero", "los niños juegan", "a red car"]
-    texts = [f"{w} {i}" for i in range(12) for w in words]  # a batch large enough for threads
+    words_ = ["la casa", "el perro", "the house", "il gatto nero", "los niños juegan", "a red car"]
+    texts = [f"{w} {i}" for i in range(12) for w in words_]  # a batch large enough for threads
     batch = lid.distributions(texts)
     single = ShortTextLID(["en", "it", "es"])
     for text, found in zip(texts[:6], batch[:6], strict=True):
         assert single.distributions([text])[0] == pytest.approx(found)
     assert max(batch[3], key=batch[3].get) == "it" and max(batch[4], key=batch[4].get) == "es"
     assert ShortTextLID(["en", "xx"]).distributions(["la casa"]) == [{}]  # one known language: none
-    warmed = ShortTextLID(["en", "it", "es"])
-    warmed.warm()  # models load on a thread; the first question waits for them
-    assert warmed.distributions(texts[3:4]) == [pytest.approx(batch[3])] and warmed._loading is None
 
 
 def test_a_source_instruction_not_in_the_pivot_language_is_caught_once_per_distinct_text():
+    from .multilingual import pair
+
     fr = "Résumez en une phrase la nouvelle concernant la nouvelle loi pour les lecteurs du journal."
-    rows = [pair("it", fr, IT_INS, P_OUT, IT_OUT), pair("es", fr, IT_INS, P_OUT, ES_OUT),
-            pair("it", P_INS, IT_INS, P_OUT, IT_OUT)]  # fmt: skip
-    rows[1]["target_instruction"] = "Resume en una frase la noticia sobre la nueva ley para los lectores."
+    rows = [pair("it", pivot_instruction=fr), pair("es", pivot_instruction=fr), pair("it", id="x")]
     frame = pl.DataFrame(rows, schema_overrides={"reasons": pl.List(pl.String)})
     out, stats = filter_frame(frame, ["langid"])
     french_it, french_es, english = out.to_dicts()
@@ -133,20 +136,25 @@ def test_a_source_instruction_not_in_the_pivot_language_is_caught_once_per_disti
 
 
 def test_verdicts_tags_and_scores_go_back_to_their_rows_around_rejected_ones():
+    from .multilingual import pair
+
     code = "def add(a, b):\n    return a + b"
-    rows = [pair("it", P_INS, IT_INS, P_OUT, ES_OUT), pair("it", P_INS, IT_INS, P_OUT, IT_OUT),
-            pair("it", "Write a Python function that adds two numbers.",
-                 "Scrivi una funzione Python che somma due numeri.", code, code),
-            pair("it", P_INS, IT_INS, P_OUT, IT_OUT)]  # fmt: skip
+    rows = [pair("it", output=" ".join(TEXTS["de"][1])), pair("it", id="up"),
+            pair("it", id="code", pivot_instruction="Write a Python function that adds two numbers.",
+                 instruction="Scrivi una funzione Python che somma due numeri.", pivot_output=code,
+                 output=code),
+            pair("it", id="none")]  # fmt: skip
     rows[1].update(kept=False, reasons=["invalid_json"])
-    rows[3].update(target_output=None, kept=True)
+    rows[3].update(target_output=None)
     frame = pl.DataFrame(rows, schema_overrides={"reasons": pl.List(pl.String)})
     out, stats = filter_frame(frame, ["langid", "untranslated"])
-    spanish, upstream, code_pair, missing = out.to_dicts()
-    assert spanish["reasons"] == ["langid:wrong_language"] and not spanish["kept"]
-    assert spanish["lid_target_output"] < 0.3
-    assert upstream["reasons"] == ["invalid_json"] and upstream["lid_target_output"] is None
+    german, upstream, code_pair, missing = out.to_dicts()
+    assert german["reasons"] == ["langid:wrong_language"] and not german["kept"]
+    assert german["evidence"][0]["reason"] == "langid:wrong_language"
+    assert upstream["reasons"] == ["invalid_json"] and upstream["evidence"] == []
+    assert upstream["lid_target_output"] is None
     assert code_pair["kept"] and code_pair["tags"] == ["verbatim_expected"]
+    assert code_pair["evidence"] == []
     assert missing["reasons"] == [] and missing["tags"] == []  # not checked
     assert stats["languages"]["it"]["checked"] == 2
     assert stats["languages"]["it"]["tags"] == {"verbatim_expected": 1}
@@ -167,34 +175,38 @@ def test_pivot_side_work_runs_once_per_distinct_pivot_record():
 
     assert per_pivot(df, work)["n"].to_list() == [2, 3, 4, 2, 3, 4, 2, 3]
     assert seen == [["pivot_output"], texts]  # the three records once, pivot columns only
-    # records that barely repeat (or no ids): worked on row for row
     seen.clear()
     assert per_pivot(df.head(3), work)["n"].to_list() == [2, 3, 4]
     assert per_pivot(df.drop(PIVOT_ID), work).height == 8
 
 
-def test_language_identification_on_its_own_thread_gives_the_same_verdicts(monkeypatch):
-    import plugdata.filters as filters
+def test_the_accounting_on_its_own_thread_gives_the_same_verdicts(monkeypatch):
+    import plugdata.filters.pair_filter as pair_filter
 
-    rows = [pair("it", P_INS, IT_INS, P_OUT, IT_OUT), pair("it", P_INS, IT_INS, P_OUT, ES_OUT),
-            pair("es", P_INS, "Resume en una frase para los lectores la noticia sobre la nueva ley.", P_OUT, ES_OUT), pair("it", P_INS, IT_INS, P_OUT, IT_OUT)]  # fmt: skip
+    from .multilingual import EN, pair
+
+    half = TEXTS["es"][1][0] + " " + " ".join(EN[1:])
+    rows = [pair("it"), pair("it", id="2", output=" ".join(TEXTS["es"][1])),
+            pair("es", id="3", output=half), pair("it", id="4")]  # fmt: skip
     frame = pl.DataFrame(rows, schema_overrides={"reasons": pl.List(pl.String)})
     alone, alone_stats = filter_frame(frame)
-    monkeypatch.setattr(filters, "THREAD_MIN", 0)
+    monkeypatch.setattr(pair_filter, "THREAD_MIN", 0)
     threaded, threaded_stats = filter_frame(frame)
     assert threaded.equals(alone) and threaded_stats == alone_stats
-    assert threaded["reasons"].to_list()[1:] == [["langid:wrong_language", "duplicate:same_instruction"], [],
-                                                 ["duplicate:same_instruction"]]  # fmt: skip
+    reasons = threaded["reasons"].to_list()
+    assert "langid:neighbour" in reasons[1] and "untranslated:copied_sentence" in reasons[2]
+    assert reasons[0] == [] and reasons[3] == ["duplicate:same_instruction"]
 
 
 def test_lingua_loads_only_for_languages_with_confusable_neighbours(monkeypatch):
-    import plugdata.filters as filters
+    import plugdata.filters.pair_filter as pair_filter
     from plugdata.filters import PairFilter
 
-    monkeypatch.setattr(filters, "THREAD_MIN", 0)
-    zh = pair("zh", P_INS, "用一句话为读者总结关于新法律的新闻。", P_OUT, "政府表示，议会将于下周通过这项法律。")
+    from .multilingual import pair
+
+    monkeypatch.setattr(pair_filter, "THREAD_MIN", 0)
     with PairFilter() as pf:
-        pf.apply(pl.DataFrame([zh], schema_overrides={"reasons": pl.List(pl.String)}))
-        assert pf._ctx.short._built is None and pf._ctx.short._loading is None  # nothing loaded
-        assert PairFilter._short_texts_ahead(pl.DataFrame({"target_lang": ["zh", "it"]}))
-        assert not PairFilter._short_texts_ahead(pl.DataFrame({"target_lang": ["zh", "ko"]}))
+        pf.apply(pl.DataFrame([pair("zh"), pair("ko")], schema_overrides={"reasons": pl.List(pl.String)}))
+        assert pf._ctx.short is None  # zh and ko: no short-text neighbours, nothing built
+        pf.apply(pl.DataFrame([pair("it")], schema_overrides={"reasons": pl.List(pl.String)}))
+        assert pf._ctx.short is not None and {"it", "es", "fr", "en"} <= pf._short_langs

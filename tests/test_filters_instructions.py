@@ -45,7 +45,6 @@ def test_a_text_in_latin_script_where_hangul_is_expected_is_still_rejected():
     ("Write a Python function that adds two numbers.", "Scrivi una funzione Python che somma due numeri.", "def add(a, b): return a + b"),
     ("Write a SQL query that lists every customer.", "Scrivi una query SQL che elenca tutti i clienti.", "SELECT name FROM customers WHERE active = 1;"),
     ("Give the CSS rule that moves a box to the right.", "Dai la regola CSS che sposta una scatola a destra.", "margin-left: 25px;"),
-    ("Translate 'Guten Morgen' into English.", "Traduci 'Guten Morgen' in inglese.", "Good morning."),
     ("Sort these words alphabetically: apple, pear, fig.", "Ordina alfabeticamente queste parole: apple, pear, fig.", "apple, fig, pear"),
     ("Write a regular expression that matches a year.", "Scrivi un'espressione regolare che trova un anno.", "^\\d{4}$"),
 ])  # fmt: skip
@@ -54,6 +53,30 @@ def test_answers_that_must_stay_as_they_are_are_kept_and_tagged(p_ins, t_ins, ou
     assert row["kept"], row["reasons"]
     assert row["tags"] == [TAG_VERBATIM]
     assert stats["languages"]["it"]["tags"] == {TAG_VERBATIM: 1}
+
+
+@pytest.mark.parametrize("lang, p_ins, t_ins", [
+    ("zh", "Rewrite this Python function description in plain words.", "用通俗的话改写这段 Python 函数说明。"),
+    ("zh", "Explain what this code does.", "解释这段代码的作用。"),
+    ("it", "Write a function that explains why exercise is healthy.", "Scrivi una funzione che spieghi perché l'esercizio fa bene."),
+    ("es", "Translate 'Guten Morgen' into English, and explain when people say it.", "Traduce 'Guten Morgen' al inglés y explica cuándo se dice."),
+])  # fmt: skip
+def test_words_of_the_instruction_are_no_evidence_for_a_copied_answer(lang, p_ins, t_ins):
+    out = "Regular exercise strengthens the heart and improves your mood every single day."
+    (row,), _ = run(pair(lang, p_ins, t_ins, out, out))
+    assert "untranslated:exact_copy" in row["reasons"] and row["tags"] == []
+
+
+def test_words_the_target_instruction_hands_over_are_evidence():
+    p_ins = "Sort these words alphabetically: pear, apple, fig, banana."
+    sorted_words = "apple, banana, fig, pear"
+    kept = pair("zh", p_ins, "按字母顺序排列这些单词：pear, apple, fig, banana。", sorted_words, sorted_words)
+    (row,), _ = run(kept)
+    assert row["kept"] and row["tags"] == [TAG_VERBATIM]
+    # the same words translated in the instruction: the English answer is no longer handed over
+    translated = pair("it", p_ins, "Ordina alfabeticamente: pera, mela, fico, banana.", sorted_words, sorted_words)
+    (row,), _ = run(translated)
+    assert row["tags"] == []
 
 
 def test_a_copied_answer_to_an_ordinary_instruction_is_untranslated_and_not_tagged():

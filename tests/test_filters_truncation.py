@@ -51,3 +51,27 @@ def test_a_text_ending_on_a_colon_where_the_pivot_ends_a_sentence_is_cut():
     assert truncation("it", "Rewrite the following sentence in the passive voice:",
                       "Riscrivi la frase seguente alla forma passiva:") == []  # fmt: skip
     assert truncation("zh", said, "镇长说，新桥将于下周通车。") == []
+
+
+@pytest.mark.parametrize("lang, t_out, cut", [
+    ("th", "ผู้ว่าการเมืองกล่าวว่าสะพานใหม่จะเปิดให้รถสัญจรในสัปดาห์หน้า", False),  # Thai has no full stop
+    ("lo", "ເຈົ້າເມືອງກ່າວວ່າຂົວໃໝ່ຈະເປີດໃຫ້ລົດແລ່ນໃນອາທິດໜ້າ", False),  # nor has Lao
+    ("km", "អភិបាលក្រុងបាននិយាយថា ស្ពានថ្មីនឹងបើកនៅសប្តាហ៍ក្រោយ។", False),  # Khmer's khan
+    ("km", "អភិបាលក្រុងបាន", True),
+    ("my", "မြို့တော်ဝန်က တံတားသစ်ကို လာမည့်အပတ်တွင် ဖွင့်မည်ဟု ပြောသည်။", False),  # Myanmar
+    ("my", "မြို့တော်ဝန်က", True),
+    ("hi", "महापौर ने कहा कि नया पुल अगले सप्ताह यातायात के लिए खुलेगा।", False),  # danda
+    ("ja", "市長は、新しい橋が来週開通すると述べた。", False),
+    ("ja", "市長は、新しい", True),
+    ("zh", "镇长说，新桥将于下周通车。", False),
+    ("zh", "镇长说，新", True),
+])  # fmt: skip
+def test_sentence_ends_of_every_script(lang, t_out, cut):
+    said = "The mayor said that the new bridge will open to traffic next week."
+    row = {"id": "x", "source": "t", "pivot_lang": "en", "target_lang": lang,
+           "pivot_instruction": P_INS, "pivot_input": "", "pivot_output": said,
+           "target_instruction": "", "target_input": "", "target_output": t_out,
+           "finish_reason": "stop", "kept": True, "reasons": []}  # fmt: skip
+    frame = pl.DataFrame([row], schema_overrides={"reasons": pl.List(pl.String)})
+    out, _ = filter_frame(frame, ["truncated"])
+    assert ("truncated:mid_sentence" in out["reasons"][0].to_list()) == cut

@@ -54,7 +54,7 @@ def generate(
     batch_size: Annotated[int, typer.Option(help="Prompts per generate call (transformers).")] = 8,
     max_new_tokens: Annotated[int, typer.Option(help="Tokens per answer.")] = 1024,
     limit: Annotated[int | None, typer.Option(help="First N items per language.")] = None,
-    lid_threshold: Annotated[float, typer.Option(help="Below this probability of the target "
+    lid_threshold: Annotated[float, typer.Option(help="Below this share of its prose in the target "
                                                  "language an answer is wrong-language.")] = 0.5,
 ) -> None:
     """Answer the benchmark with MODEL, as it was trained, and gate the answers' language."""

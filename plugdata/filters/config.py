@@ -1,4 +1,8 @@
-"""The thresholds of the checks, settable from a ``"name=value,..."`` string or a dict."""
+"""The thresholds of the checks, settable from a ``"name=value,..."`` string or a dict.
+
+Every number a check uses is a field here, with its default and a one-line meaning (the same
+lines are the README's filter table). A check reads its fields and nothing else.
+"""
 
 from __future__ import annotations
 
@@ -14,36 +18,60 @@ from plugdata.errors import PlugdataError
 class FilterConfig:
     """Thresholds of every check; set any of them with ``--thresholds name=value,...``."""
 
-    lid_min_prob: float = 0.3  # below this probability of the target language: reject
+    # langid: language accounting over every segment of a field
+    lid_min_share: float = 0.8  # a field with less of its prose in the target language: reject
+    lid_min_prob: float = 0.3  # a segment this likely to be in the target language counts as it
     lid_pivot_min_prob: float = 0.05  # a pivot instruction this unlikely to be pivot: reject
-    lid_markers: int = 3  # this many function words of the expected language (none of its
-    # neighbours'): in that language without identification (0: identify every text)
-    lid_min_letters: int = 20  # shorter texts are judged by the short-text rule instead
+    lid_markers: int = 2  # distinct stopwords only the expected language uses (and no word only
+    # its rivals use) put a segment in it without identification (0: identify every segment)
+    lid_min_letters: int = 20  # fields with less prose are judged by the short-text rules
+    segment_min_letters: int = 12  # shorter segments are not identified or counted
+    segment_own_script: float = 0.9  # a segment this much in a script only its language
+    # writes (Hangul, kana, Thai) is in that language without identification
+    neighbour_min_prob: float = 0.5  # a neighbour this likely on a segment counts against it...
+    neighbour_margin: float = 0.45  # ...where it leads the target language by this much
+    foreign_min_prob: float = 0.5  # the pivot or another language this likely on a segment
+    # counts against it (the identifier is unsure of less)
     short_min_words: int = 3  # texts of this many words or more are identified...
     short_max_words: int = 8  # ...and up to this many by comparing confusable neighbours
     short_margin: float = 0.1  # a neighbour this much likelier than the target language: reject
+    short_pivot_margin: float = 0.6  # the pivot language likelier still (beyond short_margin)
     pair_margin: float = 0.6  # the same for two-word texts (neighbours only)
-    short_marker_weight: float = 0.5  # added to a neighbour whose own function words a short
-    # text holds (and none of the expected language's apart from it)
-    neighbour_min_prob: float = 0.5  # a longer text whose first language is a neighbour: reject
+    pivot_min_letters: int = 40  # shorter pivot instructions are not identified
+    # script
     script_min_share: float = 0.4  # share of translatable letters in the language's own script
     script_min_letters: int = 5  # fewer translatable letters are not judged
+    kana_max_share: float = 0.05  # Chinese with more kana than this share of its letters...
+    kana_min_letters: int = 2  # ...and at least this many kana: reject
+    # length_ratio and truncated
     length_ratio_low: float = 2.0  # shorter than expected by this factor: reject
     length_ratio_high: float = 2.2  # longer than expected by this factor: reject
     length_min_chars: int = 30  # shorter pivot texts are not length-checked
     length_short_chars: int = 120  # below this many pivot characters the factors widen
     truncated_max_ratio: float = 0.7  # unfinished and this short (vs expected) is truncated
-    copy_min_words: int = 5
+    # untranslated
+    copy_min_words: int = 5  # pivots with fewer distinct words are not compared word by word
     copy_max_overlap: float = 0.8  # share of pivot words found again in the target
     echo_min_words: int = 3  # an exact copy of a pivot text this long (names aside) is untranslated
-    repetition_min_chars: int = 60
+    sentence_min_words: int = 4  # a pivot sentence this long copied into the target: reject
+    copy_run_words: int = 6  # a run of this many pivot words copied into the target: reject
+    code_max_prose: float = 0.33  # an output with less prose than this share of its letters
+    # is code, data or a formula by shape (a copy of it is expected)
+    # structure
+    numbers_min_digits: int = 3  # numbers with fewer digits are not compared
+    numbers_min_missing: int = 2  # this many of the pivot's numbers lost, and...
+    numbers_max_missing: float = 0.5  # ...more than this share of them: reject
+    list_tolerance: float = 0.25  # list items or table rows may change by this share
+    # repetition
+    repetition_min_chars: int = 60  # shorter outputs are not examined
     repetition_min_excess: float = 1.3  # only targets this much longer than expected...
-    repetition_min_share: float = 0.25  # ...with this share of repeated 12-grams are loops
+    repetition_long_chars: int = 2000  # ...or this long are examined
+    repetition_ngram: int = 12  # repeated character n-grams of this length...
+    repetition_min_share: float = 0.25  # ...making up this share of the target are a loop...
+    repetition_over_pivot: float = 0.15  # ...where the pivot's own share is this much lower
 
     @classmethod
-    def parse(
-        cls, spec: str | Mapping[str, Any] | None = None, **overrides: Any
-    ) -> FilterConfig:
+    def parse(cls, spec: str | Mapping[str, Any] | None = None, **overrides: Any) -> FilterConfig:
         """Defaults overridden by ``"lid_min_prob=0.5,length_ratio_high=3"`` or by a dict
         such as ``{"lid_min_prob": 0.5}``; keyword overrides apply last."""
         if isinstance(spec, str):
@@ -57,8 +85,12 @@ class FilterConfig:
             items = list((spec or {}).items())
         config = cls()
         if "lid_backend" in overrides:  # the backend is an argument of PairFilter now
-            warnings.warn("FilterConfig.parse(lid_backend=...) is deprecated: pass lid_backend "
-                          "to PairFilter / filter_frame", DeprecationWarning, stacklevel=2)  # fmt: skip
+            warnings.warn(
+                "FilterConfig.parse(lid_backend=...) is deprecated: pass lid_backend "
+                "to PairFilter / filter_frame",
+                DeprecationWarning,
+                stacklevel=2,
+            )
             config._lid_backend = str(overrides.pop("lid_backend"))
         for key, value in [*items, *overrides.items()]:
             config._set(key, value)
@@ -74,6 +106,4 @@ class FilterConfig:
         try:
             setattr(self, key, kind(value))
         except (TypeError, ValueError):
-            raise PlugdataError(
-                f"threshold {key} needs a {kind.__name__}, got {value!r}"
-            ) from None
+            raise PlugdataError(f"threshold {key} needs a {kind.__name__}, got {value!r}") from None

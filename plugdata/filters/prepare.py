@@ -6,10 +6,10 @@
 - ``_trans_target_{field}``: the target prose also without unfenced code, the translatable
   remainder (what it copied from the pivot is removed where needed, see :func:`copied_tokens`:
   quoted text, names, titles and identifiers found verbatim in the pivot record);
-- ``_verbatim_{field}`` (input, output): the target field repeats the pivot field where that is
-  what the pair needs (:func:`bound`: a translation request, an operation on given words, code,
-  a regex or a formula, an answer copied from the input, ...), so it is not held against the
-  pair and the pair is tagged;
+- ``_verbatim_{field}`` (input, output): the target field repeats the pivot field where the
+  evidence says that is what the pair needs (:func:`code_like`: code, data, a regex or a
+  formula by shape; :func:`given_words`: the target instruction or input hands its words over),
+  so it is not held against the pair and the pair is tagged;
 - ``_same_{field}``: the target field's prose is the pivot's (double quote marks aside);
 - ``_size_{side}_{field}``: lengths, a CJK or Hangul character counting three.
 
@@ -53,22 +53,25 @@ def _squeeze(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(r"\s+", " ").str.strip_chars()
 
 
-def bound() -> pl.Expr:
-    """The pivot record asks for an answer that stays in the words it was given."""
-    instruction = col("pivot", "instruction").str.to_lowercase()
-    output, given = col("pivot", "output"), col("pivot", "input")
-    out_prose = pcol("pivot", "output")
-    # An output mostly made of code, a regex or a formula: little prose once they are removed.
-    out_letters = output.str.count_matches(r"\p{L}")
-    prose_letters = out_prose.str.replace_all(P.VERBATIM, " ").str.count_matches(r"\p{L}")
-    code_like = (out_letters > 0) & (prose_letters * 3 < out_letters)
+def code_like(side: str, f: str, max_prose: float) -> pl.Expr:
+    """A field that is code, data, a regex or a formula by shape: letters, but little prose
+    once code, URLs, numbers and the like are set aside (under ``max_prose`` of them)."""
+    letters = col(side, f).str.count_matches(r"\p{L}")
+    prose = pcol(side, f).str.replace_all(P.VERBATIM, " ").str.count_matches(r"\p{L}")
+    return (letters > 0) & (prose < letters * max_prose)
+
+
+def given_words(f: str) -> pl.Expr:
+    """The pivot field's words all occur in the target instruction (or, for the output, the
+    target instruction and input): the task hands them over ("sort these words: apple, pear,
+    fig"), so copying them is the answer."""
     words = r"\p{L}[\p{L}'-]*"
-    out_words = out_prose.str.to_lowercase().str.extract_all(words)
-    in_words = given.str.to_lowercase().str.extract_all(words)
-    copied = (given != "") & (out_words.list.len() > 0) & (
-        out_words.list.set_difference(in_words).list.len() == 0
+    mine = pcol("pivot", f).str.to_lowercase().str.extract_all(words)
+    sources = ["instruction"] if f == "input" else ["instruction", "input"]
+    given = pl.concat_str([col("target", g) for g in sources], separator=" ")
+    return (mine.list.len() > 0) & (
+        mine.list.set_difference(given.str.to_lowercase().str.extract_all(words)).list.len() == 0
     )
-    return (instruction.str.contains(P.LANGUAGE_BOUND) | code_like | copied).fill_null(False)
 
 
 def _prose(df: pl.DataFrame) -> pl.DataFrame:
@@ -85,32 +88,44 @@ def _prose(df: pl.DataFrame) -> pl.DataFrame:
 
 def _prose_side(df: pl.DataFrame, side: str) -> pl.DataFrame:
     hint = pl.any_horizontal([col(side, f).str.contains(NON_PROSE_HINT) for f in FIELDS])
-    full = [_squeeze(col(side, f).str.replace_all(P.NON_PROSE, " ")).alias(f"_prose_{side}_{f}")
-            for f in FIELDS]  # fmt: skip
+    full = [
+        _squeeze(col(side, f).str.replace_all(P.NON_PROSE, " ")).alias(f"_prose_{side}_{f}")
+        for f in FIELDS
+    ]
     df = df.with_columns(on_rows(df, hint, full, [col(side, f) for f in FIELDS]))
     for f in FIELDS:  # digits or odd spaces: squeeze those rows
         name = f"_prose_{side}_{f}"
         squeeze = pl.col(name).str.replace_all(r"[\s\d]+", " ").str.strip_chars().alias(name)
-        df = df.with_columns(on_rows(df, pl.col(name).str.contains(SQUEEZE_HINT), [squeeze], [pl.col(name)]))  # fmt: skip
+        df = df.with_columns(
+            on_rows(df, pl.col(name).str.contains(SQUEEZE_HINT), [squeeze], [pl.col(name)])
+        )
     return df
 
 
-def prepare(df: pl.DataFrame) -> pl.DataFrame:
-    """Add the helper columns the checks share (see the module docstring)."""
+def prepare(df: pl.DataFrame, max_prose: float) -> pl.DataFrame:
+    """Add the helper columns the checks share (see the module docstring); ``max_prose``:
+    :func:`code_like`'s share."""
     df = _prose(df)
     # The translatable remainder: unfenced code removed where a character it needs occurs.
-    trans = [_squeeze(pcol("target", f).str.replace_all(P.VERBATIM, " ")).alias(f"_trans_target_{f}")
-             for f in FIELDS]  # fmt: skip
+    trans = [
+        _squeeze(pcol("target", f).str.replace_all(P.VERBATIM, " ")).alias(f"_trans_target_{f}")
+        for f in FIELDS
+    ]
     hint = pl.any_horizontal([pcol("target", f).str.contains(CODE_HINT) for f in FIELDS])
     df = df.with_columns(on_rows(df, hint, trans, [pcol("target", f) for f in FIELDS]))
     df = df.with_columns(_copies(df))
-    same = {f: pl.col(f"_same_{f}") & (col("pivot", f).str.strip_chars() != "") for f in ("input", "output")}
-    # The input may stay when the task works on it; the output when the answer is bound to it
-    # or when the pivot output is not prose at all (code, numbers, names only). Only pairs
-    # that copied a field need the answer.
-    no_prose = ~tcol("output").str.contains(r"\p{L}")
-    flags = [(same["input"] & bound()).alias("_verbatim_input"),
-             (same["output"] & (bound() | no_prose)).alias("_verbatim_output")]  # fmt: skip
+    same = {
+        f: pl.col(f"_same_{f}") & (col("pivot", f).str.strip_chars() != "")
+        for f in ("input", "output")
+    }
+    # A copy is what the pair needs where there is evidence for it: the text is code or data
+    # by shape, or the target instruction (or, for the output, the input) hands its words
+    # over. Words of the instruction are no evidence. (A pivot text not in the pivot language
+    # is the third case: it needs the identifier, see the untranslated check.)
+    flags = [
+        (same[f] & (code_like("pivot", f, max_prose) | given_words(f))).alias(f"_verbatim_{f}")
+        for f in ("input", "output")
+    ]
     df = df.with_columns(on_rows(df, same["input"] | same["output"], flags, [pl.lit(False)] * 2))
     return df.with_columns(_sizes(df))
 
@@ -132,12 +147,17 @@ def _copies(df: pl.DataFrame) -> list[pl.Series]:
 def _sizes(df: pl.DataFrame) -> list[pl.Series]:
     """``_size_*``: characters, a CJK or Hangul one counting three (counted where a text has
     any character outside ASCII)."""
+
     def sizes(frame: pl.DataFrame, side: str) -> list[pl.Series]:
         out = []
         for f in ("instruction", "output"):
             text = pcol(side, f)
-            wide = (text.str.len_chars() + 2 * text.str.count_matches(P.WIDE)).alias(f"_size_{side}_{f}")  # fmt: skip
-            out += on_rows(frame, text.str.len_bytes() != text.str.len_chars(), [wide], [text.str.len_chars()])  # fmt: skip
+            wide = (text.str.len_chars() + 2 * text.str.count_matches(P.WIDE)).alias(
+                f"_size_{side}_{f}"
+            )
+            out += on_rows(
+                frame, text.str.len_bytes() != text.str.len_chars(), [wide], [text.str.len_chars()]
+            )
         return out
 
     pivot = per_pivot(df, lambda frame: pl.DataFrame(sizes(frame, "pivot")))
@@ -146,9 +166,8 @@ def _sizes(df: pl.DataFrame) -> list[pl.Series]:
 
 def copied_tokens(df: pl.DataFrame, rows: pl.Series | None = None) -> pl.DataFrame:
     """Add ``_copied_{field}``: the quoted text, names, titles and identifiers each target field
-    copied from the pivot record (every Latin word, in a text in another script whose task
-    works on given words). Costly: looked for only where ``rows`` holds (else everywhere)."""
-    own = pl.col("target_lang").is_in(OWN_SCRIPT)
+    copied from the pivot record. Costly: looked for only where ``rows`` holds (else
+    everywhere)."""
     # (intersections keep each value once: the pivot's lists need no de-duplicating)
     pivot_tokens = pl.concat_list([pcol("pivot", f).str.extract_all(P.TOKEN) for f in FIELDS])
 
@@ -158,17 +177,15 @@ def copied_tokens(df: pl.DataFrame, rows: pl.Series | None = None) -> pl.DataFra
 
     pivot_quotes = pl.concat_list([quotes(pcol("pivot", f)) for f in FIELDS])
     mask = pl.lit(True) if rows is None else rows
-    # every Latin word counts only in texts in another script whose task works on given words
-    df = df.with_columns(on_rows(df, own & mask, [bound().alias("_every")], [pl.lit(False)]))
     copied = []
     for f in FIELDS:
         tokens = tcol(f).str.extract_all(P.TOKEN)
         names = tokens.list.eval(pl.element().filter(pl.element().str.contains(f"^(?:{P.NAME})$")))
-        mine = pl.when("_every").then(tokens).otherwise(names).list.set_intersection(pivot_tokens)
+        mine = names.list.set_intersection(pivot_tokens)
         kept = quotes(tcol(f)).list.set_intersection(pivot_quotes)
         copied.append(pl.concat_list(kept, mine).alias(f"_copied_{f}"))
     none = [pl.lit([], dtype=pl.List(pl.String))] * len(copied)
-    return df.with_columns(on_rows(df, mask, copied, none)).drop("_every")
+    return df.with_columns(on_rows(df, mask, copied, none))
 
 
 def judged(f: str) -> pl.Expr:
@@ -182,5 +199,17 @@ def copied_letters(f: str) -> pl.Expr:
     """Letters of the tokens a target field copied from the pivot (each token counted once
     per occurrence, approximately: once per distinct token)."""
     return (
-        pl.col(f"_copied_{f}").list.eval(pl.element().str.count_matches(r"\p{L}")).list.sum()
-    ).fill_null(0).cast(pl.Int64)
+        (pl.col(f"_copied_{f}").list.eval(pl.element().str.count_matches(r"\p{L}")).list.sum())
+        .fill_null(0)
+        .cast(pl.Int64)
+    )
+
+
+def relative_size(f: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Pivot size, target size, and target/pivot size over the ratio expected for the language
+    pair (``patterns.CHAR_RATIO``), for field ``f`` (a CJK or Hangul character counts three)."""
+    expected = pl.col("target_lang").replace_strict(
+        P.CHAR_RATIO, default=1.0, return_dtype=pl.Float64
+    ) / pl.col("pivot_lang").replace_strict(P.CHAR_RATIO, default=1.0, return_dtype=pl.Float64)
+    p, t = pl.col(f"_size_pivot_{f}"), pl.col(f"_size_target_{f}")
+    return p, t, t / pl.max_horizontal(p, pl.lit(1)) / expected

@@ -1,0 +1,162 @@
+"""What a check is, what checks share, and how a check states its verdicts.
+
+A :class:`Check` names itself, the sub-reasons it gives, the :class:`FilterConfig` fields it
+reads and the score columns it writes; its ``run(frame, ctx)`` returns one verdict per row of
+the prepared pair frame (:mod:`plugdata.filters.prepare`): null where the pair passes, else
+either the sub-reason (a ``pl.String`` series) or a :data:`VERDICT` struct with the field and a
+short excerpt of the evidence (build it with :func:`verdicts`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import polars as pl
+
+from plugdata.filters.config import FilterConfig
+from plugdata.schema import EVIDENCE, VERDICT
+
+if TYPE_CHECKING:
+    from plugdata.filters.accounting import Accounting
+
+__all__ = ["EVIDENCE", "VERDICT", "Check", "Context", "Score", "verdicts"]
+
+EVIDENCE_CHARS = 200  # an evidence excerpt's length at most
+
+
+@dataclass(frozen=True)
+class Score:
+    """A score column a check writes (a float per pair, null where not measured), the config
+    field that thresholds it (None if none does) and on which side of it pairs are rejected."""
+
+    column: str
+    threshold: str | None
+    reject: Literal["below", "above"] = "below"
+
+
+@dataclass
+class Context:
+    """What the checks of a :class:`~plugdata.filters.PairFilter` share: the config, the
+    language identifiers, the score columns written on this chunk (``scores``), state kept
+    across chunks (``seen``: hashes of the keys ``duplicate`` met) and this chunk's language
+    accounting, worked out once (see :meth:`account`)."""
+
+    config: FilterConfig
+    lid: Any = None
+    short: Any = None
+    scores: dict[str, pl.Series] = field(default_factory=dict)
+    seen: dict[str, np.ndarray] = field(default_factory=dict)
+    accounting: Future[Accounting] | None = None
+    verbatim: pl.Series | None = None  # rows whose copy of a foreign pivot text is expected
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def account(self, frame: pl.DataFrame) -> Accounting:
+        """This chunk's :class:`~plugdata.filters.accounting.Accounting`: worked out here on
+        first use, or awaited where another thread is working it out."""
+        with self._lock:
+            if self.accounting is None:
+                self.accounting = Future()
+                mine = True
+            else:
+                mine = False
+        if mine:
+            from plugdata.filters.accounting import account
+
+            try:
+                self.accounting.set_result(account(frame, self))
+            except BaseException as exc:
+                self.accounting.set_exception(exc)
+        return self.accounting.result()
+
+    def new_chunk(self) -> None:
+        """Forget what the last chunk worked out."""
+        self.scores, self.accounting, self.verbatim = {}, None, None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule family: ``run`` gives each pair's failing sub-reason (or evidence struct)."""
+
+    name: str
+    run: Callable[[pl.DataFrame, Context], pl.Series]
+    reasons: tuple[str, ...]
+    reads: tuple[str, ...] = ()
+    scores: tuple[Score, ...] = ()
+    identifies: bool = False  # needs the language identifiers (ctx.lid, ctx.short)
+    default: bool = True  # run when no checks are named
+
+    @property
+    def doc(self) -> str:
+        """What the check catches (the first paragraph of ``run``'s docstring)."""
+        return (self.run.__doc__ or "").strip().split("\n\n")[0]
+
+
+Case = tuple[str, str, pl.Expr, pl.Expr | None]
+
+
+def verdicts(df: pl.DataFrame, cases: Sequence[Case]) -> pl.Series:
+    """The first case whose condition holds, per row, as a :data:`VERDICT` (null where none
+    does). A case is ``(sub-reason, field, condition, evidence text or None)``."""
+    if not cases:
+        return pl.Series("x", [None] * df.height, dtype=VERDICT)
+
+    def struct(name: str, where: str, text: pl.Expr | None) -> pl.Expr:
+        excerpt = pl.lit("") if text is None else text.fill_null("").str.slice(0, EVIDENCE_CHARS)
+        return pl.struct(
+            pl.lit(name).alias("reason"), pl.lit(where).alias("field"), excerpt.alias("text")
+        )
+
+    name, where, cond, text = cases[0]
+    expr = pl.when(cond.fill_null(False)).then(struct(name, where, text))
+    for name, where, cond, text in cases[1:]:
+        expr = expr.when(cond.fill_null(False)).then(struct(name, where, text))
+    return df.select(expr.otherwise(pl.lit(None, VERDICT)).alias("x"))["x"]
+
+
+def add_evidence(df: pl.DataFrame, found: pl.Series, texts: dict[str, pl.Expr]) -> pl.Series:
+    """``found`` (verdicts) with the evidence text of each sub-reason in ``texts`` worked out
+    on the failing rows only (costly evidence need not run on every row)."""
+    failing = found.struct.field("reason")
+    rows = np.flatnonzero(failing.is_in(list(texts)).fill_null(False).to_numpy())
+    if not rows.size:
+        return found
+    part = df[rows].with_columns(failing.gather(rows).alias("_reason"))
+    text = pl.lit(None, pl.String)
+    for name, expr in texts.items():
+        text = pl.when(pl.col("_reason") == name).then(expr).otherwise(text)
+    found_text = part.select(text.fill_null("").str.slice(0, EVIDENCE_CHARS)).to_series()
+    fixed = pl.DataFrame({"v": found.gather(rows)}).select(
+        pl.col("v").struct.with_fields(found_text.alias("text"))
+    )
+    return place(found, rows, fixed.to_series())
+
+
+def place(out: pl.Series, rows: np.ndarray, values: pl.Series) -> pl.Series:
+    """``out`` with ``values`` at ``rows`` (polars cannot scatter structs)."""
+    from plugdata.filters.rows import gather
+
+    mask = np.zeros(out.len(), dtype=bool)
+    mask[rows] = True
+    new = gather(values.cast(out.dtype), rows, out.len())
+    return pl.select(pl.when(pl.Series(mask)).then(new).otherwise(out)).to_series().alias(out.name)
+
+
+def as_verdicts(found: pl.Series) -> pl.Series:
+    """A check's answer as :data:`VERDICT` structs: a series of sub-reasons (a check that
+    names no field or evidence) gets an empty field and text."""
+    if found.dtype == VERDICT:
+        return found
+    if found.dtype == pl.Null or found.dtype == pl.String:
+        frame = pl.DataFrame({"r": found.cast(pl.String)})
+        out = frame.select(
+            pl.when(pl.col("r").is_not_null())
+            .then(pl.struct(pl.col("r").alias("reason"), field=pl.lit(""), text=pl.lit("")))
+            .otherwise(pl.lit(None, VERDICT))
+        )
+        return out.to_series().cast(VERDICT)
+    return found.cast(VERDICT)

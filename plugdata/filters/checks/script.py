@@ -1,0 +1,87 @@
+"""``script``: languages with a script of their own (``patterns.SCRIPTS``: zh, ja, ko, ru, ar,
+hi, th) must be mostly written in it, counting only what should have been translated.
+
+Sub-reasons: ``script:low_share`` (evidence: the text), ``script:kana`` (Chinese with kana).
+Reads ``script_min_share``, ``script_min_letters``, ``kana_max_share``, ``kana_min_letters``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from plugdata.filters import patterns as P
+from plugdata.filters.check import VERDICT, Check, Context, place, verdicts
+from plugdata.filters.prepare import FIELDS, copied_letters, copied_tokens, judged
+from plugdata.filters.rows import gather, positions
+
+READS = ("script_min_share", "script_min_letters", "kana_max_share", "kana_min_letters")
+
+
+def _copied(part: str) -> pl.Expr:
+    """Letters a part copied from the pivot (needs ``copied_tokens``)."""
+    out = pl.lit(0, pl.Int64)
+    for f in PARTS[part]:
+        if f == "instruction":
+            out = out + copied_letters(f)
+        else:
+            out = out + pl.when(pl.col(f"_verbatim_{f}")).then(0).otherwise(copied_letters(f))
+    return out
+
+
+# The request (instruction and input, the data it works on, together) and the answer are
+# judged apart: a Chinese request with an English answer is not mostly Chinese.
+PARTS = {"request": ("instruction", "input"), "output": ("output",)}
+
+
+def _text(part: str) -> pl.Expr:
+    return pl.concat_str([judged(f) for f in PARTS[part]], separator=" ")
+
+
+def _language(part: pl.DataFrame, lang: str, ctx: Context) -> pl.Series:
+    """The verdicts of one language's rows, request and answer apart."""
+    cfg = ctx.config
+    wide = 3 if lang in ("zh", "ja", "ko") else 1  # a CJK character counts three, as in sizes
+    for f in PARTS:
+        text = _text(f)
+        part = part.with_columns(
+            (text.str.count_matches(r"\p{L}") + 2 * text.str.count_matches(P.WIDE)).alias(
+                f"_l_{f}"
+            ),
+            (text.str.count_matches(P.SCRIPTS[lang]) * wide).alias(f"_o_{f}"),
+            pl.lit(0, pl.Int64).alias(f"_c_{f}"),
+        )
+
+    def low(f: str) -> pl.Expr:
+        letters = pl.col(f"_l_{f}") - pl.col(f"_c_{f}")
+        share = pl.col(f"_o_{f}") / pl.max_horizontal(letters, pl.lit(1))
+        return (letters >= cfg.script_min_letters) & (share < cfg.script_min_share)
+
+    again = positions(part, pl.any_horizontal(low(f) for f in PARTS))
+    if again.size:  # low even with every letter counted: set copies aside
+        redo = copied_tokens(part[again]).select(_copied(f).alias(f"_c_{f}") for f in PARTS)
+        part = part.with_columns(gather(c, again, part.height, 0) for c in redo.get_columns())
+    cases = [("script:low_share", PARTS[f][0], low(f), _text(f)) for f in PARTS]
+    if lang == "zh":
+        text = pl.concat_str([judged(f) for f in FIELDS], separator=" ")
+        kana = text.str.count_matches(P.KANA)
+        letters = sum(pl.col(f"_l_{f}") for f in PARTS)
+        many = (kana > letters * cfg.kana_max_share) & (kana >= cfg.kana_min_letters)
+        cases.append(("script:kana", "", many, text.str.extract(f"({P.KANA}+)")))
+    return verdicts(part, cases)
+
+
+def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
+    """The request's (instruction and input) or the answer's translatable letters (code,
+    names and quotes copied from the pivot aside, a CJK character counting three) are under
+    ``script_min_share`` in the language's script;
+    Chinese holds kana. Copied names and quotes are looked for only where the share is low
+    without them."""
+    out = pl.Series("x", [None] * df.height, dtype=VERDICT)
+    for lang in sorted(set(df["target_lang"].unique().to_list()) & set(P.SCRIPTS)):
+        rows = positions(df, pl.col("target_lang") == lang)
+        if rows.size:
+            out = place(out, rows, _language(df[rows], lang, ctx))
+    return out
+
+
+CHECK = Check("script", run, reasons=("script:low_share", "script:kana"), reads=READS)
