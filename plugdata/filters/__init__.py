@@ -31,6 +31,7 @@ __all__ = [
     "CHECKS",
     "DEFAULT_FILTERS",
     "LID_BACKENDS",
+    "OPT_IN",
     "TAG_VERBATIM",
     "FilterConfig",
     "PairFilter",
@@ -47,25 +48,33 @@ THREAD_MIN = 2_000  # pairs in a chunk before language identification gets a thr
 def _checks() -> dict[str, Check]:
     from plugdata.filters import checks as c
     from plugdata.filters import language as lang
+    from plugdata.filters.adequacy import adequacy
     from plugdata.filters.identify import langid
     from plugdata.filters.structure import structure
 
     return {"empty": c.empty, "truncated": c.truncated, "leakage": c.leakage,
             "refusal": c.refusal, "structure": structure, "untranslated": lang.untranslated,
             "length_ratio": c.length_ratio, "script": lang.script, "langid": langid,
-            "repetition": c.repetition, "duplicate": c.duplicate}  # fmt: skip
+            "repetition": c.repetition, "duplicate": c.duplicate,
+            "adequacy": adequacy}  # fmt: skip
 
 
 CHECKS: dict[str, Check] = _checks()
-DEFAULT_FILTERS: tuple[str, ...] = tuple(CHECKS)
+OPT_IN = ("adequacy",)  # run only when named (--filters +adequacy)
+DEFAULT_FILTERS: tuple[str, ...] = tuple(n for n in CHECKS if n not in OPT_IN)
 _EMPTY = pl.lit([], dtype=pl.List(pl.String))
 
 
 def parse_filters(spec: str | None) -> list[str]:
-    """``"langid,structure"`` → names; ``None`` → every check."""
+    """``"langid,structure"`` → names; ``None`` → the default checks; ``default`` stands for
+    them, and ``+name`` adds a check to them (``"+adequacy"`` = ``"default,adequacy"``)."""
     if spec is None:
         return list(DEFAULT_FILTERS)
     names = [n.strip() for n in spec.split(",") if n.strip()]
+    if any(n.startswith("+") for n in names) and "default" not in names:
+        names.insert(0, "default")
+    expanded = [DEFAULT_FILTERS if n == "default" else [n.lstrip("+")] for n in names]
+    names = list(dict.fromkeys(n for group in expanded for n in group))
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
         raise PlugdataError(f"unknown filter(s) {', '.join(unknown)}; known: {', '.join(CHECKS)}")
@@ -213,14 +222,27 @@ class PairFilter:
                 entry["reasons"][r] = n
         for entry in languages.values():
             entry["kept"] = entry["checked"] - entry["rejected"]
-        return {"names": self.names, "thresholds": asdict(self.config),
-                "lid_backend": self.lid_backend, "languages": languages}  # fmt: skip
+        out = {
+            "names": self.names,
+            "thresholds": asdict(self.config),
+            "lid_backend": self.lid_backend,
+            "languages": languages,
+            "scores": {},  # how each score column decides (config field, value, side rejected)
+        }
+        if "adequacy" in self.names:
+            from plugdata.filters import adequacy
+
+            out["scores"].update(adequacy.score_rules(self.config))
+            out["adequacy"] = adequacy.summary(self._ctx)
+        return out
 
     def close(self) -> None:
-        """Stop the language identifier's worker processes."""
+        """Stop the language identifier's worker processes; free the models checks loaded."""
         if self._ctx.lid is not None:
             self._ctx.lid.close()
             self._ctx.lid = None
+        for model in self._ctx.models.values():
+            model.close()
 
     def __enter__(self) -> PairFilter:
         return self

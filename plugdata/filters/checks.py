@@ -34,6 +34,7 @@ class Context:
     scores: dict[str, pl.Series] = field(default_factory=dict)
     seen: dict[str, np.ndarray] = field(default_factory=dict)
     chunk: dict[str, Any] = field(default_factory=dict)  # shared by the checks of one chunk
+    models: dict[str, Any] = field(default_factory=dict)  # loaded once per filter; closed with it
 
 
 Check = Callable[[pl.DataFrame, Context], pl.Series]

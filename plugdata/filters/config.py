@@ -39,6 +39,10 @@ class FilterConfig:
     repetition_min_chars: int = 60
     repetition_min_excess: float = 1.3  # only targets this much longer than expected...
     repetition_min_share: float = 0.25  # ...with this share of repeated 12-grams are loops
+    adequacy_min: float = 0.5  # adequacy (opt-in): pivot/target cosine below this: reject
+    adequacy_model: str = "sentence-transformers/LaBSE"  # sentence-transformers Hub id or folder
+    adequacy_batch_size: int = 64  # texts per encoder batch
+    adequacy_device: str = "auto"  # auto (a GPU when there is one), cpu, cuda, cuda:1, mps
 
     @classmethod
     def parse(
