@@ -65,7 +65,10 @@ def _build_parameters() -> list[inspect.Parameter]:
     for f in config_fields():
         meta, default = f.metadata, default_of(f)
         # bool, int and float options keep their type; lists, mappings and paths are text
-        scalar = [t for t in (bool, int, float) if t in (hints[f.name], *typing.get_args(hints[f.name]))]
+        hint = hints[f.name]
+        union = typing.get_origin(hint) in (typing.Union, type(int | None))  # not dict[str, float]
+        options = typing.get_args(hint) if union else ()
+        scalar = [t for t in (bool, int, float) if t in (hint, *options)]
         kind: Any = scalar[0] if scalar else str
         if isinstance(default, (list, tuple)):
             default = ",".join(default)

@@ -172,7 +172,9 @@ def summary(ctx: Context) -> dict[str, Any]:
     cfg = ctx.config
     state = ctx.models.get("adequacy")
     languages: dict[str, dict[str, Any]] = {}
-    for (lang, f), counts in sorted(state.hist.items() if state else ()):
+    order = sorted(state.hist if state else (), key=lambda k: (k[0], FIELDS.index(k[1])))
+    for lang, f in order:
+        counts = state.hist[(lang, f)]  # type: ignore[union-attr]
         n = int(counts.sum())
         if not n:
             continue
