@@ -34,14 +34,29 @@ MARKET = "Stock markets fell sharply on Monday after the bank raised rates."
 
 @pytest.fixture(scope="module")
 def encoder(tmp_path_factory) -> Path:
-    texts = [CAT, MARKET, "猫在垫子上睡觉。", "Il gatto dorme sul tappeto.", "Give three tips."] * 10
+    texts = [
+        CAT,
+        MARKET,
+        "猫在垫子上睡觉。",
+        "Il gatto dorme sul tappeto.",
+        "Give three tips.",
+    ] * 10
     return tiny_encoder(tmp_path_factory.mktemp("enc") / "tiny-st", texts)
 
 
 def _row(i: int, lang: str, pivot: str, target: str, given: tuple[str, str] = ("", "")) -> dict:
-    return {"id": str(i), "source": "t", "pivot_lang": "en", "target_lang": lang,
-            "pivot_instruction": pivot, "pivot_input": given[0], "pivot_output": pivot,
-            "target_instruction": target, "target_input": given[1], "target_output": target}  # fmt: skip
+    return {
+        "id": str(i),
+        "source": "t",
+        "pivot_lang": "en",
+        "target_lang": lang,
+        "pivot_instruction": pivot,
+        "pivot_input": given[0],
+        "pivot_output": pivot,
+        "target_instruction": target,
+        "target_input": given[1],
+        "target_output": target,
+    }
 
 
 def _config(encoder: Path, **values: object) -> FilterConfig:
@@ -59,8 +74,13 @@ def test_adequacy_is_registered_but_not_a_default():
 
 
 def test_a_faithful_pair_is_kept_and_a_wrong_one_rejected(encoder):
-    frame = pair_frame([_row(1, "zh", CAT, CAT), _row(2, "zh", CAT, MARKET),
-                        _row(3, "it", CAT, CAT, given=("a text", ""))])  # fmt: skip
+    frame = pair_frame(
+        [
+            _row(1, "zh", CAT, CAT),
+            _row(2, "zh", CAT, MARKET),
+            _row(3, "it", CAT, CAT, given=("a text", "")),
+        ]
+    )
     out, _ = filter_frame(frame, ["adequacy"], _config(encoder, adequacy_min=0.99))
     assert out["kept"].to_list() == [True, False, True]
     assert out["reasons"].to_list() == [[], ["adequacy:low"], []]
@@ -113,8 +133,10 @@ def test_stats_hold_the_threshold_its_source_and_the_distribution(encoder):
     assert zh["p5"] < zh["p50"] <= zh["p95"] and zh["p5"] < 0.99
     assert set(found["languages"]) == {"zh", "it"} and "input" not in found["languages"]["it"]
     assert stats["scores"]["adequacy_output"] == {
-        "threshold": "adequacy_min", "value": FilterConfig().adequacy_min, "reject": "below"
-    }  # fmt: skip
+        "threshold": "adequacy_min",
+        "value": FilterConfig().adequacy_min,
+        "reject": "below",
+    }
     _, user = filter_frame(pair_frame(rows), ["adequacy"], _config(encoder, adequacy_min=0.999))
     assert user["adequacy"]["threshold_source"] == "set by the user (adequacy_min=0.999)"
     assert user["adequacy"]["languages"]["zh"]["output"]["below"] == 5
@@ -130,11 +152,14 @@ def test_evidence_names_the_lowest_field_and_its_score(encoder):
     cfg = _config(encoder, adequacy_min=0.99)
     out, _ = filter_frame(frame, ["adequacy"], cfg)
     ev = adq.evidence(out, cfg)
-    assert ev.dtype == pl.List(pl.Struct({"reason": pl.String, "field": pl.String,
-                                          "text": pl.String}))  # fmt: skip
+    assert ev.dtype == pl.List(
+        pl.Struct({"reason": pl.String, "field": pl.String, "text": pl.String})
+    )
     (entry,) = ev[0]
     assert entry["reason"] == "adequacy:low" and entry["field"].startswith("target_")
-    assert entry["text"] == f"cos {out[entry['field'].replace('target_', 'adequacy_')][0]:.2f} < 0.99"
+    assert (
+        entry["text"] == f"cos {out[entry['field'].replace('target_', 'adequacy_')][0]:.2f} < 0.99"
+    )
     assert ev[1].to_list() == []
 
 
@@ -161,15 +186,30 @@ def test_adequacy_model_needs_the_adequacy_filter(encoder):
     with pytest.raises(ConfigError) as caught:
         BuildConfig(source="seed", targets=["zh"], adequacy_model=str(encoder))
     assert caught.value.field == "adequacy_model"
-    config = BuildConfig(source="seed", targets=["zh"], filters="+adequacy",
-                         adequacy_model=str(encoder))  # fmt: skip
+    config = BuildConfig(
+        source="seed", targets=["zh"], filters="+adequacy", adequacy_model=str(encoder)
+    )
     assert config.filters == [*DEFAULT_FILTERS, "adequacy"]
 
 
 def test_a_missing_model_fails_the_build_in_one_line_before_any_request(server, tmp_path):
-    result = run_cli("build", "--source", "seed", "--targets", "zh", "--model", "m",
-                     "--base-url", server.url, "--out", str(tmp_path / "run"),
-                     "--filters", "+adequacy", "--adequacy-model", str(tmp_path / "no-model"))  # fmt: skip
+    result = run_cli(
+        "build",
+        "--source",
+        "seed",
+        "--targets",
+        "zh",
+        "--model",
+        "m",
+        "--base-url",
+        server.url,
+        "--out",
+        str(tmp_path / "run"),
+        "--filters",
+        "+adequacy",
+        "--adequacy-model",
+        str(tmp_path / "no-model"),
+    )
     line = one_line_error(result)
     assert "adequacy_model" in line and "no such folder" in line
     assert server.requests == []
@@ -177,9 +217,25 @@ def test_a_missing_model_fails_the_build_in_one_line_before_any_request(server, 
 
 def test_build_with_adequacy_writes_scores_stats_and_card(server, tmp_path, encoder):
     out = tmp_path / "run"
-    result = run_cli("build", "--source", "seed", "--targets", "zh,it", "--model", "m",
-                     "--base-url", server.url, "--out", str(out), "--filters", "adequacy",
-                     "--adequacy-model", str(encoder), "--thresholds", "adequacy_min=-1")  # fmt: skip
+    result = run_cli(
+        "build",
+        "--source",
+        "seed",
+        "--targets",
+        "zh,it",
+        "--model",
+        "m",
+        "--base-url",
+        server.url,
+        "--out",
+        str(out),
+        "--filters",
+        "adequacy",
+        "--adequacy-model",
+        str(encoder),
+        "--thresholds",
+        "adequacy_min=-1",
+    )
     assert result.returncode == 0, result.stderr
     pairs = pl.read_parquet(out / "pairs.parquet")
     assert pairs["kept"].all() and pairs["adequacy_instruction"].is_not_null().all()
