@@ -66,11 +66,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="the ntrex128 folder")
     parser.add_argument("--pairs", type=int, default=50_000)
-    parser.add_argument("--adequacy-pairs", type=int, default=1_000)
+    parser.add_argument("--adequacy-pairs", type=int, default=200)
     parser.add_argument("--model", help="default: a LaBSE-shaped encoder with random weights")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args()
+    start = time.perf_counter()
     base = rows(args.data)
     frame = pl.DataFrame(replicate(base, args.pairs))
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,8 +89,11 @@ def main() -> None:
                 "adequacy_min": -1,
             }
         )
-        timed(frame.head(200), ["adequacy"], config)  # warm up: imports and the first load
+        print(f"encoder ready: {time.perf_counter() - start:.0f} s", flush=True)
+        timed(frame.head(8), ["adequacy"], config)  # warm up: imports and the first load
+        print(f"warmed up: {time.perf_counter() - start:.0f} s", flush=True)
         default_rate, kept = timed(frame, list(DEFAULT_FILTERS), config)
+        print(f"default filters done: {time.perf_counter() - start:.0f} s", flush=True)
         sample = frame.sample(args.adequacy_pairs, seed=0)  # every language, in any order
         rate, _ = timed(sample, ["adequacy"], config)
     label = args.model or "LaBSE-shaped, random weights"

@@ -150,9 +150,11 @@ def _adequacy(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
     found = (filters or {}).get("adequacy")
     if not found:
         return None
-    rows = [{"lang": lang, "field": name, **entry}
-            for lang, per_field in found["languages"].items()
-            for name, entry in per_field.items()]  # fmt: skip
+    rows = [
+        {"lang": lang, "field": name, **entry}
+        for lang, per_field in found["languages"].items()
+        for name, entry in per_field.items()
+    ]
     return {**found, "rows": rows}
 
 
