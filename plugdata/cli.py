@@ -65,7 +65,10 @@ def _build_parameters() -> list[inspect.Parameter]:
     for f in config_fields():
         meta, default = f.metadata, default_of(f)
         # bool, int and float options keep their type; lists, mappings and paths are text
-        scalar = [t for t in (bool, int, float) if t in (hints[f.name], *typing.get_args(hints[f.name]))]
+        hint = hints[f.name]
+        union = typing.get_origin(hint) in (typing.Union, type(int | None))  # not dict[str, float]
+        options = typing.get_args(hint) if union else ()
+        scalar = [t for t in (bool, int, float) if t in (hint, *options)]
         kind: Any = scalar[0] if scalar else str
         if isinstance(default, (list, tuple)):
             default = ",".join(default)
@@ -193,9 +196,10 @@ app.add_typer(eval_app, name="eval")
 def filter_command(
     pairs_file: Annotated[str, typer.Argument(help="Pairs file (Parquet or JSONL) with the pair columns of a build.")],
     out_dir: Annotated[str, typer.Option("--out", help="Folder for the kept pairs, rejected.parquet and stats.json.")],
-    filters: Annotated[str | None, typer.Option(help="Checks to run (default: all).")] = None,
+    filters: Annotated[str | None, typer.Option(help="Checks to run (default: all but adequacy; +adequacy adds it).")] = None,
     lid_backend: Annotated[str, typer.Option(help="Language ID: fasttext or langdetect.")] = "fasttext",
     thresholds: Annotated[str | None, typer.Option(help="Thresholds, e.g. lid_min_prob=0.5.")] = None,
+    adequacy_model: Annotated[str | None, typer.Option(help="With +adequacy: a sentence-transformers model (Hub id or folder).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,
 ) -> None:  # fmt: skip
     """Run the quality filters on any pairs file; write kept and rejected pairs and the funnel."""
@@ -204,6 +208,12 @@ def filter_command(
 
     names = parse_filters(filters)
     config = FilterConfig.parse(thresholds)
+    if adequacy_model:
+        config.adequacy_model = adequacy_model
+    if "adequacy" in names:
+        from plugdata.filters.encoder import preflight
+
+        preflight(config)
     frame = read_pair_frame(pairs_file)
     result, stats = filter_frame(frame, names, config, lid_backend=lid_backend)
     dest = write_filtered(result, stats, out_dir, overwrite=overwrite)

@@ -152,7 +152,11 @@ class BuildConfig:
     ray_actors: int = field(default=0, metadata=opt(
         "ray: translation actors (0: one per GPU, or one on a machine without GPUs).", SCALE))
     filters: list[str] | None = field(default=None, metadata=opt(
-        "Checks to run (default: all): " + ", ".join(DEFAULT_FILTERS) + ".", FILTERS))
+        "Checks to run (default: " + ", ".join(DEFAULT_FILTERS) + "); `default` names these, "
+        "`+adequacy` adds the opt-in meaning check (pip install 'plugdata[adequacy]').", FILTERS))
+    adequacy_model: str | None = field(default=None, metadata=opt(
+        "adequacy filter: a sentence-transformers model, Hub id or folder (default "
+        "sentence-transformers/LaBSE).", FILTERS))
     lid_backend: str = field(default="fasttext", metadata=opt(
         "Language ID: fasttext (lid.176) or langdetect.", FILTERS))
     thresholds: dict[str, float] = field(default_factory=dict, metadata=opt(

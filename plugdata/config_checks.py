@@ -71,6 +71,10 @@ def check(cfg: BuildConfig) -> None:
         raise ConfigError("max_row_tokens", "needs chat_template (tokens are counted with it)")
     if cfg.push_to_hub is not None and (cfg.push_to_hub.count("/") != 1 or not all(cfg.push_to_hub.split("/"))):
         raise ConfigError("push_to_hub", f"must look like OWNER/NAME, not {cfg.push_to_hub!r}")
+    if cfg.adequacy_model is not None and "adequacy" not in (cfg.filters or ()):
+        raise ConfigError(
+            "adequacy_model", "only used with the adequacy filter (--filters +adequacy)"
+        )
     if cfg.generator_model and not cfg.generate:
         raise ConfigError("generator_model", "only used with generate (pivot or target)")
 

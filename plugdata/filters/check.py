@@ -53,6 +53,7 @@ class Context:
     seen: dict[str, np.ndarray] = field(default_factory=dict)
     accounting: Future[Accounting] | None = None
     verbatim: pl.Series | None = None  # rows whose copy of a foreign pivot text is expected
+    models: dict[str, Any] = field(default_factory=dict)  # loaded once per filter, closed with it
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def account(self, frame: pl.DataFrame) -> Accounting:

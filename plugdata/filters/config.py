@@ -69,6 +69,11 @@ class FilterConfig:
     repetition_ngram: int = 12  # repeated character n-grams of this length...
     repetition_min_share: float = 0.25  # ...making up this share of the target are a loop...
     repetition_over_pivot: float = 0.15  # ...where the pivot's own share is this much lower
+    # adequacy (opt-in)
+    adequacy_min: float = 0.5  # adequacy (opt-in): pivot/target cosine below this: reject
+    adequacy_model: str = "sentence-transformers/LaBSE"  # sentence-transformers Hub id or folder
+    adequacy_batch_size: int = 64  # texts per encoder batch
+    adequacy_device: str = "auto"  # auto (a GPU when there is one), cpu, cuda, cuda:1, mps
 
     @classmethod
     def parse(cls, spec: str | Mapping[str, Any] | None = None, **overrides: Any) -> FilterConfig:

@@ -33,10 +33,15 @@ _NO_EVIDENCE = pl.lit([], dtype=EVIDENCE)
 
 
 def parse_filters(spec: str | None) -> list[str]:
-    """``"langid,structure"`` → names; ``None`` → every default check."""
+    """``"langid,structure"`` → names; ``None`` → the default checks; ``default`` stands for
+    them, and ``+name`` adds a check to them (``"+adequacy"`` = ``"default,adequacy"``)."""
     if spec is None:
         return list(DEFAULT_FILTERS)
     names = [n.strip() for n in spec.split(",") if n.strip()]
+    if any(n.startswith("+") for n in names) and "default" not in names:
+        names.insert(0, "default")
+    expanded = [DEFAULT_FILTERS if n == "default" else [n.lstrip("+")] for n in names]
+    names = list(dict.fromkeys(n for group in expanded for n in group))
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
         raise PlugdataError(f"unknown filter(s) {', '.join(unknown)}; known: {', '.join(CHECKS)}")
@@ -197,19 +202,27 @@ class PairFilter:
             for n in self.names
             for s in CHECKS[n].scores
         }
-        return {
+        out = {
             "names": self.names,
             "thresholds": config,
             "lid_backend": self.lid_backend,
             "scores": scores,
             "languages": self._funnel.languages(),
         }
+        if "adequacy" in self.names:
+            from plugdata.filters.checks.adequacy import summary
+
+            out["adequacy"] = summary(self._ctx)
+        return out
 
     def close(self) -> None:
-        """Stop the language identifier's worker processes."""
+        """Stop the language identifier's worker processes; free the models checks loaded
+        (their statistics stay)."""
         if self._ctx.lid is not None:
             self._ctx.lid.close()
             self._ctx.lid = None
+        for model in self._ctx.models.values():
+            model.close()
 
     def __enter__(self) -> PairFilter:
         return self

@@ -1,7 +1,8 @@
 """A checked build: resolved languages, the destination, and every pre-flight check.
 
 Everything a run needs is checked here, before the first request is sent: the chat template
-(and jinja2), that the output folder can be written, and the Hub login for ``push_to_hub``.
+(and jinja2), that the output folder can be written, the Hub login for ``push_to_hub``, and for
+the ``adequacy`` filter sentence-transformers and its model.
 """
 
 from __future__ import annotations
@@ -41,10 +42,17 @@ def make_plan(config: BuildConfig, *, preflight: bool = True) -> Plan:
     if config.chat_template and preflight:
         renderer = ChatRenderer(load_tokenizer(config.chat_template), config.max_row_tokens)
     out = config.out if config.out is not None else default_out(config)
+    filter_config = FilterConfig.parse(config.thresholds)
+    if config.adequacy_model:
+        filter_config.adequacy_model = config.adequacy_model
     plan = Plan(config, get_language(config.pivot), [get_language(t) for t in config.targets],
-                out, filters, FilterConfig.parse(config.thresholds), renderer)  # fmt: skip
+                out, filters, filter_config, renderer)  # fmt: skip
     if preflight:
         check_writable(out)
+        if "adequacy" in filters:  # the meaning check's encoder can be loaded
+            from plugdata.filters.encoder import preflight as check_adequacy
+
+            check_adequacy(filter_config)
         if config.push_to_hub:
             check_hub_login(config.push_to_hub)
             check_visibility(config.push_to_hub, config.private, config.change_visibility)

@@ -133,6 +133,7 @@ def render_card(
         source_rows=f"{source.get('rows', 0):,}",
         translation=_translation(recipe),
         filter_line=_filters(stats.get("filters")),
+        adequacy=_adequacy(stats.get("filters")),
         system_line=_system(recipe),
         languages=languages,
         chart=CHART_NAME if chart else None,
@@ -166,6 +167,20 @@ def _filters(filters: Mapping[str, Any] | None) -> str:
         return ("Quality filters were **not** run (`--no-filter`): every translated pair is "
                 "kept, including bad translations.")  # fmt: skip
     return f"Filters: {', '.join(filters.get('names', []))}; thresholds: `{filters.get('thresholds', {})}`."
+
+
+def _adequacy(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The meaning check's model, threshold and its source, and one row per language and field
+    with the score's distribution (None when the check did not run)."""
+    found = (filters or {}).get("adequacy")
+    if not found:
+        return None
+    rows = [
+        {"lang": lang, "field": name, **entry}
+        for lang, per_field in found["languages"].items()
+        for name, entry in per_field.items()
+    ]
+    return {**found, "rows": rows}
 
 
 def _system(recipe: Mapping[str, Any]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from plugdata.filters.check import Check
 from plugdata.filters.checks import (
+    adequacy,
     duplicate,
     empty,
     langid,
@@ -35,6 +36,7 @@ REGISTRY: tuple[Check, ...] = (
     langid.CHECK,
     repetition.CHECK,
     duplicate.CHECK,
+    adequacy.CHECK,
 )
 CHECKS: dict[str, Check] = {check.name: check for check in REGISTRY}
 DEFAULT_FILTERS: tuple[str, ...] = tuple(check.name for check in REGISTRY if check.default)
