@@ -97,7 +97,7 @@ class _State:
         for lang in np.unique(langs):
             v = values[langs == lang]
             key = (str(lang), field)
-            bins = np.clip(((v + 1.0) / 2.0 * BINS).astype(np.int64), 0, BINS - 1)
+            bins = np.clip(((v + 1) / 2 * BINS).astype(np.int64), 0, BINS - 1)
             counts = np.bincount(bins, minlength=BINS)
             self.hist[key] = self.hist.get(key, 0) + counts
             total, below = self.sums.get(key, [0.0, 0.0])
@@ -121,7 +121,7 @@ def _quantile(counts: np.ndarray, q: float) -> float:
     i = int(np.searchsorted(cum, rank))
     before = cum[i] - counts[i]
     share = (rank - before) / counts[i] if counts[i] else 0.0
-    return -1.0 + (i + share) * 2.0 / BINS
+    return (i + share) * 2 / BINS - 1
 
 
 def summary(ctx: Context) -> dict[str, Any]:
