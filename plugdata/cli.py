@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import inspect
+import os
+import signal
 import sys
+import threading
 import typing
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from plugdata import __version__
-from plugdata.errors import PlugdataError
+from plugdata.errors import Interrupted, PlugdataError, Terminated, stopped_by
 from plugdata.eval.cli import eval_app
 
 app = typer.Typer(
@@ -112,7 +115,7 @@ def build(**options: Any) -> None:
     progress = BuildProgress(err, config.pivot, config.log_interval)
     try:
         result = run_build(config, on_pair=progress.on_pair, on_start=progress.on_start,
-                           on_status=progress.on_status)  # fmt: skip
+                           on_status=progress.on_status, on_rejected=progress.on_rejected)  # fmt: skip
     except BaseException:
         progress.stop()
         raise
@@ -334,31 +337,64 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
 
 def _fail(label: str, message: str, code: int) -> None:
     err.print(f"[bold red]{label}:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
+    if code in (130, 143) and _busy_threads():
+        # Stopped by a signal, with what completed already saved: do not wait for a worker
+        # thread to finish work nobody wants (a translation model's batch takes seconds).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
 
 
+def _busy_threads() -> bool:
+    """Whether a thread that would hold up the interpreter's exit is still running."""
+    return any(t.is_alive() and not t.daemon for t in threading.enumerate()
+               if t is not threading.main_thread())  # fmt: skip
+
+
+_SIGNALS: list[int] = []  # the signals that stopped this process
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C (paid work is kept), then exits 143 with one line."""
+    _SIGNALS.append(signum)
+    raise Terminated()
+
+
 def main() -> None:
-    """Entry point: user errors become one line on stderr and a non-zero exit."""
+    """Entry point: user errors become one line on stderr and a non-zero exit; Ctrl-C and
+    SIGTERM keep what completed and stop with one line (exit 130 and 143)."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = _invoke()
+    except KeyboardInterrupt as exc:  # outside any command's own handling: nothing was written
+        words, code = stopped_by(exc)
+        _fail("stopped", f"{words}; nothing was written", code)
+    if isinstance(code, int) and code == 130:  # typer's answer to a Ctrl-C it caught
+        words, code = stopped_by(Terminated() if signal.SIGTERM in _SIGNALS else KeyboardInterrupt())
+        _fail("stopped", f"{words}; nothing was written", code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _invoke() -> Any:
+    """Run the command; map every error a user can act on to one line and its exit code."""
     from plugdata.config import ConfigError
 
     usage = _usage_errors()
     try:
-        app(standalone_mode=False)
+        return app(standalone_mode=False)
     except ConfigError as exc:
         _fail("error", f"{flag_of(exc.field)}: {exc.reason}", 2)
     except PlugdataError as exc:
-        from plugdata.pipeline import Interrupted
         from plugdata.translate.batch import BatchesPending
         from plugdata.translate.pricing import BudgetExceeded
 
         if isinstance(exc, BatchesPending):  # --batch-detach did what was asked
             _fail("submitted", str(exc), 0)
-
-        stopped = isinstance(exc, (Interrupted, BudgetExceeded))
-        code = 130 if isinstance(exc, Interrupted) else 3 if isinstance(exc, BudgetExceeded) else 2
-        _fail("stopped" if stopped else "error", str(exc), code)
-    except KeyboardInterrupt:
-        _fail("interrupted", "nothing was written", 130)
+        if isinstance(exc, Interrupted):
+            _fail("stopped", str(exc), exc.exit_code)
+        stopped = isinstance(exc, BudgetExceeded)
+        _fail("stopped" if stopped else "error", str(exc), 3 if stopped else 2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

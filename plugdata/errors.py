@@ -16,3 +16,26 @@ class InputError(PlugdataError):
 
 class ServerError(PlugdataError):
     """The model server cannot be used at all (unreachable, rejects the key, unknown model)."""
+
+
+class Interrupted(PlugdataError):
+    """Ctrl-C or SIGTERM stopped a command; what completed is kept and the same command
+    resumes. ``exit_code`` is 130 for Ctrl-C (SIGINT) and 143 for SIGTERM."""
+
+    def __init__(self, message: str, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, Slurm, Kubernetes), raised where the program is, so
+    that it unwinds as Ctrl-C does: paid work is kept, then one line and exit 143."""
+
+
+def stopped_by(exc: BaseException) -> tuple[str, int]:
+    """How a signal stopped the program, in words, and the exit code that says so."""
+    if isinstance(exc, Terminated):
+        return "terminated (SIGTERM)", 143
+    if isinstance(exc, Interrupted):
+        return "interrupted", exc.exit_code
+    return "interrupted", 130
