@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+import types
 import typing
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from plugdata import __version__
+from plugdata.cli_output import print_funnel, print_summary, use_plain_usage
 from plugdata.errors import Interrupted, PlugdataError, Terminated, stopped_by
 from plugdata.eval.cli import eval_app
 
@@ -68,13 +70,15 @@ def _build_parameters() -> list[inspect.Parameter]:
     for f in config_fields():
         meta, default = f.metadata, default_of(f)
         # bool, int and float options keep their type; lists, mappings and paths are text
-        scalar = [t for t in (bool, int, float) if t in (hints[f.name], *typing.get_args(hints[f.name]))]
+        hint = hints[f.name]  # `float | None` is a float option; `dict[str, float]` is text
+        union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        scalar = [t for t in (bool, int, float) if t in (typing.get_args(hint) if union else (hint,))]
         kind: Any = scalar[0] if scalar else str
         if isinstance(default, (list, tuple)):
             default = ",".join(default)
         elif isinstance(default, dict) or default == {}:
             default = None
-        option = typer.Option(flag_of(f.name), help=meta["help"], rich_help_panel=meta["panel"],
+        option = typer.Option(flag_of(f.name), help=escape(meta["help"]), rich_help_panel=meta["panel"],
                               show_default=default not in (None, "", False))  # fmt: skip
         required = bool(meta["required"])
         cli_type = kind if required or default is not None else kind | None
@@ -90,6 +94,12 @@ def _build_parameters() -> list[inspect.Parameter]:
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
                                         annotation=Annotated[bool, option], default=False))  # fmt: skip
     return params
+
+
+def _paragraphs(doc: str) -> str:
+    """A docstring as whole paragraphs: rich help keeps the line breaks of later paragraphs,
+    which leaves orphan words when the terminal is narrower than the source lines."""
+    return "\n\n".join(" ".join(part.split()) for part in inspect.cleandoc(doc).split("\n\n"))
 
 
 def build(**options: Any) -> None:
@@ -120,7 +130,7 @@ def build(**options: Any) -> None:
         progress.stop()
         raise
     progress.stop(finished=True)
-    _print_summary(result.stats)
+    print_summary(out, result.stats)
     out.print(f"Run directory: [bold]{result.out}[/bold]")
     pushed = result.stats.get("pushed")
     if pushed:
@@ -128,7 +138,7 @@ def build(**options: Any) -> None:
 
 
 build.__signature__ = inspect.Signature(_build_parameters())  # type: ignore[attr-defined]
-app.command()(build)
+app.command(help=_paragraphs(build.__doc__ or ""))(build)
 
 
 def _print_estimate(plan: dict[str, Any]) -> None:
@@ -145,31 +155,6 @@ def _print_estimate(plan: dict[str, Any]) -> None:
         out.print("No price known for this model: pass --price-in/--price-out (USD per million tokens).")
 
 
-def _print_summary(stats: dict[str, Any]) -> None:
-    table = Table(title="Pairs per language")
-    for name in ("language", "pairs", "kept", "rejected", "reasons", "tokens", "cost (USD)"):
-        table.add_column(name)
-    for lang, row in stats["languages"].items():
-        reasons = ", ".join(f"{k}={v}" for k, v in row["reasons"].items()) or "-"
-        tokens = row["prompt_tokens"] + row["completion_tokens"]
-        table.add_row(lang, str(row["pairs"]), str(row["kept"]), str(row["rejected"]), reasons,
-                      f"{tokens:,}", f"{row['cost_usd']:.4f}")  # fmt: skip
-    out.print(table)
-    for fmt, per_lang in stats.get("tokens", {}).items():
-        for lang, t in per_lang.items():
-            dropped = stats["dropped_too_long"][fmt][lang]
-            out.print(f"{fmt}-{lang}: {t['rows']} rows, tokens mean {t['mean']}, p95 {t['p95']}, "
-                      f"max {t['max']}" + (f", {dropped} dropped as too long" if dropped else ""))  # fmt: skip
-    run = stats.get("this_run", {})
-    if run.get("replayed_from_cache"):
-        out.print(f"Replayed {run['replayed_from_cache']} request(s) from the cache; "
-                  f"sent {run['requests_sent']}.")  # fmt: skip
-    if "filters" not in stats:
-        out.print("Filters were not run (--no-filter): every translated pair was kept.")
-    for reason, count in stats["source_skipped"].items():
-        out.print(f"skipped {count} source record(s): {reason}")
-
-
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
              add_help_option=False)  # fmt: skip
 def train(ctx: typer.Context) -> None:
@@ -180,7 +165,7 @@ def train(ctx: typer.Context) -> None:
 
 
 @app.command(name="accelerate-config")
-def accelerate_config(name: Annotated[str, typer.Argument(help="ddp, fsdp2 or zero3.")]) -> None:
+def accelerate_config(name: Annotated[str, typer.Argument(metavar="NAME", help="ddp, fsdp2 or zero3.")]) -> None:
     """Print the path of a bundled accelerate config, for `accelerate launch --config_file`."""
     from plugdata.resources import accelerate_config as find
 
@@ -192,7 +177,7 @@ app.add_typer(eval_app, name="eval")
 
 @app.command(name="filter")
 def filter_command(
-    pairs_file: Annotated[str, typer.Argument(help="Pairs file (Parquet or JSONL) with the pair columns of a build.")],
+    pairs_file: Annotated[str, typer.Argument(metavar="PAIRS_FILE", help="Pairs file (Parquet or JSONL) with the pair columns of a build.")],
     out_dir: Annotated[str, typer.Option("--out", help="Folder for the kept pairs, rejected.parquet and stats.json.")],
     filters: Annotated[str | None, typer.Option(help="Checks to run (default: all).")] = None,
     lid_backend: Annotated[str, typer.Option(help="Language ID: fasttext or langdetect.")] = "fasttext",
@@ -201,26 +186,20 @@ def filter_command(
 ) -> None:  # fmt: skip
     """Run the quality filters on any pairs file; write kept and rejected pairs and the funnel."""
     from plugdata.filters import FilterConfig, filter_frame, parse_filters
-    from plugdata.pipeline.refilter import read_pair_frame, write_filtered
+    from plugdata.pipeline.refilter import judged_again, read_pair_frame, write_filtered
 
     names = parse_filters(filters)
     config = FilterConfig.parse(thresholds)
-    frame = read_pair_frame(pairs_file)
+    frame = judged_again(read_pair_frame(pairs_file))  # loosened checks can keep a pair again
     result, stats = filter_frame(frame, names, config, lid_backend=lid_backend)
     dest = write_filtered(result, stats, out_dir, overwrite=overwrite)
-    table = Table(title="Filter funnel")
-    for name in ("language", "checked", "kept", "rejected", "reasons"):
-        table.add_column(name)
-    for lang, row in stats["languages"].items():
-        reasons = ", ".join(f"{k}={v}" for k, v in row["reasons"].items()) or "-"
-        table.add_row(lang, str(row["checked"]), str(row["kept"]), str(row["rejected"]), reasons)
-    out.print(table)
+    print_funnel(out, stats)
     out.print(f"Kept and rejected pairs written to [bold]{dest}[/bold]")
 
 
 @app.command()
 def push(
-    run_dir: Annotated[str, typer.Argument(help="A run directory written by `plugdata build`.")],
+    run_dir: Annotated[str, typer.Argument(metavar="RUN_DIR", help="A run directory written by `plugdata build`.")],
     repo: Annotated[str, typer.Option(help="Hub dataset repo, OWNER/NAME.")],
     private: Annotated[bool, typer.Option(help="Create the repo as private.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be uploaded.")] = False,
@@ -239,7 +218,7 @@ def push(
 
 @app.command()
 def extract(
-    file: Annotated[str, typer.Argument(help="JSON or JSONL file of model outputs.")],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="JSON or JSONL file of model outputs.")],
     target: Annotated[str, typer.Option(help="Target language of the answers.")],
     pivot: Annotated[str, typer.Option(help="Pivot language of the PLUG blocks.")] = "en",
     field: Annotated[str, typer.Option(help="Field holding the model's text.")] = "output",
@@ -274,7 +253,7 @@ def extract(
 
 @app.command()
 def batches(
-    run_dir: Annotated[str, typer.Argument(help="The build's --out directory (running, stopped or finished).")],
+    run_dir: Annotated[str, typer.Argument(metavar="RUN_DIR", help="The build's --out directory (running, stopped or finished).")],
 ) -> None:
     """List a build's Batch API batches: shard, batch id, status and request counts."""
     from plugdata.pipeline import batch_ledgers
@@ -322,6 +301,9 @@ def languages() -> None:
         table.add_row(lang.code, lang.name, lang.native_name, lang.script,
                       lang.instruction_label, lang.response_label)  # fmt: skip
     out.print(table)
+
+
+use_plain_usage(app, eval_app)  # every command is registered by now
 
 
 def _usage_errors() -> tuple[type[BaseException], ...]:

@@ -39,3 +39,9 @@ def stopped_by(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, Interrupted):
         return "interrupted", exc.exit_code
     return "interrupted", 130
+
+
+def interrupted(exc: BaseException, kept: str) -> Interrupted:
+    """The one line for a signal that stopped a resumable command: what is kept, how to go on."""
+    words, code = stopped_by(exc)
+    return Interrupted(f"{words}; {kept}; run the same command again to resume", code)

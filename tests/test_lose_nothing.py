@@ -128,3 +128,42 @@ def test_an_unreadable_cache_file_is_one_clear_error(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(PlugdataError, match=r"cannot open the request cache .*cache\.sqlite"):
         RequestCache(path)
+
+
+def test_batch_replies_replayed_on_resume_keep_their_price_and_are_counted_once(tmp_path, monkeypatch):
+    from plugdata import build
+    from plugdata.translate.batch import Ledger
+
+    out = tmp_path / "run"
+    saved = Ledger.save
+
+    def stop_once_collected(self: Ledger) -> None:
+        # A run stopped (a kill, a crash) after a batch's replies went into the request cache
+        # and before its shard was marked collected: the next run collects that batch again.
+        if any(shard.collected for shard in self.shards.values()):
+            raise RuntimeError("stopped between storing the replies and the ledger")
+        saved(self)
+
+    with FakeOpenAIServer() as srv:
+        config = {"source": "seed", "targets": ["zh"], "model": "gpt-4o-mini", "base_url": srv.url,
+                  "out": out, "filters": [], "batch_api": True, "batch_poll": 0.05,
+                  "batch_max_requests": 30}  # fmt: skip
+        monkeypatch.setattr(Ledger, "save", stop_once_collected)
+        with pytest.raises(RuntimeError, match="stopped between"):
+            build(config)
+        monkeypatch.setattr(Ledger, "save", saved)
+        paid_before = RequestCache(tmp_path / ".run.partial" / "cache.sqlite")
+        earlier, stored = paid_before.total_cost(), len(paid_before)
+        paid_before.close()
+        assert 0 < stored < 71 and earlier > 0
+        result = build(config)
+    pairs = pl.read_parquet(out / "pairs.parquet")
+    batch_price = (pairs["prompt_tokens"] * 0.15 + pairs["completion_tokens"] * 0.60) / 2e6
+    assert (pairs["cost_usd"] - batch_price).abs().max() < 1e-12  # replayed ones too
+    assert pairs["cached"].sum() >= stored
+    with RequestCache(out / "cache.sqlite") as cache:
+        paid = cache.total_cost()
+    run = result.stats["this_run"]
+    assert run["run_total_cost_usd"] == pytest.approx(paid, abs=1e-6)  # each reply once
+    assert run["cost_usd"] == pytest.approx(paid - earlier, abs=1e-6)
+    assert result.stats["totals"]["cost_usd"] == pytest.approx(paid, abs=1e-6)
