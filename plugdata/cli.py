@@ -10,7 +10,6 @@ import inspect
 import os
 import signal
 import sys
-import threading
 import types
 import typing
 from pathlib import Path
@@ -23,7 +22,7 @@ from rich.table import Table
 
 from plugdata import __version__
 from plugdata.cli_output import print_funnel, print_summary, use_plain_usage
-from plugdata.errors import Interrupted, PlugdataError, Terminated, stopped_by
+from plugdata.errors import SIGNALS, Interrupted, PlugdataError, Terminated, stopped_by
 from plugdata.eval.cli import eval_app
 
 app = typer.Typer(
@@ -319,28 +318,26 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
 
 def _fail(label: str, message: str, code: int) -> None:
     err.print(f"[bold red]{label}:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
-    if code in (130, 143) and _busy_threads():
-        # Stopped by a signal, with what completed already saved: do not wait for a worker
-        # thread to finish work nobody wants (a translation model's batch takes seconds).
+    if code in (130, 143):
+        # Stopped by a signal, what completed already saved: exit now, with this code. Not
+        # through the interpreter's exit, which waits for worker threads to finish work nobody
+        # wants (a translation model's batch takes seconds), and which turns the code into a
+        # death by SIGINT when the Ctrl-C came during an import.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)
 
 
-def _busy_threads() -> bool:
-    """Whether a thread that would hold up the interpreter's exit is still running."""
-    return any(t.is_alive() and not t.daemon for t in threading.enumerate()
-               if t is not threading.main_thread())  # fmt: skip
-
-
-_SIGNALS: list[int] = []  # the signals that stopped this process
-
-
-def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM unwinds like Ctrl-C (paid work is kept), then exits 143 with one line."""
-    _SIGNALS.append(signum)
-    raise Terminated()
+def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM is handled as Ctrl-C is (paid work is kept, one line), then exits 143: the
+    Ctrl-C handler in force is called (asyncio's cancels a running build cleanly)."""
+    SIGNALS.add(signum)
+    on_ctrl_c = signal.getsignal(signal.SIGINT)
+    if callable(on_ctrl_c):
+        on_ctrl_c(signal.SIGINT, frame)
+        return
+    raise Terminated()  # Ctrl-C is ignored here (a background job): unwind all the same
 
 
 def main() -> None:
@@ -353,7 +350,7 @@ def main() -> None:
         words, code = stopped_by(exc)
         _fail("stopped", f"{words}; nothing was written", code)
     if isinstance(code, int) and code == 130:  # typer's answer to a Ctrl-C it caught
-        words, code = stopped_by(Terminated() if signal.SIGTERM in _SIGNALS else KeyboardInterrupt())
+        words, code = stopped_by(KeyboardInterrupt())
         _fail("stopped", f"{words}; nothing was written", code)
     sys.exit(code if isinstance(code, int) else 0)
 

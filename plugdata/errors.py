@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 
 class PlugdataError(Exception):
     """A problem the user can fix (bad input, bad option, unreachable server).
@@ -28,13 +30,18 @@ class Interrupted(PlugdataError):
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, ``timeout``, Slurm, Kubernetes), raised where the program is, so
-    that it unwinds as Ctrl-C does: paid work is kept, then one line and exit 143."""
+    """SIGTERM (``kill``, ``timeout``, Slurm, Kubernetes) where Ctrl-C's own handling is not
+    available: the program unwinds as it does for Ctrl-C, then exits 143 with one line."""
+
+
+# Signals this process received (recorded by the command line's handlers): SIGTERM is handled
+# as Ctrl-C is, and this tells the two apart afterwards.
+SIGNALS: set[int] = set()
 
 
 def stopped_by(exc: BaseException) -> tuple[str, int]:
     """How a signal stopped the program, in words, and the exit code that says so."""
-    if isinstance(exc, Terminated):
+    if isinstance(exc, Terminated) or (signal.SIGTERM in SIGNALS and not isinstance(exc, Interrupted)):
         return "terminated (SIGTERM)", 143
     if isinstance(exc, Interrupted):
         return "interrupted", exc.exit_code
