@@ -114,7 +114,7 @@ def _connect(ray: Any, config: BuildConfig) -> bool:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         if config.ray_address:
-            ray.init(address=config.ray_address, log_to_driver=True)
+            ray.init(address=config.ray_address, log_to_driver=True, logging_level=logging.WARNING)
         else:
             ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1",
                      logging_level=logging.WARNING)  # fmt: skip
