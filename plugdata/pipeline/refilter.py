@@ -38,7 +38,8 @@ def judged_again(frame: pl.DataFrame) -> pl.DataFrame:
         return frame
     check = pl.element().str.split(":").list.first()
     by_filter = pl.element().str.contains(":", literal=True) & check.is_in(list(CHECKS))
-    upstream = pl.col("reasons").list.eval(pl.element().filter(~by_filter))
+    reasons = pl.col("reasons").cast(pl.List(pl.String))  # (all-empty lists read as nulls)
+    upstream = reasons.list.eval(pl.element().filter(~by_filter))
     frame = frame.with_columns(upstream.fill_null([]).alias("reasons"))
     translated = pl.col("target_output").is_not_null()
     frame = frame.with_columns(((pl.col("reasons").list.len() == 0) & translated).alias("kept"))
