@@ -71,13 +71,15 @@ def _build_parameters() -> list[inspect.Parameter]:
         # bool, int and float options keep their type; lists, mappings and paths are text
         hint = hints[f.name]  # `float | None` is a float option; `dict[str, float]` is text
         union = typing.get_origin(hint) in (typing.Union, types.UnionType)
-        scalar = [t for t in (bool, int, float) if t in (typing.get_args(hint) if union else (hint,))]
+        members = typing.get_args(hint) if union else (hint,)
+        scalar = [t for t in (bool, int, float) if t in members]
         kind: Any = scalar[0] if scalar else str
         if isinstance(default, (list, tuple)):
             default = ",".join(default)
         elif isinstance(default, dict) or default == {}:
             default = None
-        option = typer.Option(flag_of(f.name), help=escape(meta["help"]), rich_help_panel=meta["panel"],
+        option = typer.Option(flag_of(f.name), help=escape(meta["help"]),  # [ray] is no markup
+                              rich_help_panel=meta["panel"],
                               show_default=default not in (None, "", False))  # fmt: skip
         required = bool(meta["required"])
         cli_type = kind if required or default is not None else kind | None
@@ -124,7 +126,8 @@ def build(**options: Any) -> None:
     progress = BuildProgress(err, config.pivot, config.log_interval)
     try:
         result = run_build(config, on_pair=progress.on_pair, on_start=progress.on_start,
-                           on_status=progress.on_status, on_rejected=progress.on_rejected)  # fmt: skip
+                           on_status=progress.on_status,
+                           on_rejected=progress.on_rejected)  # fmt: skip
     except BaseException:
         progress.stop()
         raise

@@ -60,21 +60,33 @@ def print_summary(console: Console, stats: Mapping[str, Any]) -> None:
     totals = [*languages.items(), *([("total", stats["totals"])] if len(languages) > 1 else [])]
     for lang, row in totals:
         tokens = row["prompt_tokens"] + row["completion_tokens"]
-        rows.append([lang, f"{row['pairs']:,}", f"{row['kept']:,}", f"{row['rejected']:,}",
-                     f"{tokens:,}", f"{row['cost_usd']:.4f}"])  # fmt: skip
+        rows.append(
+            [
+                lang,
+                f"{row['pairs']:,}",
+                f"{row['kept']:,}",
+                f"{row['rejected']:,}",
+                f"{tokens:,}",
+                f"{row['cost_usd']:.4f}",
+            ]
+        )
     columns = ("language", "pairs", "kept", "rejected", "tokens", "cost (USD)")
     console.print(counts_table("Pairs per language", columns, rows))
     _print_reasons(console, {lang: row["reasons"] for lang, row in languages.items()})
     for fmt, per_lang in stats.get("tokens", {}).items():
         for lang, t in per_lang.items():
             dropped = stats["dropped_too_long"][fmt][lang]
-            console.print(f"{fmt}-{lang}: {t['rows']} rows, tokens mean {t['mean']}, p95 "
-                          f"{t['p95']}, max {t['max']}"
-                          + (f", {dropped} dropped as too long" if dropped else ""))  # fmt: skip
+            console.print(
+                f"{fmt}-{lang}: {t['rows']} rows, tokens mean {t['mean']}, p95 "
+                f"{t['p95']}, max {t['max']}"
+                + (f", {dropped} dropped as too long" if dropped else "")
+            )
     run = stats.get("this_run", {})
     if run.get("replayed_from_cache"):
-        console.print(f"Replayed {run['replayed_from_cache']} request(s) from the cache; "
-                      f"sent {run['requests_sent']}.")  # fmt: skip
+        console.print(
+            f"Replayed {run['replayed_from_cache']} request(s) from the cache; "
+            f"sent {run['requests_sent']}."
+        )
     if "filters" not in stats:
         console.print("Filters were not run (--no-filter): every translated pair was kept.")
     for reason, count in stats["source_skipped"].items():
@@ -84,8 +96,10 @@ def print_summary(console: Console, stats: Mapping[str, Any]) -> None:
 def print_funnel(console: Console, stats: Mapping[str, Any]) -> None:
     """``plugdata filter``'s funnel: checked, kept and rejected per language, then reasons."""
     languages = stats["languages"]
-    rows = [[lang, f"{row['checked']:,}", f"{row['kept']:,}", f"{row['rejected']:,}"]
-            for lang, row in languages.items()]  # fmt: skip
+    rows = [
+        [lang, f"{row['checked']:,}", f"{row['kept']:,}", f"{row['rejected']:,}"]
+        for lang, row in languages.items()
+    ]
     console.print(counts_table("Filter funnel", ("language", "checked", "kept", "rejected"), rows))
     _print_reasons(console, {lang: row["reasons"] for lang, row in languages.items()})
 

@@ -41,7 +41,8 @@ SIGNALS: set[int] = set()
 
 def stopped_by(exc: BaseException) -> tuple[str, int]:
     """How a signal stopped the program, in words, and the exit code that says so."""
-    if isinstance(exc, Terminated) or (signal.SIGTERM in SIGNALS and not isinstance(exc, Interrupted)):
+    sigterm = signal.SIGTERM in SIGNALS and not isinstance(exc, Interrupted)
+    if isinstance(exc, Terminated) or sigterm:
         return "terminated (SIGTERM)", 143
     if isinstance(exc, Interrupted):
         return "interrupted", exc.exit_code

@@ -42,8 +42,22 @@ main()
 
 
 def _args(url: str, out: Path) -> list[str]:
-    return ["build", "--source", "seed", "--targets", "zh,ko", "--model", "m", "--base-url", url,
-            "--concurrency", "4", "--no-filter", "--out", str(out)]  # fmt: skip
+    return [
+        "build",
+        "--source",
+        "seed",
+        "--targets",
+        "zh,ko",
+        "--model",
+        "m",
+        "--base-url",
+        url,
+        "--concurrency",
+        "4",
+        "--no-filter",
+        "--out",
+        str(out),
+    ]
 
 
 def _stored(path: Path) -> int:
@@ -55,8 +69,12 @@ def test_a_full_disk_stops_the_build_in_seconds_keeps_what_was_written_and_resum
     out = tmp_path / "run"
     with FakeOpenAIServer(latency=0.01) as srv:
         started = time.monotonic()
-        failed = subprocess.run([sys.executable, "-c", FULL_DISK, *_args(srv.url, out)],
-                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        failed = subprocess.run(
+            [sys.executable, "-c", FULL_DISK, *_args(srv.url, out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         took = time.monotonic() - started
         sent = len(srv.requests)
         assert failed.returncode == 2, failed.stderr
@@ -130,7 +148,9 @@ def test_an_unreadable_cache_file_is_one_clear_error(tmp_path):
         RequestCache(path)
 
 
-def test_batch_replies_replayed_on_resume_keep_their_price_and_are_counted_once(tmp_path, monkeypatch):
+def test_batch_replies_replayed_on_resume_keep_their_price_and_are_counted_once(
+    tmp_path, monkeypatch
+):
     from plugdata import build
     from plugdata.translate.batch import Ledger
 
@@ -145,9 +165,17 @@ def test_batch_replies_replayed_on_resume_keep_their_price_and_are_counted_once(
         saved(self)
 
     with FakeOpenAIServer() as srv:
-        config = {"source": "seed", "targets": ["zh"], "model": "gpt-4o-mini", "base_url": srv.url,
-                  "out": out, "filters": [], "batch_api": True, "batch_poll": 0.05,
-                  "batch_max_requests": 30}  # fmt: skip
+        config = {
+            "source": "seed",
+            "targets": ["zh"],
+            "model": "gpt-4o-mini",
+            "base_url": srv.url,
+            "out": out,
+            "filters": [],
+            "batch_api": True,
+            "batch_poll": 0.05,
+            "batch_max_requests": 30,
+        }
         monkeypatch.setattr(Ledger, "save", stop_once_collected)
         with pytest.raises(RuntimeError, match="stopped between"):
             build(config)

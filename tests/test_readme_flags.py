@@ -49,11 +49,17 @@ def _options() -> dict[str, set[str]]:
             for sub, child in command.commands.items():
                 collect(f"{name} {sub}".strip(), child)
             return
-        found[name] = {o for p in command.params for o in [*p.opts, *getattr(p, "secondary_opts", [])]
-                       if o.startswith("--")}  # fmt: skip
+        found[name] = {
+            o
+            for p in command.params
+            for o in [*p.opts, *getattr(p, "secondary_opts", [])]
+            if o.startswith("--")
+        }
 
     collect("", typer.main.get_command(app))
-    found["train"] = {o for a in build_parser()._actions for o in a.option_strings if o.startswith("--")}
+    found["train"] = {
+        o for a in build_parser()._actions for o in a.option_strings if o.startswith("--")
+    }
     return found
 
 
@@ -82,7 +88,8 @@ BUILD: dict[str, tuple[list[str], str, Any]] = {
     "--batch-poll": ([*BATCH, "--batch-poll", "2"], "batch_poll", 2.0),
     "--chat-template": (["--chat-template", "models/tok"], "chat_template", "models/tok"),
     "--chunk-size": (["--chunk-size", "64"], "chunk_size", 64),
-    "--columns": (["--columns", "instruction=q,output=a"], "columns", {"instruction": "q", "output": "a"}),
+    "--columns": (["--columns", "instruction=q,output=a"], "columns",
+                  {"instruction": "q", "output": "a"}),
     "--concurrency": (["--concurrency", "8"], "concurrency", 8),
     "--data-parallel": (["--data-parallel", "2"], "data_parallel", 2),
     "--executor": (["--executor", "ray"], "executor", "ray"),
@@ -90,13 +97,15 @@ BUILD: dict[str, tuple[list[str], str, Any]] = {
     "--filters": (["--filters", "langid,structure"], "filters", ["langid", "structure"]),
     "--formats": (["--formats", "plug,mono"], "formats", ["plug", "mono"]),
     "--generate": (["--generate", "pivot"], "generate", "pivot"),
-    "--generator-model": (["--generate", "pivot", "--generator-model", "g"], "generator_model", "g"),
+    "--generator-model": (["--generate", "pivot", "--generator-model", "g"], "generator_model",
+                          "g"),
     "--lid-backend": (["--lid-backend", "langdetect"], "lid_backend", "langdetect"),
     "--limit": (["--limit", "10"], "limit", 10),
     "--log-interval": (["--log-interval", "5"], "log_interval", 5.0),
     "--max-attempts": (["--max-attempts", "3"], "max_attempts", 3),
     "--max-cost": (["--max-cost", "40"], "max_cost", 40.0),
-    "--max-row-tokens": (["--chat-template", "t", "--max-row-tokens", "2048"], "max_row_tokens", 2048),
+    "--max-row-tokens": (["--chat-template", "t", "--max-row-tokens", "2048"], "max_row_tokens",
+                         2048),
     "--model": (["--model", "gpt-4o-mini"], "model", "gpt-4o-mini"),
     "--mt-batch-size": (["--mt-batch-size", "32"], "mt_batch_size", 32),
     "--mt-device": (["--mt-device", "cpu"], "mt_device", "cpu"),
@@ -129,7 +138,9 @@ BUILD: dict[str, tuple[list[str], str, Any]] = {
 
 def test_every_build_flag_in_the_readme_is_checked_here():
     build = _options()["build"]
-    untested = sorted(f for f in FLAGS & build if f not in BUILD and f != "--dry-run" and f != "--help")
+    untested = sorted(
+        f for f in FLAGS & build if f not in BUILD and f != "--dry-run" and f != "--help"
+    )
     assert not untested, f"README build flags without a case here: {untested}"
 
 
@@ -193,7 +204,18 @@ def test_a_train_flag_reaches_its_option(flag, monkeypatch):
 
     monkeypatch.setattr(train, "run", _stand_in)
     extra, field, expected = TRAIN[flag]
-    args = ["train", "--data", "corpora/run", "--model", "m", "--out", "runs/x", "--langs", "zh", *extra]
+    args = [
+        "train",
+        "--data",
+        "corpora/run",
+        "--model",
+        "m",
+        "--out",
+        "runs/x",
+        "--langs",
+        "zh",
+        *extra,
+    ]
     result = CliRunner().invoke(app, args, standalone_mode=False)
     assert isinstance(result.exception, Called), (result.output, result.exception)
     assert getattr(result.exception.args_[0], field) == expected
@@ -201,32 +223,28 @@ def test_a_train_flag_reaches_its_option(flag, monkeypatch):
 
 
 # README flags of the other commands -> (command line, the function it calls, keyword, value)
+GEN, ANSWER = ["eval", "generate", "m", "--out", "a"], "plugdata.eval.generate.generate_answers"
+JUDGE, FOLDERS = (
+    ["eval", "judge", "a", "b", "--judge-model", "j", "--out", "o"],
+    "plugdata.eval.compare.judge_folders",
+)
 OTHERS: dict[str, tuple[list[str], str, str, Any]] = {
-    "eval generate --engine": (["eval", "generate", "m", "--out", "a", "--engine", "transformers"],
-                               "plugdata.eval.generate.generate_answers", "engine", "transformers"),
-    "eval generate --benchmark": (["eval", "generate", "m", "--out", "a", "--benchmark", "xae"],
-                                  "plugdata.eval.generate.generate_answers", "benchmark", "xae"),
-    "eval generate --lid-threshold": (["eval", "generate", "m", "--out", "a", "--lid-threshold", "0.7"],
-                                      "plugdata.eval.generate.generate_answers", "threshold", 0.7),
-    "eval generate --max-new-tokens": (["eval", "generate", "m", "--out", "a", "--max-new-tokens", "24"],
-                                       "plugdata.eval.generate.generate_answers", "max_new_tokens", 24),
-    "eval generate --batch-size": (["eval", "generate", "m", "--out", "a", "--batch-size", "2"],
-                                   "plugdata.eval.generate.generate_answers", "batch_size", 2),
-    "eval generate --limit": (["eval", "generate", "m", "--out", "a", "--limit", "5"],
-                              "plugdata.eval.generate.generate_answers", "limit", 5),
-    "eval judge --intersect": (["eval", "judge", "a", "b", "--judge-model", "j", "--out", "o", "--intersect"],
-                               "plugdata.eval.compare.judge_folders", "intersect", True),
-    "eval judge --max-asks": (["eval", "judge", "a", "b", "--judge-model", "j", "--out", "o", "--max-asks", "5"],
-                              "plugdata.eval.compare.judge_folders", "max_asks", 5),
-    "eval judge --wrong-language": (["eval", "judge", "a", "b", "--judge-model", "j", "--out", "o",
-                                     "--wrong-language", "loss"],
-                                    "plugdata.eval.compare.judge_folders", "wrong_language", "loss"),
-    "eval judge --prompt": (["eval", "judge", "a", "b", "--judge-model", "j", "--out", "o", "--prompt", "p.yaml"],
-                            "plugdata.eval.compare.judge_folders", "prompt", "p.yaml"),
-    "eval judge --langs": (["eval", "judge", "a", "b", "--judge-model", "j", "--out", "o", "--langs", "zh"],
-                           "plugdata.eval.compare.judge_folders", "langs", ["zh"]),
-    "push --repo --private --dry-run": (["push", "run", "--repo", "me/set", "--private", "--dry-run"],
-                                        "plugdata.publish.push_run", "private", True),
+    "eval generate --engine": ([*GEN, "--engine", "vllm"], ANSWER, "engine", "vllm"),
+    "eval generate --benchmark": ([*GEN, "--benchmark", "xae"], ANSWER, "benchmark", "xae"),
+    "eval generate --lid-threshold": ([*GEN, "--lid-threshold", "0.7"], ANSWER, "threshold", 0.7),
+    "eval generate --max-new-tokens": ([*GEN, "--max-new-tokens", "24"], ANSWER, "max_new_tokens",
+                                       24),
+    "eval generate --batch-size": ([*GEN, "--batch-size", "2"], ANSWER, "batch_size", 2),
+    "eval generate --limit": ([*GEN, "--limit", "5"], ANSWER, "limit", 5),
+    "eval judge --intersect": ([*JUDGE, "--intersect"], FOLDERS, "intersect", True),
+    "eval judge --max-asks": ([*JUDGE, "--max-asks", "5"], FOLDERS, "max_asks", 5),
+    "eval judge --wrong-language": ([*JUDGE, "--wrong-language", "loss"], FOLDERS, "wrong_language",
+                                    "loss"),
+    "eval judge --prompt": ([*JUDGE, "--prompt", "p.yaml"], FOLDERS, "prompt", "p.yaml"),
+    "eval judge --langs": ([*JUDGE, "--langs", "zh"], FOLDERS, "langs", ["zh"]),
+    "push --repo --private --dry-run": (["push", "run", "--repo", "me/set", "--private",
+                                         "--dry-run"], "plugdata.publish.push_run", "private",
+                                        True),
 }  # fmt: skip
 
 

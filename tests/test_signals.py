@@ -23,14 +23,30 @@ TOTAL = 142  # requests of the seed corpus into zh and ko
 
 
 def _args(url: str, out: Path, *extra: str) -> list[str]:
-    return ["build", "--source", "seed", "--targets", "zh,ko", "--model", "m", "--base-url", url,
-            "--concurrency", str(CONCURRENCY), "--no-filter", "--out", str(out), *extra]  # fmt: skip
+    return [
+        "build",
+        "--source",
+        "seed",
+        "--targets",
+        "zh,ko",
+        "--model",
+        "m",
+        "--base-url",
+        url,
+        "--concurrency",
+        str(CONCURRENCY),
+        "--no-filter",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def _start(args: list[str], *, script: str | None = None) -> subprocess.Popen:
     command = [sys.executable, "-c", script] if script else [sys.executable, "-m", "plugdata.cli"]
-    return subprocess.Popen([*command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    return subprocess.Popen(
+        [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def _in_main(proc: subprocess.Popen, limit: float = 5.0) -> None:
@@ -39,7 +55,9 @@ def _in_main(proc: subprocess.Popen, limit: float = 5.0) -> None:
     deadline = time.monotonic() + limit
     status = Path(f"/proc/{proc.pid}/status")
     while time.monotonic() < deadline and proc.poll() is None:
-        caught = next((line for line in status.read_text().splitlines() if line.startswith("SigCgt:")), "")
+        caught = next(
+            (line for line in status.read_text().splitlines() if line.startswith("SigCgt:")), ""
+        )
         if caught and int(caught.split()[1], 16) & (1 << (signal.SIGTERM - 1)):
             return
         time.sleep(0.01)
@@ -70,8 +88,10 @@ def _rows(path: Path) -> int:
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.5, 1.5])
-@pytest.mark.parametrize("sig, code, words", [(signal.SIGINT, 130, "interrupted"),
-                                              (signal.SIGTERM, 143, "terminated (SIGTERM)")])  # fmt: skip
+@pytest.mark.parametrize(
+    "sig, code, words",
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated (SIGTERM)")],
+)
 def test_a_signal_in_the_first_seconds_is_one_line_and_non_zero(tmp_path, delay, sig, code, words):
     with FakeOpenAIServer(latency=10.0) as srv:  # nothing completes while the signal comes
         proc = _start(_args(srv.url, tmp_path / "run"))
@@ -96,7 +116,10 @@ def test_sigterm_keeps_paid_work_and_the_same_command_resumes(tmp_path):
         stderr, took = _stop(proc, signal.SIGTERM)
         assert proc.returncode == 143 and took < 10, stderr
         (line,) = [line for line in stderr.splitlines() if line.strip()]
-        assert line.startswith("stopped: terminated (SIGTERM);") and "completed request(s) are kept" in line
+        assert (
+            line.startswith("stopped: terminated (SIGTERM);")
+            and "completed request(s) are kept" in line
+        )
         assert "run the same command again to resume" in line
         first = len(srv.requests)
         resumed = run_cli(*_args(srv.url, out))
@@ -135,8 +158,22 @@ def marian(tmp_path_factory) -> Path:
 
 
 def _mt_args(marian: Path, out: Path) -> list[str]:
-    return ["build", "--source", "seed", "--targets", "it", "--translator", "mt", "--model",
-            str(marian), "--limit", "20", "--no-filter", "--out", str(out)]  # fmt: skip
+    return [
+        "build",
+        "--source",
+        "seed",
+        "--targets",
+        "it",
+        "--translator",
+        "mt",
+        "--model",
+        str(marian),
+        "--limit",
+        "20",
+        "--no-filter",
+        "--out",
+        str(out),
+    ]
 
 
 def test_ctrl_c_during_a_long_mt_batch_stops_at_once_and_resumes(tmp_path, marian, monkeypatch):
@@ -173,9 +210,25 @@ def test_ctrl_c_while_an_mt_build_starts_is_one_line_and_130(tmp_path, marian, m
 def test_ctrl_c_while_batches_wait_says_they_run_on_and_how_to_collect_them(tmp_path):
     out = tmp_path / "run"
     with FakeOpenAIServer(batch_faults=BatchFaults(delay=60.0)) as srv:
-        proc = _start(["build", "--source", "seed", "--targets", "zh", "--model", "gpt-4o-mini",
-                       "--base-url", srv.url, "--out", str(out), "--no-filter", "--batch-api",
-                       "--batch-poll", "0.05"])  # fmt: skip
+        proc = _start(
+            [
+                "build",
+                "--source",
+                "seed",
+                "--targets",
+                "zh",
+                "--model",
+                "gpt-4o-mini",
+                "--base-url",
+                srv.url,
+                "--out",
+                str(out),
+                "--no-filter",
+                "--batch-api",
+                "--batch-poll",
+                "0.05",
+            ]
+        )
         deadline = time.monotonic() + 60
         while not srv.batches.created:
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
@@ -185,13 +238,20 @@ def test_ctrl_c_while_batches_wait_says_they_run_on_and_how_to_collect_them(tmp_
     assert proc.returncode == 130, stderr
     (line,) = _our_lines(stderr)  # (after the batches' status lines)
     assert "71 request(s) wait in Batch API batches still running on the server" in line, line
-    assert f"plugdata batches {out}" in line and "run the same command again to collect them" in line
+    assert (
+        f"plugdata batches {out}" in line and "run the same command again to collect them" in line
+    )
 
 
 def _answers(folder: Path, n: int) -> Path:
     folder.mkdir(parents=True)
-    rows = [{"id": str(i), "instruction": f"说出{i}种颜色。", "answer": "红色" * (i + 1)} for i in range(n)]
-    (folder / "zh.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    rows = [
+        {"id": str(i), "instruction": f"说出{i}种颜色。", "answer": "红色" * (i + 1)}
+        for i in range(n)
+    ]
+    (folder / "zh.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    )
     return folder
 
 
@@ -199,8 +259,20 @@ def test_ctrl_c_during_eval_judge_keeps_the_replies_and_resumes(tmp_path):
     a, b = _answers(tmp_path / "a", 20), _answers(tmp_path / "b", 20)
     out = tmp_path / "judged"
     with FakeOpenAIServer(judge="first", latency=0.05) as srv:
-        args = ["eval", "judge", str(a), str(b), "--judge-model", "j", "--base-url", srv.url,
-                "--out", str(out), "--concurrency", "2"]  # fmt: skip
+        args = [
+            "eval",
+            "judge",
+            str(a),
+            str(b),
+            "--judge-model",
+            "j",
+            "--base-url",
+            srv.url,
+            "--out",
+            str(out),
+            "--concurrency",
+            "2",
+        ]
         proc = _start(args)
         deadline = time.monotonic() + 60
         while len(srv.requests) < 10:

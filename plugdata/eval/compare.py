@@ -77,7 +77,8 @@ def judge_folders(
         try:
             judgments = asyncio.run(judge.judge_all(pairs, tick))
         except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the replies so far are kept
-            raise interrupted(exc, f"{len(cache)} judge reply(ies) are kept in {cache.path}") from None
+            kept = f"{len(cache)} judge reply(ies) are kept in {cache.path}"
+            raise interrupted(exc, kept) from None
         spent = {"requests_sent": client.spend.requests, "replayed_from_cache": client.spend.cached}
     rows = [j.to_dict() for j in judgments]
     write_records(folder / JUDGMENTS, rows)

@@ -82,7 +82,8 @@ def markdown(report: Mapping[str, Any]) -> str:
               "agree. Lenient (PLUG): a win and a tie is a slight win, a win and a loss a tie. "
               "Win rate (adj.) = (win + 0.5·tie) / n over strict counts; PLUG win rate = (win + "
               "slight win) / n over lenient counts, the rate the PLUG paper reports; each with a "
-              "95% bootstrap interval. Consistency: share of pairs whose two orders agree.", ""]  # fmt: skip
+              "95% bootstrap interval. Consistency: share of pairs whose two orders agree.",
+              ""]  # fmt: skip
     return "\n".join(lines)
 
 

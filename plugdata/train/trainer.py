@@ -78,7 +78,8 @@ def load_model(args: TrainArgs, bf16: bool, vocab_size: int | None) -> Any:
     try:
         model = AutoModelForCausalLM.from_pretrained(args.model, **kwargs)
     except (OSError, ValueError) as exc:  # a missing folder or Hub id, a config it cannot read
-        raise PlugdataError(f"--model {args.model}: cannot load the model: {_first_line(exc)}") from None
+        why = _first_line(exc)
+        raise PlugdataError(f"--model {args.model}: cannot load the model: {why}") from None
     if vocab_size is not None:
         model.resize_token_embeddings(vocab_size)
     # Packed examples are kept apart only when there is no KV cache (transformers then reads
@@ -135,7 +136,8 @@ def build_trainer(args: TrainArgs) -> Any:
     try:
         tokenizer = AutoTokenizer.from_pretrained(args.model)
     except (OSError, ValueError) as exc:  # a missing folder or Hub id, no tokenizer files
-        raise PlugdataError(f"--model {args.model}: cannot load its tokenizer: {_first_line(exc)}") from None
+        why = _first_line(exc)
+        raise PlugdataError(f"--model {args.model}: cannot load its tokenizer: {why}") from None
     added = prepare_tokenizer(tokenizer)
     train_data, eval_data = tokenize_splits(args, tokenizer)
     first = train_data[0]

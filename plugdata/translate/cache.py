@@ -94,7 +94,8 @@ class RequestCache:
                         self._db.executemany(_INSERT, rows)
                 except Exception as exc:  # a full disk, a read-only file, an I/O error
                     detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    self._error = CacheWriteError(f"cannot write the request cache {self.path}: {detail}")
+                    message = f"cannot write the request cache {self.path}: {detail}"
+                    self._error = CacheWriteError(message)
             for _ in batch:
                 self._queue.task_done()
             if any(row is _STOP for row in batch):
