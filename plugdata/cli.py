@@ -80,7 +80,8 @@ def _build_parameters() -> list[inspect.Parameter]:
             default = None
         option = typer.Option(flag_of(f.name), help=escape(meta["help"]),  # [ray] is no markup
                               rich_help_panel=meta["panel"],
-                              show_default=default not in (None, "", False))  # fmt: skip
+                              show_default=not (default is None or default is False
+                                                or default == ""))  # fmt: skip
         required = bool(meta["required"])
         cli_type = kind if required or default is not None else kind | None
         annotation = Annotated[cli_type, option]

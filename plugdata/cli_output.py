@@ -3,12 +3,12 @@ without losing a number, and usage lines with arguments as they are typed."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 from typer.core import TyperCommand
 
 
@@ -38,18 +38,19 @@ def counts_table(title: str, columns: Iterable[str], rows: Iterable[Iterable[str
     return table
 
 
-def reasons_block(title: str, reasons: Mapping[str, Mapping[str, int]]) -> RenderableType | None:
-    """Counts per reason, one wrapped line per language (``zh  script:low_share=45, ...``):
-    reasons are too long and too many for a table column. None when nothing was rejected."""
-    if not any(reasons.values()):
-        return None
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
+def reason_lines(reasons: Mapping[str, Mapping[str, int]], width: int = 80) -> list[str]:
+    """Counts per reason, one wrapped paragraph per language (``zh  script:low_share=45, ...``):
+    reasons are too long and too many for a table column. No count is ever cut: a wrap only
+    falls between two reasons."""
+    pad = max((len(lang) for lang in reasons), default=0) + 2
+    lines = []
     for lang, counts in reasons.items():
         if counts:
-            grid.add_row(lang, ", ".join(f"{reason}={n:,}" for reason, n in counts.items()))
-    return Group(Text(title, style="bold"), grid)
+            text = ", ".join(f"{reason}={n:,}" for reason, n in counts.items())
+            lines += textwrap.wrap(text, max(width, pad + 20), initial_indent=lang.ljust(pad),
+                                   subsequent_indent=" " * pad, break_long_words=False,
+                                   break_on_hyphens=False)  # fmt: skip
+    return lines
 
 
 def print_summary(console: Console, stats: Mapping[str, Any]) -> None:
@@ -105,6 +106,8 @@ def print_funnel(console: Console, stats: Mapping[str, Any]) -> None:
 
 
 def _print_reasons(console: Console, reasons: Mapping[str, Mapping[str, int]]) -> None:
-    block = reasons_block("Rejected pairs by reason:", reasons)
-    if block is not None:
-        console.print(block)
+    lines = reason_lines(reasons, console.width)
+    if lines:
+        console.print("Rejected pairs by reason:", style="bold")
+        for line in lines:
+            console.print(line, soft_wrap=True, highlight=False, markup=False)

@@ -200,21 +200,10 @@ def test_ray_that_cannot_start_is_one_line(tmp_path):
 
 
 def test_train_with_a_model_it_cannot_load_is_one_lowercase_line(tmp_path):
-    for model in (str(tmp_path / "nope"), "no-such-model"):
-        result = run_cli(
-            "train",
-            "--data",
-            str(tmp_path),
-            "--model",
-            model,
-            "--out",
-            str(tmp_path / "out"),
-            "--langs",
-            "zh",
-            "--max-steps",
-            "1",
-        )
-        assert one_line_error(result, 2).startswith(f"error: --model {model}: cannot load")
+    model = str(tmp_path / "nope")  # (a Hub id offline fails the same way, only slower)
+    args = ["--data", str(tmp_path), "--model", model, "--out", str(tmp_path / "out")]
+    result = run_cli("train", *args, "--langs", "zh", "--max-steps", "1")
+    assert one_line_error(result, 2).startswith(f"error: --model {model}: cannot load")
 
 
 # 10. output that fits 80 columns
