@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import inspect
+import os
+import signal
 import sys
+import types
 import typing
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +21,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from plugdata import __version__
-from plugdata.errors import PlugdataError
+from plugdata.cli_output import print_funnel, print_summary, use_plain_usage
+from plugdata.errors import SIGNALS, Interrupted, PlugdataError, Terminated, stopped_by
 from plugdata.eval.cli import eval_app
 
 app = typer.Typer(
@@ -65,17 +69,19 @@ def _build_parameters() -> list[inspect.Parameter]:
     for f in config_fields():
         meta, default = f.metadata, default_of(f)
         # bool, int and float options keep their type; lists, mappings and paths are text
-        hint = hints[f.name]
-        union = typing.get_origin(hint) in (typing.Union, type(int | None))  # not dict[str, float]
-        options = typing.get_args(hint) if union else ()
-        scalar = [t for t in (bool, int, float) if t in (hint, *options)]
+        hint = hints[f.name]  # `float | None` is a float option; `dict[str, float]` is text
+        union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        members = typing.get_args(hint) if union else (hint,)
+        scalar = [t for t in (bool, int, float) if t in members]
         kind: Any = scalar[0] if scalar else str
         if isinstance(default, (list, tuple)):
             default = ",".join(default)
         elif isinstance(default, dict) or default == {}:
             default = None
-        option = typer.Option(flag_of(f.name), help=meta["help"], rich_help_panel=meta["panel"],
-                              show_default=default not in (None, "", False))  # fmt: skip
+        option = typer.Option(flag_of(f.name), help=escape(meta["help"]),  # [ray] is no markup
+                              rich_help_panel=meta["panel"],
+                              show_default=not (default is None or default is False
+                                                or default == ""))  # fmt: skip
         required = bool(meta["required"])
         cli_type = kind if required or default is not None else kind | None
         annotation = Annotated[cli_type, option]
@@ -90,6 +96,12 @@ def _build_parameters() -> list[inspect.Parameter]:
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
                                         annotation=Annotated[bool, option], default=False))  # fmt: skip
     return params
+
+
+def _paragraphs(doc: str) -> str:
+    """A docstring as whole paragraphs: rich help keeps the line breaks of later paragraphs,
+    which leaves orphan words when the terminal is narrower than the source lines."""
+    return "\n\n".join(" ".join(part.split()) for part in inspect.cleandoc(doc).split("\n\n"))
 
 
 def build(**options: Any) -> None:
@@ -115,12 +127,13 @@ def build(**options: Any) -> None:
     progress = BuildProgress(err, config.pivot, config.log_interval)
     try:
         result = run_build(config, on_pair=progress.on_pair, on_start=progress.on_start,
-                           on_status=progress.on_status)  # fmt: skip
+                           on_status=progress.on_status,
+                           on_rejected=progress.on_rejected)  # fmt: skip
     except BaseException:
         progress.stop()
         raise
     progress.stop(finished=True)
-    _print_summary(result.stats)
+    print_summary(out, result.stats)
     out.print(f"Run directory: [bold]{result.out}[/bold]")
     pushed = result.stats.get("pushed")
     if pushed:
@@ -130,7 +143,7 @@ def build(**options: Any) -> None:
 
 
 build.__signature__ = inspect.Signature(_build_parameters())  # type: ignore[attr-defined]
-app.command()(build)
+app.command(help=_paragraphs(build.__doc__ or ""))(build)
 
 
 def _print_estimate(plan: dict[str, Any]) -> None:
@@ -147,31 +160,6 @@ def _print_estimate(plan: dict[str, Any]) -> None:
         out.print("No price known for this model: pass --price-in/--price-out (USD per million tokens).")
 
 
-def _print_summary(stats: dict[str, Any]) -> None:
-    table = Table(title="Pairs per language")
-    for name in ("language", "pairs", "kept", "rejected", "reasons", "tokens", "cost (USD)"):
-        table.add_column(name)
-    for lang, row in stats["languages"].items():
-        reasons = ", ".join(f"{k}={v}" for k, v in row["reasons"].items()) or "-"
-        tokens = row["prompt_tokens"] + row["completion_tokens"]
-        table.add_row(lang, str(row["pairs"]), str(row["kept"]), str(row["rejected"]), reasons,
-                      f"{tokens:,}", f"{row['cost_usd']:.4f}")  # fmt: skip
-    out.print(table)
-    for fmt, per_lang in stats.get("tokens", {}).items():
-        for lang, t in per_lang.items():
-            dropped = stats["dropped_too_long"][fmt][lang]
-            out.print(f"{fmt}-{lang}: {t['rows']} rows, tokens mean {t['mean']}, p95 {t['p95']}, "
-                      f"max {t['max']}" + (f", {dropped} dropped as too long" if dropped else ""))  # fmt: skip
-    run = stats.get("this_run", {})
-    if run.get("replayed_from_cache"):
-        out.print(f"Replayed {run['replayed_from_cache']} request(s) from the cache; "
-                  f"sent {run['requests_sent']}.")  # fmt: skip
-    if "filters" not in stats:
-        out.print("Filters were not run (--no-filter): every translated pair was kept.")
-    for reason, count in stats["source_skipped"].items():
-        out.print(f"skipped {count} source record(s): {reason}")
-
-
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
              add_help_option=False)  # fmt: skip
 def train(ctx: typer.Context) -> None:
@@ -182,7 +170,7 @@ def train(ctx: typer.Context) -> None:
 
 
 @app.command(name="accelerate-config")
-def accelerate_config(name: Annotated[str, typer.Argument(help="ddp, fsdp2 or zero3.")]) -> None:
+def accelerate_config(name: Annotated[str, typer.Argument(metavar="NAME", help="ddp, fsdp2 or zero3.")]) -> None:
     """Print the path of a bundled accelerate config, for `accelerate launch --config_file`."""
     from plugdata.resources import accelerate_config as find
 
@@ -194,7 +182,7 @@ app.add_typer(eval_app, name="eval")
 
 @app.command(name="filter")
 def filter_command(
-    pairs_file: Annotated[str, typer.Argument(help="Pairs file (Parquet or JSONL) with the pair columns of a build.")],
+    pairs_file: Annotated[str, typer.Argument(metavar="PAIRS_FILE", help="Pairs file (Parquet or JSONL) with the pair columns of a build.")],
     out_dir: Annotated[str, typer.Option("--out", help="Folder for the kept pairs, rejected.parquet and stats.json.")],
     filters: Annotated[str | None, typer.Option(help="Checks to run (default: all but adequacy; +adequacy adds it).")] = None,
     lid_backend: Annotated[str, typer.Option(help="Language ID: fasttext or langdetect.")] = "fasttext",
@@ -204,7 +192,7 @@ def filter_command(
 ) -> None:  # fmt: skip
     """Run the quality filters on any pairs file; write kept and rejected pairs and the funnel."""
     from plugdata.filters import FilterConfig, filter_frame, parse_filters
-    from plugdata.pipeline.refilter import read_pair_frame, write_filtered
+    from plugdata.pipeline.refilter import judged_again, read_pair_frame, write_filtered
 
     names = parse_filters(filters)
     config = FilterConfig.parse(thresholds)
@@ -214,16 +202,10 @@ def filter_command(
         from plugdata.filters.encoder import preflight
 
         preflight(config)
-    frame = read_pair_frame(pairs_file)
+    frame = judged_again(read_pair_frame(pairs_file))  # loosened checks can keep a pair again
     result, stats = filter_frame(frame, names, config, lid_backend=lid_backend)
     dest = write_filtered(result, stats, out_dir, overwrite=overwrite)
-    table = Table(title="Filter funnel")
-    for name in ("language", "checked", "kept", "rejected", "reasons"):
-        table.add_column(name)
-    for lang, row in stats["languages"].items():
-        reasons = ", ".join(f"{k}={v}" for k, v in row["reasons"].items()) or "-"
-        table.add_row(lang, str(row["checked"]), str(row["kept"]), str(row["rejected"]), reasons)
-    out.print(table)
+    print_funnel(out, stats)
     out.print(f"Kept and rejected pairs written to [bold]{dest}[/bold]")
 
 
@@ -258,7 +240,7 @@ def report(
 
 @app.command()
 def push(
-    run_dir: Annotated[str, typer.Argument(help="A run directory written by `plugdata build`.")],
+    run_dir: Annotated[str, typer.Argument(metavar="RUN_DIR", help="A run directory written by `plugdata build`.")],
     repo: Annotated[str, typer.Option(help="Hub dataset repo, OWNER/NAME.")],
     private: Annotated[bool | None, typer.Option("--private/--public", help=_VISIBILITY)] = None,
     change_visibility: Annotated[bool, _CHANGE_VISIBILITY] = False,
@@ -280,7 +262,7 @@ def push(
 
 @app.command()
 def extract(
-    file: Annotated[str, typer.Argument(help="JSON or JSONL file of model outputs.")],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="JSON or JSONL file of model outputs.")],
     target: Annotated[str, typer.Option(help="Target language of the answers.")],
     pivot: Annotated[str, typer.Option(help="Pivot language of the PLUG blocks.")] = "en",
     field: Annotated[str, typer.Option(help="Field holding the model's text.")] = "output",
@@ -315,7 +297,7 @@ def extract(
 
 @app.command()
 def batches(
-    run_dir: Annotated[str, typer.Argument(help="The build's --out directory (running, stopped or finished).")],
+    run_dir: Annotated[str, typer.Argument(metavar="RUN_DIR", help="The build's --out directory (running, stopped or finished).")],
 ) -> None:
     """List a build's Batch API batches: shard, batch id, status and request counts."""
     from plugdata.pipeline import batch_ledgers
@@ -365,6 +347,9 @@ def languages() -> None:
     out.print(table)
 
 
+use_plain_usage(app, eval_app)  # every command is registered by now
+
+
 def _usage_errors() -> tuple[type[BaseException], ...]:
     """Click's usage-error classes: typer ships its own copy of click, and may use click's."""
     found: list[type[BaseException]] = []
@@ -378,31 +363,62 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
 
 def _fail(label: str, message: str, code: int) -> None:
     err.print(f"[bold red]{label}:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
+    if code in (130, 143):
+        # Stopped by a signal, what completed already saved: exit now, with this code. Not
+        # through the interpreter's exit, which waits for worker threads to finish work nobody
+        # wants (a translation model's batch takes seconds), and which turns the code into a
+        # death by SIGINT when the Ctrl-C came during an import.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM is handled as Ctrl-C is (paid work is kept, one line), then exits 143: the
+    Ctrl-C handler in force is called (asyncio's cancels a running build cleanly)."""
+    SIGNALS.add(signum)
+    on_ctrl_c = signal.getsignal(signal.SIGINT)
+    if callable(on_ctrl_c):
+        on_ctrl_c(signal.SIGINT, frame)
+        return
+    raise Terminated()  # Ctrl-C is ignored here (a background job): unwind all the same
+
+
 def main() -> None:
-    """Entry point: user errors become one line on stderr and a non-zero exit."""
+    """Entry point: user errors become one line on stderr and a non-zero exit; Ctrl-C and
+    SIGTERM keep what completed and stop with one line (exit 130 and 143)."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = _invoke()
+    except KeyboardInterrupt as exc:  # outside any command's own handling: nothing was written
+        words, code = stopped_by(exc)
+        _fail("stopped", f"{words}; nothing was written", code)
+    if isinstance(code, int) and code == 130:  # typer's answer to a Ctrl-C it caught
+        words, code = stopped_by(KeyboardInterrupt())
+        _fail("stopped", f"{words}; nothing was written", code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _invoke() -> Any:
+    """Run the command; map every error a user can act on to one line and its exit code."""
     from plugdata.config import ConfigError
 
     usage = _usage_errors()
     try:
-        app(standalone_mode=False)
+        return app(standalone_mode=False)
     except ConfigError as exc:
         _fail("error", f"{flag_of(exc.field)}: {exc.reason}", 2)
     except PlugdataError as exc:
-        from plugdata.pipeline import Interrupted
         from plugdata.translate.batch import BatchesPending
         from plugdata.translate.pricing import BudgetExceeded
 
         if isinstance(exc, BatchesPending):  # --batch-detach did what was asked
             _fail("submitted", str(exc), 0)
-
-        stopped = isinstance(exc, (Interrupted, BudgetExceeded))
-        code = 130 if isinstance(exc, Interrupted) else 3 if isinstance(exc, BudgetExceeded) else 2
-        _fail("stopped" if stopped else "error", str(exc), code)
-    except KeyboardInterrupt:
-        _fail("interrupted", "nothing was written", 130)
+        if isinstance(exc, Interrupted):
+            _fail("stopped", str(exc), exc.exit_code)
+        stopped = isinstance(exc, BudgetExceeded)
+        _fail("stopped" if stopped else "error", str(exc), 3 if stopped else 2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -20,6 +21,7 @@ class BuildProgress:
         self._started = self._last = time.monotonic()
         self._bar: Progress | None = None
         self._tasks: dict[str, Any] = {}
+        self._lock = threading.Lock()  # pairs arrive on the event loop, rejections on the sink
 
     def on_start(self, totals: dict[str, int | None]) -> None:
         self._started = self._last = time.monotonic()
@@ -40,10 +42,11 @@ class BuildProgress:
 
     def on_pair(self, pair: dict[str, Any]) -> None:
         c = self.counts[pair["target_lang"]]
-        c["done"] += 1
-        c["rejected"] += not pair["kept"]
-        c["tokens"] += pair["prompt_tokens"] + pair["completion_tokens"]
-        c["cost"] += pair["cost_usd"]
+        with self._lock:
+            c["done"] += 1
+            c["rejected"] += not pair["kept"]
+            c["tokens"] += pair["prompt_tokens"] + pair["completion_tokens"]
+            c["cost"] += pair["cost_usd"]
         if self._bar is not None:
             task = self._tasks[pair["target_lang"]]
             speed = self._bar.tasks[task].speed
@@ -51,6 +54,14 @@ class BuildProgress:
                              cost=c["cost"], rate=f"{speed:.1f}/s" if speed else "")  # fmt: skip
         elif time.monotonic() - self._last >= self.interval:
             self.log()
+
+    def on_rejected(self, lang: str, count: int) -> None:
+        """Pairs the filters rejected (after they were counted as translated)."""
+        c = self.counts[lang]
+        with self._lock:
+            c["rejected"] += count
+        if self._bar is not None:
+            self._bar.update(self._tasks[lang], rejected=c["rejected"])
 
     def on_status(self, line: str) -> None:
         """A change in the Batch API's batches: one line above the bars."""

@@ -3,6 +3,7 @@ ones with the field's name."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,6 +85,8 @@ def _check_translator(cfg: BuildConfig) -> None:
     from plugdata.config import ConfigError
     from plugdata.translate.mt.load import looks_like_mt
 
+    if cfg.translator in ("mt", "vllm") or (cfg.translator == "auto" and not _server(cfg)):
+        _check_model_folder(cfg.model)  # (on a server, a model's name may be its path there)
     if cfg.translator == "auto":
         cfg.translator = "mt" if not cfg.model or looks_like_mt(cfg.model) else "llm"
     if cfg.translator not in TRANSLATORS:
@@ -97,6 +100,21 @@ def _check_translator(cfg: BuildConfig) -> None:
     if isinstance(cfg.mt_batch_size, int) and not isinstance(cfg.mt_batch_size, bool):
         return
     raise ConfigError("mt_batch_size", f"must be a whole number, not {cfg.mt_batch_size!r}")
+
+
+def _server(cfg: BuildConfig) -> bool:
+    """Whether a model server is named (by flag or environment)."""
+    return bool(cfg.base_url or os.environ.get("OPENAI_BASE_URL"))
+
+
+def _check_model_folder(model: str | None) -> None:
+    """A --model written as a path (./x, ../x, /x, ~/x) must be a folder that exists."""
+    from plugdata.config import ConfigError
+
+    if not model or "=" in model or not model.startswith(("./", "../", "/", "~", ".\\")):
+        return
+    if not Path(model).expanduser().is_dir():
+        raise ConfigError("model", f"no such folder: {model}")
 
 
 def _check_scale(cfg: BuildConfig) -> None:

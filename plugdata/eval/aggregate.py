@@ -8,6 +8,8 @@ and counted in ``errors``.
 - lenient: two wins = win, a win and a tie = slight win, a win and a loss = tie, and the same
   for losses.
 - ``win_rate_adjusted`` = (win + 0.5 * tie) / n over the strict counts.
+- ``plug_win_rate`` = (win + slight win) / n over the lenient counts: the paper's own rate,
+  where a win in one order and a tie in the other counts as a win.
 - ``position_consistency``: the share of pairs whose two orders agree.
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 STRICT = ("win", "tie", "loss")
 LENIENT = ("win", "slight_win", "tie", "slight_loss", "loss")
 _SCORE = {"win": 1.0, "tie": 0.5, "loss": 0.0}
+_PLUG_WINS = ("win", "slight_win")
 _LENIENT = {
     ("win", "win"): "win", ("win", "tie"): "slight_win", ("tie", "tie"): "tie",
     ("win", "loss"): "tie", ("loss", "tie"): "slight_loss", ("loss", "loss"): "loss",
@@ -80,6 +83,8 @@ def summarize(pairs: Sequence[tuple[str, ...]], groups: Sequence[Sequence[tuple[
         lenient_counts[lenient(first, second)] += 1
     n = len(judged)
     scores = [[_SCORE[strict(*p)] for p in g if len(p) == 2] for g in groups]
+    plug_scores = [[float(lenient(*p) in _PLUG_WINS) for p in g if len(p) == 2] for g in groups]
+    plug_wins = sum(lenient_counts[k] for k in _PLUG_WINS)
     return {
         "n": n,
         "strict": strict_counts,
@@ -87,6 +92,8 @@ def summarize(pairs: Sequence[tuple[str, ...]], groups: Sequence[Sequence[tuple[
         "win_rate_adjusted": round((strict_counts["win"] + 0.5 * strict_counts["tie"]) / n, 4)
         if n else None,
         "ci95": bootstrap_ci(scores, samples=samples, seed=seed),
+        "plug_win_rate": round(plug_wins / n, 4) if n else None,
+        "plug_win_rate_ci95": bootstrap_ci(plug_scores, samples=samples, seed=seed),
         "position_consistency": round(sum(a == b for a, b in judged) / n, 4) if n else None,
         "errors": len(pairs) - n,
     }

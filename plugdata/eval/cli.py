@@ -31,7 +31,7 @@ def _langs(spec: str) -> list[str]:
 
 @eval_app.command()
 def generate(
-    model: Annotated[str, typer.Argument(help="A local model folder or Hub id; with --base-url, "
+    model: Annotated[str, typer.Argument(metavar="MODEL", help="A local model folder or Hub id; with --base-url, "
                                          "the served model's name.")],
     out_dir: Annotated[str, typer.Option("--out", help="Answer folder: <lang>.jsonl and "
                                          "generation.json (re-running resumes).")],
@@ -88,8 +88,8 @@ def generate(
 
 @eval_app.command()
 def judge(
-    a_dir: Annotated[str, typer.Argument(help="Answer folder of system A (e.g. PLUG).")],
-    b_dir: Annotated[str, typer.Argument(help="Answer folder of system B (e.g. mono).")],
+    a_dir: Annotated[str, typer.Argument(metavar="A_DIR", help="Answer folder of system A (e.g. PLUG).")],
+    b_dir: Annotated[str, typer.Argument(metavar="B_DIR", help="Answer folder of system B (e.g. mono).")],
     judge_model: Annotated[str, typer.Option(help="The judge model's name.")],
     out_dir: Annotated[str, typer.Option("--out", help="Folder for judgments.jsonl, report.* "
                                          "and the request cache (re-running resumes).")],
@@ -130,7 +130,7 @@ def judge(
 
 @eval_app.command()
 def report(
-    out_dir: Annotated[str, typer.Argument(help="A folder written by `plugdata eval judge`.")],
+    out_dir: Annotated[str, typer.Argument(metavar="OUT_DIR", help="A folder written by `plugdata eval judge`.")],
 ) -> None:
     """Print the table of a judged comparison again."""
     from plugdata.eval.report import read_report, rich_table

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from plugdata.errors import PlugdataError
+from plugdata.errors import PlugdataError, interrupted
 from plugdata.eval.aggregate import aggregate_judgments
 from plugdata.eval.answers import Answer, align, read_folder
 from plugdata.eval.judge import DEFAULT_PROMPT, Judge
@@ -75,7 +75,11 @@ def judge_folders(
             if progress is not None:
                 progress(done[0], total)
 
-        judgments = asyncio.run(judge.judge_all(pairs, tick))
+        try:
+            judgments = asyncio.run(judge.judge_all(pairs, tick))
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the replies so far are kept
+            kept = f"{len(cache)} judge reply(ies) are kept in {cache.path}"
+            raise interrupted(exc, kept) from None
         spent = {"requests_sent": client.spend.requests, "replayed_from_cache": client.spend.cached}
     rows = [j.to_dict() for j in judgments]
     write_records(folder / JUDGMENTS, rows)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from plugdata.errors import interrupted
 from plugdata.eval.benchmark import HUB_ID, Item, load_benchmark
 from plugdata.eval.engines import Engine, Reply, make_engine
 from plugdata.eval.gate import DEFAULT_THRESHOLD, language_gate
@@ -100,6 +101,8 @@ def generate_answers(
             on_engine(runner)
         try:
             rows, per_lang = answer_benchmark(runner, items, recipe, threshold=threshold)
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the answers so far are kept
+            raise interrupted(exc, f"{len(cache)} answer(s) are kept in {cache.path}") from None
         finally:
             runner.close()
     for lang, part in rows.items():

@@ -38,11 +38,12 @@ def _wrong(stats: Mapping[str, Any]) -> str:
 
 
 HEADER = ["language", "n", "strict W/T/L", "lenient W/sW/T/sL/L", "win rate (adj.)", "95% CI",
-          "consistency", "errors", "mean chars A/B", "wrong lang A/B"]  # fmt: skip
+          "PLUG win rate", "95% CI (PLUG)", "consistency", "errors", "mean chars A/B",
+          "wrong lang A/B"]  # fmt: skip
 
 
 def table_rows(report: Mapping[str, Any]) -> list[list[str]]:
-    """One row of strings per language, then overall."""
+    """One row of strings per language, then overall (the columns of :data:`HEADER`)."""
     out = []
     for name, stats in _rows(report):
         out.append([
@@ -50,10 +51,20 @@ def table_rows(report: Mapping[str, Any]) -> list[list[str]]:
             "/".join(str(stats["strict"][k]) for k in STRICT),
             "/".join(str(stats["lenient"][k]) for k in LENIENT),
             _pct(stats["win_rate_adjusted"]), _ci(stats["ci95"]),
+            _pct(stats.get("plug_win_rate")), _ci(stats.get("plug_win_rate_ci95")),
             _pct(stats["position_consistency"]), str(stats["errors"]),
             _length(stats), _wrong(stats),
         ])  # fmt: skip
     return out
+
+
+# The terminal gets the same columns as report.md in three narrow tables (80 columns hold
+# each of them whole); the column numbers are those of HEADER.
+_TERMINAL = {
+    "Outcomes for A (pairs judged in both orders)": (0, 1, 2, 3, 8),
+    "Rates for A": (0, 4, 5, 6, 7),
+    "Answers and errors": (0, 9, 10, 11),
+}
 
 
 def title(report: Mapping[str, Any]) -> str:
@@ -69,21 +80,28 @@ def markdown(report: Mapping[str, Any]) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(report)]
     lines += ["", "Rates are for system A. Strict (FastChat): a win or loss only when both orders "
               "agree. Lenient (PLUG): a win and a tie is a slight win, a win and a loss a tie. "
-              "Win rate (adj.) = (win + 0.5·tie) / n over strict counts, with a 95% bootstrap "
-              "interval. Consistency: share of pairs whose two orders agree.", ""]  # fmt: skip
+              "Win rate (adj.) = (win + 0.5·tie) / n over strict counts; PLUG win rate = (win + "
+              "slight win) / n over lenient counts, the rate the PLUG paper reports; each with a "
+              "95% bootstrap interval. Consistency: share of pairs whose two orders agree.",
+              ""]  # fmt: skip
     return "\n".join(lines)
 
 
 def rich_table(report: Mapping[str, Any]) -> Any:
-    """A :class:`rich.table.Table` of the report."""
+    """The report for a terminal: three tables that fit 80 columns, every number kept."""
+    from rich.console import Group
     from rich.table import Table
 
-    table = Table(title=title(report))
-    for i, name in enumerate(HEADER):
-        table.add_column(name, justify="left" if i == 0 else "right")
-    for row in table_rows(report):
-        table.add_row(*row, style="bold" if row[0] == "overall" else None)
-    return table
+    rows = table_rows(report)
+    tables = []
+    for caption, columns in _TERMINAL.items():
+        table = Table(title=caption, title_justify="left")
+        for i in columns:
+            table.add_column(HEADER[i], justify="left" if i == 0 else "right", overflow="fold")
+        for row in rows:
+            table.add_row(*(row[i] for i in columns), style="bold" if row[0] == "overall" else None)
+        tables.append(table)
+    return Group(title(report), *tables)
 
 
 def write_chart(path: Path, report: Mapping[str, Any]) -> None:
@@ -105,13 +123,22 @@ def write_chart(path: Path, report: Mapping[str, Any]) -> None:
     stack.set_title("Lenient outcomes for A")
     stack.set_ylim(0, 1)
     stack.legend(fontsize=8, loc="upper right")
-    values = [s["win_rate_adjusted"] or 0.0 for _, s in rows]
-    low = [v - (s["ci95"] or [v, v])[0] for v, (_, s) in zip(values, rows, strict=True)]
-    high = [(s["ci95"] or [v, v])[1] - v for v, (_, s) in zip(values, rows, strict=True)]
-    rate.bar(names, values, yerr=[low, high], capsize=4, color="#3b7dd8")
+    width = 0.4
+    for k, (key, ci, label, colour) in enumerate((
+        ("win_rate_adjusted", "ci95", "adjusted (strict)", "#3b7dd8"),
+        ("plug_win_rate", "plug_win_rate_ci95", "PLUG (win + slight win)", "#f08c00"),
+    )):  # fmt: skip
+        values = [s.get(key) or 0.0 for _, s in rows]
+        bounds = [s.get(ci) or [v, v] for v, (_, s) in zip(values, rows, strict=True)]
+        errors = [[v - b[0] for v, b in zip(values, bounds, strict=True)],
+                  [b[1] - v for v, b in zip(values, bounds, strict=True)]]  # fmt: skip
+        where = [i + (k - 0.5) * width for i in range(len(rows))]
+        rate.bar(where, values, width, yerr=errors, capsize=3, color=colour, label=label)
+    rate.set_xticks(range(len(rows)), names)
     rate.axhline(0.5, color="grey", linestyle="--", linewidth=1)
     rate.set_ylim(0, 1)
-    rate.set_title("Adjusted win rate of A (strict), 95% CI")
+    rate.legend(fontsize=8, loc="upper right")
+    rate.set_title("Win rates of A, 95% CI")
     fig.suptitle(title(report))
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -9,6 +9,7 @@ large the corpus.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from plugdata.config import BuildConfig
-from plugdata.errors import PlugdataError
+from plugdata.errors import Interrupted, PlugdataError, stopped_by
 from plugdata.filters import PairFilter
 from plugdata.pipeline.clients import make_clients
 from plugdata.pipeline.finish import finish
@@ -28,14 +29,10 @@ from plugdata.publish import BATCHES_DIR, CACHE_NAME, RunDirectory, push_run
 from plugdata.sources import Source, open_source
 from plugdata.translate import Translator
 from plugdata.translate.batch import BATCH_LEVEL, BatchesPending, Ledger
-from plugdata.translate.cache import RequestCache
+from plugdata.translate.cache import CacheWriteError, RequestCache
 from plugdata.translate.generate import LLMGenerator
 from plugdata.translate.pricing import BudgetExceeded, Spend
 from plugdata.translate.runner import PairCallback, Runner
-
-
-class Interrupted(PlugdataError):
-    """Ctrl-C: completed requests are kept; the same command resumes."""
 
 
 class BatchFailures(PlugdataError):
@@ -58,13 +55,16 @@ def build(
     on_pair: PairCallback | None = None,
     on_start: Callable[[dict[str, int | None]], None] | None = None,
     on_status: Callable[[str], None] | None = None,
+    on_rejected: Callable[[str, int], None] | None = None,
 ) -> BuildResult:
     """Run the whole recipe and return the committed run directory and its stats.
 
     ``config`` is a :class:`BuildConfig` or a plain dict of its fields. ``on_start`` gets the
     expected number of pairs per target language (None where unknown) before translation
     starts; ``on_pair`` gets each pair row as it completes; ``on_status`` gets a line whenever
-    the state of the Batch API's batches changes. Re-running the same build after a
+    the state of the Batch API's batches changes; ``on_rejected`` gets (language, count)
+    whenever the filters reject pairs (``on_pair`` reports pairs as they are translated,
+    before the filters; on Ray, after them). Re-running the same build after a
     crash, Ctrl-C or a spending cap replays completed requests from the staging folder's
     cache and sends only the rest.
     """
@@ -82,23 +82,27 @@ def build(
         if not config.batch_api:
             _refuse_open_batches(run.staging)
         spend = Spend(config.max_cost, earlier=cache.total_cost())
-        # Clients first: a missing API key or model fails before the source is read.
-        translator, generator = make_clients(config, spend, cache, staging=run.staging,
-                                             notify=on_status)  # fmt: skip
-        source = _open_checked(config)
-        sink = _sink(run, plan, source)
-        if on_start is not None:
-            on_start({t.code: source.total for t in plan.targets})
-        try:
-            asyncio.run(_translate(plan, source, sink, _runner(plan, translator, generator), on_pair))
-        except BaseException as exc:  # whatever stops the run, paid work is kept
-            sink.abort()
+        sink: ChunkSink | None = None
+        try:  # whatever stops the run (an error, Ctrl-C, SIGTERM), paid work is kept
+            # Clients first: a missing API key or model fails before the source is read.
+            translator, generator = make_clients(config, spend, cache, staging=run.staging,
+                                                 notify=on_status)  # fmt: skip
+            source = _open_checked(config)
+            sink = _sink(run, plan, source, on_rejected)
+            if on_start is not None:
+                on_start({t.code: source.total for t in plan.targets})
+            runner = _runner(plan, translator, generator)
+            asyncio.run(_translate(plan, source, sink, runner, on_pair))
+            cache.flush()  # every answer is on disk now (a failed write is raised here)
+            run.keep = True  # keep them should anything below fail
+            sink.close()
+            stats = finish(run, plan, source, sink, spend, translator, generator, started)
+        except BaseException as exc:
+            if sink is not None:
+                sink.abort()
             _keep_for_resume(run, cache, config, plan, exc)
-        sink.close()
-        run.keep = True  # every answer is in the cache now: keep it should writing fail
         cache.close()
         _refuse_batch_failures(sink, run.staging)
-        stats = finish(run, plan, source, sink, spend, translator, generator, started)
         (run.staging / "identity").unlink(missing_ok=True)
         result = BuildResult(run.commit(), stats)
     return push(result, config)
@@ -107,12 +111,18 @@ def build(
 def push(result: BuildResult, config: BuildConfig) -> BuildResult:
     """Upload a committed run to the Hub when ``push_to_hub`` asks for it (stats say where)."""
     if config.push_to_hub:
-        pushed = push_run(
-            result.out,
-            config.push_to_hub,
-            private=config.private,
-            change_visibility=config.change_visibility,
-        )
+        try:
+            pushed = push_run(
+                result.out,
+                config.push_to_hub,
+                private=config.private,
+                change_visibility=config.change_visibility,
+            )
+        except KeyboardInterrupt as exc:
+            words, code = stopped_by(exc)
+            raise Interrupted(f"{words} during the upload; the run is complete in {result.out}: "
+                              f"upload it with `plugdata push {result.out} --repo "
+                              f"{config.push_to_hub}`", code) from None  # fmt: skip
         result.stats["pushed"] = {"repo": pushed.repo_id, "files": len(pushed.files),
                                   "commit_url": pushed.commit_url}  # fmt: skip
     return result
@@ -189,7 +199,8 @@ def _runner(plan: Plan, translator: Translator, generator: LLMGenerator | None) 
     return Runner(translator, generator, config.generate, concurrency, window)  # type: ignore[arg-type]
 
 
-def _sink(run: RunDirectory, plan: Plan, source: Source) -> ChunkSink:
+def _sink(run: RunDirectory, plan: Plan, source: Source,
+          on_rejected: Callable[[str, int], None] | None = None) -> ChunkSink:  # fmt: skip
     config = plan.config
     pair_filter = None
     if plan.filters:
@@ -198,7 +209,8 @@ def _sink(run: RunDirectory, plan: Plan, source: Source) -> ChunkSink:
     return ChunkSink(run, targets=list(config.targets), formats=list(config.formats),
                      ext=config.file_format, pair_filter=pair_filter, renderer=plan.renderer,
                      system_prompt=config.system_prompt, no_system=config.no_system,
-                     seed=config.seed or 0, expected_pairs=expected)  # fmt: skip
+                     seed=config.seed or 0, expected_pairs=expected,
+                     on_rejected=on_rejected)  # fmt: skip
 
 
 async def _translate(plan: Plan, source: Source, sink: ChunkSink, runner: Runner,
@@ -225,17 +237,29 @@ def _keep_for_resume(run: RunDirectory, cache: RequestCache, config: BuildConfig
                      exc: BaseException) -> None:  # fmt: skip
     """Keep the staging folder (and its cache) when anything was paid for, and say how to go on."""
     kept = len(cache)
-    cache.close()
+    with contextlib.suppress(CacheWriteError):  # told already, or told below with `exc`
+        cache.close()
+    waiting = sum(s.requests for ledger in _ledgers_in(run.staging).values()
+                  for s in ledger.open_shards())  # fmt: skip
     submitted = any((run.staging / BATCHES_DIR).glob("*/ledger.json"))
+    if isinstance(exc, KeyboardInterrupt) and kept == 0 and not submitted:
+        how, code = stopped_by(exc)
+        raise Interrupted(f"{how} before any request completed; nothing was kept", code) from None
     if kept == 0 and not submitted:
         raise exc
     run.keep = True
     if isinstance(exc, BatchesPending):
         raise BatchesPending(f"{exc} (they are recorded in {run.staging})") from None
-    where = f"{kept} completed request(s) are kept in {run.staging}"
+    unit = "translated sentence(s)" if config.translator == "mt" else "completed request(s)"
+    where = f"{kept} {unit} are kept in {run.staging}"
     how = "run the same command again to resume" + ("" if config.out else f" (or pass --out {plan.out})")
+    if waiting:
+        where += (f", and {waiting:,} request(s) wait in Batch API batches still running on the "
+                  f"server (`plugdata batches {plan.out}` lists them)")  # fmt: skip
+        how = how.replace("to resume", "to collect them and resume")
     if isinstance(exc, KeyboardInterrupt):
-        raise Interrupted(f"interrupted; {where}; {how}") from None
+        words, code = stopped_by(exc)
+        raise Interrupted(f"{words}; {where}; {how}", code) from None
     if isinstance(exc, BudgetExceeded):
         raise BudgetExceeded(f"{exc}; {where}") from None
     if isinstance(exc, PlugdataError) and type(exc).__init__ is PlugdataError.__init__:

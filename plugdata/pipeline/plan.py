@@ -78,13 +78,17 @@ def check_writable(out: Path) -> None:
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError("out", f"cannot create {parent}: {exc.strerror or exc}") from None
+        reason = exc.strerror or exc
+        raise ConfigError("out", f"cannot create the folder {parent} (the system says: {reason}); "
+                                 "choose another --out") from None  # fmt: skip
     probe = parent / f".plugdata-write-test-{os.getpid()}"
     try:
         probe.mkdir()
         probe.rmdir()
-    except OSError as exc:
-        raise ConfigError("out", f"{parent} is not writable: {exc.strerror or exc}") from None
+    except OSError as exc:  # read-only, no permission, or a special filesystem such as /proc
+        reason = exc.strerror or exc
+        raise ConfigError("out", f"cannot create folders in {parent} (the system says: {reason}); "
+                                 "choose another --out") from None  # fmt: skip
 
 
 def check_hub_login(repo: str) -> None:

@@ -112,11 +112,16 @@ def _connect(ray: Any, config: BuildConfig) -> bool:
     if ray.is_initialized():
         return False
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    if config.ray_address:
-        ray.init(address=config.ray_address, log_to_driver=True)
-        return True
-    ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1",
-             logging_level=logging.WARNING)
+    try:
+        if config.ray_address:
+            ray.init(address=config.ray_address, log_to_driver=True, logging_level=logging.WARNING)
+        else:
+            ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1",
+                     logging_level=logging.WARNING)  # fmt: skip
+    except Exception as exc:  # ConnectionError, ValueError, RuntimeError: Ray names the cause
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        where = f"the Ray cluster at {config.ray_address}" if config.ray_address else "a local Ray"
+        raise PlugdataError(f"--executor ray: cannot start or reach {where}: {detail}") from None
     return True
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from plugdata.errors import InputError
+from plugdata.filters import CHECKS
 from plugdata.publish import RunDirectory
 from plugdata.schema import REQUIRED_PAIR_COLUMNS
 
@@ -26,6 +27,24 @@ def read_pair_frame(path: str | Path) -> pl.DataFrame:
     if missing:
         raise InputError(f"{path}: missing pair column(s): {', '.join(missing)}")
     return frame
+
+
+def judged_again(frame: pl.DataFrame) -> pl.DataFrame:
+    """The pairs with the filters' earlier verdicts undone, so this run's checks judge them
+    afresh: a pair rejected only by filters (``script:low_share``, ...) is kept until checked
+    again, with its old tags and language scores dropped. Pairs whose translation failed
+    (a reason such as ``rate_limited``) stay rejected."""
+    if "kept" not in frame.columns or "reasons" not in frame.columns:
+        return frame
+    check = pl.element().str.split(":").list.first()
+    by_filter = pl.element().str.contains(":", literal=True) & check.is_in(list(CHECKS))
+    reasons = pl.col("reasons").cast(pl.List(pl.String))  # (all-empty lists read as nulls)
+    upstream = reasons.list.eval(pl.element().filter(~by_filter))
+    frame = frame.with_columns(upstream.fill_null([]).alias("reasons"))
+    translated = pl.col("target_output").is_not_null()
+    frame = frame.with_columns(((pl.col("reasons").list.len() == 0) & translated).alias("kept"))
+    stale = [c for c in frame.columns if c == "tags" or c.startswith("lid_")]
+    return frame.drop(stale)
 
 
 def _bad_line(path: Path) -> str | None:

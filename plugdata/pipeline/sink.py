@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import polars as pl
@@ -53,8 +53,10 @@ class ChunkSink:
     def __init__(self, run: RunDirectory, *, targets: list[str], formats: list[str], ext: str,
                  pair_filter: PairFilter | None, renderer: ChatRenderer | None,
                  system_prompt: str | None, no_system: bool, seed: int,
-                 expected_pairs: int | None) -> None:  # fmt: skip
+                 expected_pairs: int | None,
+                 on_rejected: Callable[[str, int], None] | None = None) -> None:  # fmt: skip
         self.targets, self.formats = targets, formats
+        self.on_rejected = on_rejected  # (language, pairs the filters rejected) per chunk
         self.filter, self.renderer = pair_filter, renderer
         self.system_prompt, self.no_system = system_prompt, no_system
         self.tally = Tally()
@@ -96,7 +98,12 @@ class ChunkSink:
     def _sink(self, pairs: list[dict[str, Any]]) -> None:
         frame = pair_frame(pairs)
         if self.filter is not None:
+            translated = frame["kept"]
             frame = self.filter.apply(frame)
+            if self.on_rejected is not None:
+                rejected = frame.filter(translated & ~frame["kept"])["target_lang"]
+                for lang, n in rejected.value_counts(sort=True).iter_rows():
+                    self.on_rejected(str(lang), int(n))
         self.write_pairs(frame)
         kept = frame.filter(pl.col("kept")).select(REQUIRED_PAIR_COLUMNS)
         for (lang,), part in kept.group_by("target_lang", maintain_order=True):

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plugdata.errors import PlugdataError
+from plugdata.errors import Interrupted, PlugdataError, stopped_by
 from plugdata.train.args import PRESETS, TrainArgs, parse
 from plugdata.train.data import held_out, prepare_tokenizer
 
@@ -62,4 +62,9 @@ def run(args: TrainArgs) -> Path:
 def main(argv: list[str] | None = None) -> Any:
     """Entry point for `plugdata train`, `python -m plugdata.train` and `accelerate launch`."""
     args = parse(sys.argv[1:] if argv is None else argv)
-    return run(args)
+    try:
+        return run(args)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the checkpoints saved so far stay
+        words, code = stopped_by(exc)
+        raise Interrupted(f"{words}; the checkpoints saved so far stay in {args.out}; run the "
+                          "same command with --resume to continue from the latest", code) from None

@@ -2,11 +2,12 @@
 
 import sys
 
-from plugdata.errors import PlugdataError
+from plugdata.errors import Interrupted, PlugdataError
 from plugdata.train import main
 
 try:
     main()
 except PlugdataError as exc:
-    print(f"error: {exc}", file=sys.stderr)
-    sys.exit(2)
+    stopped = isinstance(exc, Interrupted)
+    print(f"{'stopped' if stopped else 'error'}: {exc}", file=sys.stderr)
+    sys.exit(exc.exit_code if isinstance(exc, Interrupted) else 2)

@@ -98,27 +98,33 @@ class _Parser(argparse.ArgumentParser):
         raise PlugdataError(f"plugdata train: {message} (see plugdata train --help)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The `plugdata train` parser: dash flags, booleans as ``--x/--no-x``, help on every flag."""
+def build_parser(*, only_given: bool = False) -> argparse.ArgumentParser:
+    """The `plugdata train` parser: dash flags, booleans as ``--x/--no-x``, help on every flag.
+
+    ``only_given`` leaves out every flag the command line did not set (to tell a preset's
+    values from the user's, however the flag was spelt: ``--max-len`` is ``--max-length``).
+    """
     parser = _Parser(
         prog="plugdata train",
         description="Fine-tune a model on a built PLUG set with TRL's SFTTrainer.",
         epilog="Underscore spellings (--max_steps) are accepted too.",
+        argument_default=argparse.SUPPRESS if only_given else None,
     )
     for f in fields(TrainArgs):
         flag = "--" + f.name.replace("_", "-")
         kind = _base_type(f.name)
         required = f.default is dataclasses.MISSING
         help_text = f.metadata["help"]
+        default = argparse.SUPPRESS if only_given else f.default
         if kind is bool:
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
-                                default=f.default, help=help_text)  # fmt: skip
+                                default=default, help=help_text)  # fmt: skip
         else:
             if not required and f.default not in (None, ""):
                 help_text += f" Default: {f.default}."
             parser.add_argument(flag, dest=f.name, type=kind, required=required,
-                                default=None if required else f.default, help=help_text,
-                                metavar=f.name.upper())  # fmt: skip
+                                default=None if required and not only_given else default,
+                                help=help_text, metavar=f.name.upper())  # fmt: skip
     return parser
 
 
@@ -138,9 +144,7 @@ def parse(argv: list[str]) -> TrainArgs:
     argv = _dashed(argv)
     namespace = build_parser().parse_args(argv)
     args = TrainArgs(**vars(namespace))
-    given = {f.name for f in fields(TrainArgs)
-             if any(a.split("=")[0] in (f"--{f.name.replace('_', '-')}",
-                                       f"--no-{f.name.replace('_', '-')}") for a in argv)}  # fmt: skip
+    given = set(vars(build_parser(only_given=True).parse_args(argv)))
     args.apply_preset(given)
     if args.epochs <= 0 or args.max_steps == 0:
         raise PlugdataError("nothing to train: set --epochs > 0 or --max-steps > 0")

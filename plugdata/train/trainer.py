@@ -75,7 +75,11 @@ def load_model(args: TrainArgs, bf16: bool, vocab_size: int | None) -> Any:
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
             bnb_4bit_compute_dtype=torch.bfloat16,
         )  # fmt: skip
-    model = AutoModelForCausalLM.from_pretrained(args.model, **kwargs)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(args.model, **kwargs)
+    except (OSError, ValueError) as exc:  # a missing folder or Hub id, a config it cannot read
+        why = _first_line(exc)
+        raise PlugdataError(f"--model {args.model}: cannot load the model: {why}") from None
     if vocab_size is not None:
         model.resize_token_embeddings(vocab_size)
     # Packed examples are kept apart only when there is no KV cache (transformers then reads
@@ -129,7 +133,11 @@ def build_trainer(args: TrainArgs) -> Any:
     from plugdata.train.throughput import peak_flops, throughput_callback
 
     torch.manual_seed(args.seed)
-    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(args.model)
+    except (OSError, ValueError) as exc:  # a missing folder or Hub id, no tokenizer files
+        why = _first_line(exc)
+        raise PlugdataError(f"--model {args.model}: cannot load its tokenizer: {why}") from None
     added = prepare_tokenizer(tokenizer)
     train_data, eval_data = tokenize_splits(args, tokenizer)
     first = train_data[0]
@@ -172,6 +180,11 @@ def _final_checkpoint() -> Any:
             return control
 
     return FinalCheckpoint()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def latest_checkpoint(out: Path) -> Path | None:

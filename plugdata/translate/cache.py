@@ -7,6 +7,10 @@ cap is the run's total across resumes.
 
 The event loop never waits on SQLite for a miss: the keys already stored are held in memory as
 64-bit prefixes, and only hits are read, on the cache's own thread.
+
+A write that fails (a full disk, a read-only file) stops the writer from writing but never
+from draining its queue: the failure is raised to whoever stores, flushes or closes next, so
+a run stops at once, and what was written before it stays for the next run.
 """
 
 from __future__ import annotations
@@ -21,8 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from plugdata.errors import PlugdataError
+
 _COLUMNS = "content, finish_reason, prompt_tokens, completion_tokens, cost_usd"
 _STOP = object()
+_INSERT = "INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?, ?, ?)"
+
+
+class CacheWriteError(PlugdataError):
+    """A reply could not be written to (or the cache opened from) its SQLite file."""
 
 
 @dataclass(frozen=True)
@@ -57,10 +68,15 @@ class RequestCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._db = _open(self.path)
+        try:
+            self._db = _open(self.path)
+            self._known = {_prefix(k) for (k,) in self._db.execute("SELECT key FROM replies")}
+        except sqlite3.Error as exc:
+            raise CacheWriteError(f"cannot open the request cache {self.path}: {exc}") from None
         self._lock = threading.Lock()  # one statement at a time on the connection
-        self._known = {_prefix(k) for (k,) in self._db.execute("SELECT key FROM replies")}
         self._queue: queue.Queue[Any] = queue.Queue()
+        self._error: CacheWriteError | None = None  # the first failed write
+        self._told = False  # has the failure been raised to a caller?
         self._writer = threading.Thread(target=self._write, name="plugdata-cache", daemon=True)
         self._writer.start()
         self._closed = False
@@ -72,13 +88,28 @@ class RequestCache:
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             rows = [row for row in batch if row is not _STOP]
-            if rows:
-                with self._lock:
-                    self._db.executemany("INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?, ?, ?)", rows)
+            if rows and self._error is None:
+                try:
+                    with self._lock:
+                        self._db.executemany(_INSERT, rows)
+                except Exception as exc:  # a full disk, a read-only file, an I/O error
+                    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    message = f"cannot write the request cache {self.path}: {detail}"
+                    self._error = CacheWriteError(message)
             for _ in batch:
                 self._queue.task_done()
             if any(row is _STOP for row in batch):
                 return
+
+    @property
+    def error(self) -> CacheWriteError | None:
+        """The first write that failed (None while every write succeeded)."""
+        return self._error
+
+    def _raise_failure(self) -> None:
+        if self._error is not None:
+            self._told = True
+            raise CacheWriteError(str(self._error))
 
     def get(self, key: str) -> CachedReply | None:
         """The stored reply for ``key``, or None."""
@@ -90,7 +121,9 @@ class RequestCache:
         return CachedReply(*row) if row else None
 
     def put(self, key: str, reply: CachedReply) -> None:
-        """Store a reply (written by the writer thread within milliseconds)."""
+        """Store a reply (written by the writer thread within milliseconds); raises
+        :class:`CacheWriteError` once a write has failed."""
+        self._raise_failure()
         self._known.add(_prefix(key))
         self._queue.put((key, reply.content, reply.finish_reason, reply.prompt_tokens,
                          reply.completion_tokens, reply.cost_usd))  # fmt: skip
@@ -106,23 +139,27 @@ class RequestCache:
         self.put(key, reply)
 
     def flush(self) -> None:
-        """Wait until every queued reply is written."""
+        """Wait until every queued reply is written; raise :class:`CacheWriteError` if a
+        write failed."""
         self._queue.join()
+        self._raise_failure()
 
     def total_cost(self) -> float:
         """What every stored reply cost when it was paid for, in USD."""
-        self.flush()
+        self._queue.join()
         with self._lock:
             row = self._db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM replies").fetchone()
         return float(row[0])
 
     def __len__(self) -> int:
-        self.flush()
+        """How many replies are stored (on disk: a failed write is not counted)."""
+        self._queue.join()
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM replies").fetchone()[0])
 
     def close(self) -> None:
-        """Write what is queued and close the database (idempotent)."""
+        """Write what is queued and close the database (idempotent); a failed write nobody
+        was told about yet raises :class:`CacheWriteError` here."""
         if self._closed:
             return
         self._closed = True
@@ -130,6 +167,8 @@ class RequestCache:
         self._writer.join()
         with self._lock:
             self._db.close()
+        if not self._told:
+            self._raise_failure()
 
     def __enter__(self) -> RequestCache:
         return self

@@ -164,9 +164,7 @@ class ChatClient:
         if hit is None:
             return None
         self.spend.cached += 1
-        cost = self.price.cost(hit.prompt_tokens, hit.completion_tokens)
-        return ChatReply(hit.content, hit.finish_reason, hit.prompt_tokens,
-                         hit.completion_tokens, True, 0, cost)  # fmt: skip
+        return replayed(hit)
 
     def _store(self, key: str, reply: ChatReply, cost: float) -> ChatReply:
         """Count a paid reply and put it in the cache at once."""
@@ -322,6 +320,13 @@ class ChatClient:
         if self._client is not None:
             client, self._client = self._client, None
             await client.close()
+
+
+def replayed(hit: CachedReply) -> ChatReply:
+    """A reply from the cache, with what it cost when it was paid for (a Batch API reply at
+    the batch price, whatever today's price table says): it is not paid, nor counted, again."""
+    return ChatReply(hit.content, hit.finish_reason, hit.prompt_tokens, hit.completion_tokens,
+                     cached=True, http_tries=0, cost_usd=hit.cost_usd)  # fmt: skip
 
 
 def reply_of(response: ChatCompletion) -> ChatReply:

@@ -45,7 +45,19 @@ def load_prompt(version: str) -> PromptTemplate:
         path = resource_dir("prompts") / f"{version}.yaml"
     if not path.is_file():
         raise PlugdataError(f"prompt {version!r} not found (looked for {path})")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlugdataError(f"prompt file {path} cannot be read: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PlugdataError(f"prompt file {path} is not valid YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        found = type(data).__name__ if data is not None else "nothing"
+        raise PlugdataError(f"prompt file {path} must be a mapping with the string fields "
+                            f"version, system and user, not {found}")  # fmt: skip
     missing = [key for key in ("version", "system", "user") if not isinstance(data.get(key), str)]
     if missing:
         raise PlugdataError(f"prompt file {path} lacks string field(s): {', '.join(missing)}")

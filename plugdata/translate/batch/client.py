@@ -28,6 +28,7 @@ from plugdata.translate.chat import (
     ChatReply,
     RequestRejected,
     mentions_format,
+    replayed,
     reply_of,
 )
 from plugdata.translate.pricing import estimate_tokens
@@ -120,8 +121,13 @@ class BatchChatClient(ChatClient):
         return self.price.cost(prompt, reply) * BATCH_DISCOUNT
 
     def _result(self, key: str, body: dict[str, Any]) -> ChatReply:
-        """A completed batch response: counted at the batch price and cached at once."""
+        """A completed batch response: counted at the batch price and cached at once; one a
+        stopped run already stored (it stopped before marking the shard collected) is paid
+        and counted already."""
         reply = reply_of(ChatCompletion.model_validate(body))  # a bad body raises ValueError
+        known = self.cache.get(key) if self.cache is not None else None
+        if known is not None:
+            return replayed(known)
         cost = self.price.cost(reply.prompt_tokens, reply.completion_tokens) * BATCH_DISCOUNT
         return self._store(key, reply, cost)
 

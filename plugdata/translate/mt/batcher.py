@@ -29,6 +29,7 @@ class Batcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[tuple[str, str], list[tuple[str, asyncio.Future[Result]]]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._busy = False  # a batch is running on the worker thread
         self.batches = 0  # how many batches ran (for tests and benchmarks)
 
     async def submit(self, model: str, lang: str, texts: Sequence[str]) -> list[Result]:
@@ -54,7 +55,7 @@ class Batcher:
             items = self._pending.pop(key)
             texts = list(dict.fromkeys(text for text, _ in items))
             try:
-                results = await loop.run_in_executor(self._pool, self._run, key[0], key[1], texts)
+                results = await loop.run_in_executor(self._pool, self._work, key[0], key[1], texts)
             except Exception as exc:
                 for _, future in items:
                     if not future.done():
@@ -66,12 +67,25 @@ class Batcher:
                 if not future.done():
                     future.set_result(by_text[text])
 
-    async def close(self) -> None:
-        """Stop batching and release the worker thread."""
+    def _work(self, model: str, lang: str, texts: list[str]) -> list[Result]:
+        self._busy = True
+        try:
+            return self._run(model, lang, texts)
+        finally:
+            self._busy = False
+
+    async def close(self) -> bool:
+        """Stop batching and release the worker thread; returns whether it was idle.
+
+        A batch still running (the run was interrupted) is not waited for: a model can take
+        many seconds over one, and its result is not wanted any more.
+        """
         if self._task is not None and not self._task.done() and self._loop is asyncio.get_running_loop():
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        self._pool.shutdown(wait=True)
+        idle = not self._busy
+        self._pool.shutdown(wait=idle, cancel_futures=True)
+        return idle
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn`` on the worker thread (where the models live) and wait for it."""

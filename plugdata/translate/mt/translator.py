@@ -171,10 +171,11 @@ class MTTranslator:
                 "model_attribution": {name: info.attribution for name, info in infos.items()}}  # fmt: skip
 
     async def close(self) -> None:
-        """Stop the batcher and drop the models."""
-        await self.batcher.close()
-        for engine in self._engines.values():
-            engine.close()
+        """Stop the batcher and drop the models (a model still busy with an interrupted
+        batch is left to finish it on its thread)."""
+        if await self.batcher.close():
+            for engine in self._engines.values():
+                engine.close()
         self._engines.clear()
         self.batcher = Batcher(self._run)
 
