@@ -69,7 +69,7 @@ class BatchService:
                 return 200, self.data[parts[1]], {"Content-Type": "application/octet-stream"}
             return 200, self.files[parts[1]], {}
         if parts == ["batches"]:
-            return self._create(json.loads(raw or b"{}")) if method == "POST" else self._list_batches()
+            return self._create(json.loads(raw or b"{}")) if method == "POST" else self._list_batches(url.query)
         if parts[0] == "batches" and parts[1] in self.batches:
             if len(parts) == 3 and parts[2] == "cancel" and method == "POST":
                 return self._cancel(parts[1])
@@ -104,11 +104,11 @@ class BatchService:
     def _list_files(self, query: str) -> Answer:
         purpose = parse_qs(query).get("purpose", [None])[0]
         data = [f for f in self.files.values() if purpose in (None, f["purpose"])]
-        return 200, {"object": "list", "data": data, "has_more": False}, {}
+        return 200, _page(data, query, 10_000), {}
 
-    def _list_batches(self) -> Answer:
+    def _list_batches(self, query: str) -> Answer:
         data = sorted(self.batches.values(), key=lambda b: b["id"], reverse=True)
-        return 200, {"object": "list", "data": data, "has_more": False}, {}
+        return 200, _page(data, query, 20), {}
 
     def _create(self, body: dict[str, Any]) -> Answer:
         file_id = body.get("input_file_id", "")
@@ -185,3 +185,15 @@ class BatchService:
             ok = item["response"] is not None and item["response"]["status_code"] == 200
             (outputs if ok else errors).append(data)
         return outputs, errors, expired
+
+
+def _page(items: list[dict[str, Any]], query: str, default_limit: int) -> dict[str, Any]:
+    """One page of a cursor-paginated list, as the API serves it: the items after ``after``,
+    at most ``limit`` of them, and whether more follow."""
+    params = parse_qs(query)
+    after = params.get("after", [None])[0]
+    limit = int(params.get("limit", [str(default_limit)])[0])
+    if after is not None:
+        ids = [item["id"] for item in items]
+        items = items[ids.index(after) + 1 :] if after in ids else []
+    return {"object": "list", "data": items[:limit], "has_more": len(items) > limit}
