@@ -76,7 +76,7 @@ CHECKED: dict[str, Checked] = {
                  "https://github.com/Helsinki-NLP/OPUS-MT-leaderboard/blob/master/scores/eng-ita"),
     ),
     OPUS_ES: Checked(
-        family="marian", licence="CC-BY-4.0", files=_OPUS_FILES, size="about 468 MB",
+        family="marian", licence="CC-BY-4.0", files=_OPUS_FILES, size="about 469 MB",
         card="license cc-by-4.0; single target; FLORES-200 chrF 56.4",
         tokenizer="source.spm + target.spm with one shared vocab.json (1.38 MB), as trained",
         config="marian, share_encoder_decoder_embeddings true, float16 weights",

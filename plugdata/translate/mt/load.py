@@ -20,6 +20,7 @@ from plugdata.translate.mt.families import Target, Unsupported, family_of, targe
 
 PATTERNS = ["*.json", "*.spm", "*.model", "*.txt", "*.safetensors", "README.md"]
 BIN_WEIGHTS = "pytorch_model.bin"
+MODEL_TYPES = ("marian", "m2m_100", "t5")  # the config model types of the families
 DEFAULT_POSITIONS = 512  # when neither the config nor the tokenizer states a limit
 
 
@@ -208,14 +209,15 @@ def inspect_path(name: str, path: Path, langs: Sequence[Language], pivot: Langua
         from transformers import AutoConfig, AutoTokenizer
 
         config = AutoConfig.from_pretrained(path)
+        if config.model_type not in MODEL_TYPES:  # say so before reading its tokenizer
+            family_of(config.model_type, name, ())
         tokenizer = AutoTokenizer.from_pretrained(path)
+        family = family_of(config.model_type, name, vocabulary(tokenizer))
+    except PlugdataError as exc:
+        raise PlugdataError(f"{exc} (for {codes})") from None
     except Exception as exc:
         raise PlugdataError(f"model {name} (for {codes}): cannot be loaded: {_first_line(exc)}") from None
     vocab = vocabulary(tokenizer)
-    try:
-        family = family_of(getattr(config, "model_type", ""), name, vocab)
-    except PlugdataError as exc:
-        raise PlugdataError(f"{exc} (for {codes})") from None
     info = ModelInfo(name, path, family, tokenizer, config.model_type, licence_of(name, path),
                      attribution_of(name, family), max_positions=position_limit(config, tokenizer))  # fmt: skip
     for lang in langs:

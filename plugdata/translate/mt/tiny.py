@@ -118,7 +118,8 @@ def tiny_nllb(folder: Path, texts: Iterable[str], *, vocab_size: int = 400,
     from transformers import M2M100Config, M2M100ForConditionalGeneration
 
     folder.mkdir(parents=True, exist_ok=True)
-    spm_path = train_spm(texts, folder / "_spm", vocab_size, model_type="bpe")
+    # unk, bos and eos first, as in fairseq's sentencepiece (the converters count on it)
+    spm_path = train_spm(texts, folder / "_spm", vocab_size, model_type="bpe", ids=(-1, 1, 2, 0))
     tokenizer = _from_files(folder, spm_path, "sentencepiece.bpe.model", {
         "tokenizer_class": "NllbTokenizer", "src_lang": "eng_Latn",
         "additional_special_tokens": NLLB_CODES})  # fmt: skip
