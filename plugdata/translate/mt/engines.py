@@ -36,9 +36,10 @@ class Result:
 
 def budget(n_in: int, limit: int | None = None) -> int:
     """Output tokens allowed for an input of ``n_in`` tokens (the library defaults cut), within
-    a decoder of ``limit`` positions (its start token and one token past the budget included)."""
+    a decoder of ``limit`` positions: its start token, a forced language token and one token
+    past the budget take three of them."""
     wanted = 2 * n_in + 16
-    return wanted if limit is None else max(1, min(wanted, limit - 2))
+    return wanted if limit is None else max(1, min(wanted, limit - 3))
 
 
 def fit(ids: list[int], limit: int) -> list[int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from plugdata.languages import Language, get_language
@@ -42,8 +42,9 @@ class Preview:
     size: int | None  # bytes: on disk when the model is here, else from the Hub; None: unknown
     cached: Path | None  # the model's folder on this machine
     info: ModelInfo | None  # the checked model, when its files are here
+    family: str  # "" when the model is not here and its name does not say
     runtime: Runtime
-    warnings: list[str]
+    warnings: list[str] = field(default_factory=list)
 
 
 def preview(spec: str | None, targets: Sequence[str], *, pivot: str = "en",
@@ -56,22 +57,33 @@ def preview(spec: str | None, targets: Sequence[str], *, pivot: str = "en",
     for lang, (name, _) in chosen.items():
         by_model.setdefault(name, []).append(lang)
     warnings = check_broken(by_model, allow_broken)
-    source = get_language(pivot)
     out = []
     for name, langs in by_model.items():
-        cached = cached_files(name)
-        if cached is None and is_local(name):
-            model_files(name, ",".join(langs))  # says what is wrong with the folder
-        info = inspect_path(name, cached, [get_language(c) for c in langs], source) if cached else None
-        family = info.family if info else (CHECKED[name].family if name in CHECKED else _guess(name))
-        licence = info.licence if info else ("unknown" if is_local(name) else hub_licence(name) or "unknown")
-        size = _disk_size(name, cached) if cached else None if is_local(name) else hub_size(name)
-        notes = [w for w in warnings if name in w]
-        if licence in NON_COMMERCIAL or family == "nllb":
-            notes.append(f"{name}: NLLB-200 weights are CC-BY-NC-4.0 (non-commercial use only)")
-        out.append(Preview(name, langs, chosen[langs[0]][1], licence, size, cached, info,
-                           choose(family, engine, device), notes))  # fmt: skip
+        item = _preview_one(name, langs, get_language(pivot), chosen[langs[0]][1], (engine, device))
+        item.warnings = [w for w in warnings if name in w] + item.warnings
+        out.append(item)
     return out
+
+
+def _preview_one(name: str, langs: list[str], pivot: Language, why: str,
+                 where: tuple[str, str | None]) -> Preview:  # fmt: skip
+    """One model: checked from its files when they are here, else from what is known of it;
+    ``where`` is the engine and device asked for."""
+    cached = cached_files(name)
+    if cached is None and is_local(name):
+        model_files(name, ",".join(langs))  # says what is wrong with the folder
+    if cached is not None:
+        info = inspect_path(name, cached, [get_language(code) for code in langs], pivot)
+        item = Preview(name, langs, why, info.licence, _disk_size(name, cached), cached, info,
+                       info.family, choose(info.family, *where))  # fmt: skip
+    else:
+        family = CHECKED[name].family if name in CHECKED else _guess(name)
+        licence = "unknown" if is_local(name) else hub_licence(name) or "unknown"
+        item = Preview(name, langs, why, licence, hub_size(name), None, None, family,
+                       choose(family, *where))  # fmt: skip
+    if item.licence in NON_COMMERCIAL or item.family == "nllb":
+        item.warnings.append(f"{name}: NLLB-200 weights are CC-BY-NC-4.0 (non-commercial use only)")
+    return item
 
 
 def _guess(name: str) -> str:
