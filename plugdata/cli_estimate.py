@@ -12,7 +12,7 @@ from rich.table import Table
 def print_mt_estimate(out: Console, plan: dict[str, Any]) -> None:
     """The dry run of local translation models: what runs where, what it needs, how long."""
     table = Table(title=f"Dry run: {plan['records']} records, local translation models "
-                        "(nothing downloaded or written)")  # fmt: skip
+                        "(nothing downloaded, no run directory written)")  # fmt: skip
     for name in ("language", "model", "licence", "download", "here", "runs on", "sentences",
                  "tokens in", "tokens out (est.)", "time (est.)"):  # fmt: skip
         table.add_column(name, justify="left" if name in ("model", "runs on") else "right")
@@ -40,7 +40,8 @@ def print_mt_estimate(out: Console, plan: dict[str, Any]) -> None:
                   "internet on the build machine' in the README.")  # fmt: skip
     if any(m["cached"] for m in plan["models"]):
         out.print(f"Times come from translating {plan['sample_sentences']} sentences per "
-                  "language on this machine after the model was loaded.")  # fmt: skip
+                  "language on this machine after the model was loaded (and converted for "
+                  "CTranslate2, once, as the build would).")  # fmt: skip
 
 
 def _bytes(n: int | None) -> str:

@@ -53,14 +53,14 @@ def test_keyless_dry_run_names_every_model_licence_and_size(tmp_path):
 
 def test_dry_run_of_a_model_that_is_here_counts_its_tokens_and_measures_time(tmp_path):
     folder = tiny_marian(tmp_path / "marian", TEXTS)
-    plan = estimate({"source": "seed", "targets": "it", "model": str(folder), "limit": 12})
+    plan = estimate({"source": "seed", "targets": "it", "model": str(folder), "limit": 6})
     (model,) = plan["models"]
     on_disk = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
     assert model["cached"] and 0 < model["download_bytes"] <= on_disk and model["tokens"] == "counted"
     row = plan["languages"]["it"]
     assert row["seconds"] is not None and row["seconds"] > 0
     result = run_cli("build", "--source", "seed", "--targets", "it", "--model", str(folder),
-                     "--limit", "12", "--dry-run")  # fmt: skip
+                     "--limit", "6", "--dry-run")  # fmt: skip
     assert result.returncode == 0 and " yes " in result.stdout and "~" in result.stdout
 
 

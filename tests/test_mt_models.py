@@ -134,21 +134,23 @@ def test_inputs_are_cut_and_outputs_capped_at_the_position_limit(tmp_path, famil
     assert pairs[0]["finish_reason"] == "length"  # the filters' truncated:length_limit
 
 
-def test_a_known_broken_export_is_refused_unless_forced(folders, tmp_path):
+def test_a_known_broken_export_is_refused_unless_forced(folders, tmp_path, capsys):
     with pytest.raises(PlugdataError, match=r"opus-mt-tc-big-en-ko \(for ko\) is refused: .*OPUS-MT-train/issues/81"):
         mt_translator("Helsinki-NLP/opus-mt-tc-big-en-ko", targets=["ko"])
     copy = tmp_path / "opus-mt-tc-big-en-ko"  # a local copy of the export is the same export
     shutil.copytree(folders["marian"], copy)
-    env = {"PLUGDATA_CACHE": str(tmp_path / "c")}
-    args = ["build", "--source", "seed", "--targets", "ko", "--model", f"ko={copy}", "--limit", "2",
-            "--no-filter"]  # fmt: skip
-    refused = run_cli(*args, "--out", str(tmp_path / "a"), env=env)
+    refused = run_cli("build", "--source", "seed", "--targets", "ko", "--model", f"ko={copy}",
+                      "--out", str(tmp_path / "run"))  # fmt: skip
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     line = refused.stderr.strip().splitlines()[-1]
     assert "issues/81" in line and "--mt-allow-broken" in line and "facebook/m2m100_1.2B" in line
-    forced = run_cli(*args, "--mt-allow-broken", "--out", str(tmp_path / "b"), env=env)
-    assert forced.returncode == 0, forced.stderr
-    assert "used anyway because of --mt-allow-broken" in forced.stderr
+    assert not (tmp_path / "run").exists()
+    forced = mt_translator(str(copy), targets=["ko"], allow_broken=True)
+    assert forced.models["ko"].family == "marian"
+    assert "used anyway because of --mt-allow-broken" in capsys.readouterr().err
+    dry = run_cli("build", "--source", "seed", "--targets", "ko", "--model", f"ko={copy}",
+                  "--limit", "2", "--dry-run", "--mt-allow-broken")  # fmt: skip
+    assert dry.returncode == 0 and "used anyway because of --mt-allow-broken" in dry.stdout
 
 
 def test_a_local_folder_licence_comes_from_its_own_files(folders, tmp_path):

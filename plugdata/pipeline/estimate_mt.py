@@ -4,7 +4,8 @@ Per language: the model, its licence, its download size (from the Hub when it an
 ``None`` when it does not), whether it is on this machine, the engine, device and precision it
 will run on, the sentences and tokens it will translate (counted with the model's own tokenizer
 when the model is here, estimated otherwise) and, when the model is here, the time a short
-measured warm-up predicts. Nothing is downloaded and nothing is written.
+measured warm-up predicts. Nothing is downloaded and no run directory is written (the warm-up
+converts a model for CTranslate2 into plugdata's cache, once, as the build would).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ SAMPLE = 32  # sentences per language translated in the warm-up
 
 
 def estimate_mt(config: BuildConfig) -> dict[str, Any]:
-    """Models, sizes, sentences, tokens and time per target language; nothing is sent."""
+    """Models, sizes, sentences, tokens and time per target language; nothing is downloaded."""
     plan = make_plan(config, preflight=False)
     device = None if config.mt_device == "auto" else config.mt_device
     previews = preview(config.model, [t.code for t in plan.targets], pivot=plan.pivot.code,
