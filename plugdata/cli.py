@@ -147,6 +147,11 @@ app.command(help=_paragraphs(build.__doc__ or ""))(build)
 
 
 def _print_estimate(plan: dict[str, Any]) -> None:
+    if plan.get("translator") == "mt":
+        from plugdata.cli_estimate import print_mt_estimate
+
+        print_mt_estimate(out, plan)
+        return
     priced = ", Batch API price" if plan.get("batch_api") else ""
     table = Table(title=f"Dry run: {plan['records']} records, model {plan['model']}{priced} (nothing sent)")
     for name in ("language", "requests", "input tokens", "output tokens", "cost (USD)"):

@@ -63,6 +63,9 @@ class BuildConfig:
         "mt: cpu, cuda or auto (a GPU when there is one).", MODEL))
     mt_batch_size: int = field(default=0, metadata=opt(
         "mt: sentences per batch (0: auto, halved on out-of-memory).", MODEL))
+    mt_allow_broken: bool = field(default=False, metadata=opt(
+        "mt: use a model whose Hugging Face export is known to be broken (refused otherwise, "
+        "with the upstream issue named).", MODEL))
     tensor_parallel: int = field(default=1, metadata=opt(
         "vllm: GPUs per model replica (--tensor-parallel-size).", MODEL))
     data_parallel: int = field(default=1, metadata=opt(

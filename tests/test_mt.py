@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from plugdata.errors import PlugdataError
 from plugdata.languages import get_language
@@ -148,7 +149,7 @@ def test_request_cache_means_a_rerun_translates_nothing(models, tmp_path):
 
 
 def test_preflight_errors_name_model_and_language(models, tmp_path):
-    with pytest.raises(PlugdataError, match=r"model nobody/no-such-model \(for zh\): cannot be downloaded"):
+    with pytest.raises(PlugdataError, match=r"cannot download nobody/no-such-model \(for zh\)"):
         mt_translator("nobody/no-such-model", targets=["zh"])
     with pytest.raises(PlugdataError, match=r"does not know language 'xx'|unknown language"):
         mt_translator(str(models["m2m100"]), targets=["xx"])
@@ -174,9 +175,13 @@ def test_keyless_build_end_to_end(models, tmp_path):
     pairs = pl.read_parquet(out / "pairs.parquet")
     assert pairs.height == 8 and set(pairs["backend"]) == {"mt"} and pairs["cost_usd"].sum() == 0
     assert set(pairs["model"]) == {str(models["marian"])} and pairs["completion_tokens"].min() > 0
-    recipe = (out / "config.yaml").read_text()
-    assert "translator: mt" in recipe and "model_licences" in recipe
-    assert str(models["marian"]) in (out / "README.md").read_text()
+    recipe = yaml.safe_load((out / "config.yaml").read_text())
+    assert recipe["translator"] == "mt" and recipe["model_licences"] == {str(models["marian"]): "unknown"}
+    ran = recipe["mt_models"]["it"]  # what ran, not what was asked for ("auto")
+    assert (ran["engine"], ran["device"], ran["compute_type"], ran["dtype"]) == ("ctranslate2", "cpu", "int8", None)
+    assert ran["loaded"] and ran["max_positions"] == 512
+    card = (out / "README.md").read_text()
+    assert str(models["marian"]) in card and "for it: ctranslate2 on cpu, int8" in card
 
 
 def test_auto_translator_resolution(models):
@@ -193,5 +198,6 @@ def test_missing_default_model_fails_before_anything_is_written(tmp_path):
                      env={"PLUGDATA_CACHE": str(tmp_path / "c")})  # fmt: skip
     assert result.returncode == 2
     line = result.stderr.strip().splitlines()[-1]
-    assert "Helsinki-NLP/opus-mt-tc-big-en-ko" in line and "ko" in line and "Traceback" not in result.stderr
+    assert "facebook/m2m100_1.2B (for ko)" in line and "Traceback" not in result.stderr
+    assert "hf download facebook/m2m100_1.2B" in line and "--model ko=models/m2m100_1.2B" in line
     assert not (tmp_path / "run").exists() and not list(tmp_path.glob(".run*"))

@@ -42,7 +42,7 @@ def _one_line(result, code=2) -> str:
          "--response-format: must be one of"),
         (["build", "--source", "seed", "--targets", "zh", "--translator", "llm"], "--model: required"),
         # no model and no key: the keyless default (a local MT model), which offline cannot load
-        (["build", "--source", "seed", "--targets", "zh"], "(for zh): cannot be downloaded"),
+        (["build", "--source", "seed", "--targets", "zh"], "(for zh): the Hugging Face Hub is not reachable"),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(args, expected):

@@ -152,7 +152,8 @@ class TransformersEngine(_LocalEngine):
         eos_ids.discard(None)
         for start in range(0, len(texts), self.batch_size):
             batch = texts[start : start + self.batch_size]
-            enc = self.tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = self.tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=False,
+                                 return_token_type_ids=False)  # generate() takes none before 5.0
             enc = {k: v.to(model.device) for k, v in enc.items()}
             with torch.inference_mode():
                 out = model.generate(**enc, do_sample=False, max_new_tokens=self.max_new_tokens,

@@ -81,4 +81,5 @@ def local_options(config: BuildConfig, cache: RequestCache | None) -> dict[str, 
     return {"model": config.model, "targets": list(config.targets), "pivot": config.pivot,
             "cache": cache, "engine": config.mt_engine,
             "device": None if config.mt_device == "auto" else config.mt_device,
-            "batch_size": config.mt_batch_size or None}  # fmt: skip
+            "batch_size": config.mt_batch_size or None,
+            "allow_broken": config.mt_allow_broken}  # fmt: skip

@@ -1,4 +1,5 @@
-"""A dry run: requests, tokens and cost per language, without sending anything."""
+"""A dry run: requests, tokens and cost per language, without sending anything (local
+translation models: :mod:`plugdata.pipeline.estimate_mt`)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,21 @@ from plugdata.translate.pricing import Price, estimate_tokens, price_for
 from plugdata.translate.protect import mask, needs_translation
 
 # Rough output/input token ratios of a translation, by script.
-_EXPANSION = {"Latn": 1.2, "Hans": 1.1, "Jpan": 1.2, "Hang": 1.3, "Cyrl": 1.4, "Arab": 1.4,
+EXPANSION = {"Latn": 1.2, "Hans": 1.1, "Jpan": 1.2, "Hang": 1.3, "Cyrl": 1.4, "Arab": 1.4,
               "Deva": 2.0, "Thai": 1.8}  # fmt: skip
 
 
 def estimate(config: BuildConfig | Mapping[str, Any]) -> dict[str, Any]:
-    """Requests, estimated tokens and cost per target language; nothing is sent or written."""
+    """Requests, estimated tokens and cost per target language; nothing is sent or written.
+
+    With local translation models it says instead which models run where, what they need to
+    download, and the sentences, tokens and time per language (see :func:`estimate_mt`)."""
     if not isinstance(config, BuildConfig):
         config = BuildConfig.from_dict(config)
+    if config.translator == "mt":  # no prompts and no prices: models, sentences and time
+        from plugdata.pipeline.estimate_mt import estimate_mt
+
+        return estimate_mt(config)
     plan = make_plan(config, preflight=False)
     source = open_source(config.source, columns=config.columns, limit=config.limit,
                          seed=config.seed, split=config.split)  # fmt: skip
@@ -51,7 +59,7 @@ def estimate(config: BuildConfig | Mapping[str, Any]) -> dict[str, Any]:
                 if send:
                     prompt = sum(estimate_tokens(m["content"])
                                  for m in translator.messages(send, plan.pivot, target))  # fmt: skip
-                    ratio = _EXPANSION.get(target.script, 1.3)
+                    ratio = EXPANSION.get(target.script, 1.3)
                     out = int(sum(estimate_tokens(v) for v in send.values()) * ratio) + 8
                     entry["requests"] += 1
                     entry["input_tokens"] += prompt

@@ -151,15 +151,25 @@ def _config_rows(counts: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]
 
 def _translation(recipe: Mapping[str, Any]) -> str:
     models = recipe.get("models_used")
-    if models:  # local translation models: name and credit each one
+    if models:  # local translation models: name and credit each one, and say where it ran
         credit = recipe.get("model_attribution") or {}
         named = [f"`{m}`" + (f" ({credit[m]})" if isinstance(credit, dict) and credit.get(m) else "")
-                 for m in models]  # fmt: skip
+                 + _ran(m, recipe.get("mt_models") or {}) for m in models]  # fmt: skip
         return f"local translation model(s) {', '.join(named)}, decoding `{recipe.get('prompt_version')}`"
     return (f"`{recipe['model']}` via an OpenAI-compatible API, prompt "
             f"`{recipe.get('prompt_version', recipe.get('prompt'))}`, temperature "
             f"{recipe.get('temperature')}, structured output "
             f"`{recipe.get('response_format_used', 'json')}`")  # fmt: skip
+
+
+def _ran(model: str, per_lang: Mapping[str, Any]) -> str:
+    """`` for zh, ko: ctranslate2 on cuda, int8_float16`` from config.yaml's ``mt_models``."""
+    langs = [lang for lang, row in per_lang.items() if row.get("model") == model]
+    if not langs:
+        return ""
+    row = per_lang[langs[0]]
+    precision = row.get("compute_type") or row.get("dtype")
+    return f" for {', '.join(langs)}: {row.get('engine')} on {row.get('device')}, {precision}"
 
 
 def _filters(filters: Mapping[str, Any] | None) -> str:

@@ -1,9 +1,11 @@
 """Run a translation model on a list of sentences: transformers ``generate`` or CTranslate2.
 
-Both engines share the recipe: sentences are encoded with the target's prefix, sorted by
-length and cut into batches (halved on out-of-memory), decoded greedily with a length budget
-taken from the input, and any output that loops or hits the budget is decoded again with
-repetition guards. Calls are blocking: run them on a worker thread.
+Both engines share the recipe: sentences are encoded with the target's prefix (and cut to the
+model's position limit), sorted by length and cut into batches (halved on out-of-memory),
+decoded greedily with a length budget taken from the input and capped at the position limit,
+and any output that loops or hits the budget is decoded again with repetition guards. A
+sentence that was cut, or whose output hit the budget, is marked ``length`` (the filters reject
+it as ``truncated:length_limit``). Calls are blocking: run them on a worker thread.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from typing import Any
 from plugdata.languages import Language
 from plugdata.translate.mt.families import Target, nllb_code
 from plugdata.translate.mt.load import ModelInfo
+from plugdata.translate.mt.runtime import Runtime
 
-RECIPE = "mt/v1"  # greedy; budget 2x+16 tokens; loops retried with no-repeat-4, penalty 1.2
+# greedy; budget 2x+16 tokens within the position limit; loops retried with no-repeat-4,
+# penalty 1.2; inputs cut at the position limit
+RECIPE = "mt/v2"
 
 
 @dataclass(frozen=True)
@@ -26,12 +31,20 @@ class Result:
     text: str
     in_tokens: int
     out_tokens: int
-    finish: str = "stop"  # "length" when the output hit its budget even after a retry
+    finish: str = "stop"  # "length": the input was cut, or the output hit its budget
 
 
-def budget(n_in: int) -> int:
-    """Output tokens allowed for an input of ``n_in`` tokens (the library defaults cut)."""
-    return 2 * n_in + 16
+def budget(n_in: int, limit: int | None = None) -> int:
+    """Output tokens allowed for an input of ``n_in`` tokens (the library defaults cut), within
+    a decoder of ``limit`` positions: its start token, a forced language token and one token
+    past the budget take three of them."""
+    wanted = 2 * n_in + 16
+    return wanted if limit is None else max(1, min(wanted, limit - 3))
+
+
+def fit(ids: list[int], limit: int) -> list[int]:
+    """``ids`` cut to ``limit`` tokens, keeping the last (end-of-sentence) token."""
+    return ids if len(ids) <= limit else [*ids[: limit - 1], ids[-1]]
 
 
 def looping(ids: Sequence[int]) -> bool:
@@ -56,9 +69,10 @@ class Engine:
 
     name = "engine"
 
-    def __init__(self, info: ModelInfo, pivot: Language, device: str, batch_size: int | None) -> None:
-        self.info, self.tokenizer, self.device = info, info.tokenizer, device
-        self.batch_size = batch_size or (128 if device == "cuda" else 32)
+    def __init__(self, info: ModelInfo, pivot: Language, runtime: Runtime, batch_size: int | None) -> None:
+        self.info, self.tokenizer, self.runtime = info, info.tokenizer, runtime
+        self.device, self.limit = runtime.device, info.max_positions
+        self.batch_size = batch_size or (128 if self.device == "cuda" else 32)
         if info.family == "m2m100":
             self.tokenizer.src_lang = pivot.code
         elif info.family == "nllb":
@@ -69,7 +83,8 @@ class Engine:
     def translate(self, texts: Sequence[str], lang: str) -> list[Result]:
         """Translate sentences into ``lang`` (one of the model's checked targets)."""
         target = self.info.targets[lang]
-        encoded = [self.tokenizer(target.source_prefix + t)["input_ids"] for t in texts]
+        whole = [self.tokenizer(target.source_prefix + t)["input_ids"] for t in texts]
+        encoded = [fit(ids, self.limit) for ids in whole]
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
         outputs: list[list[int]] = [[] for _ in texts]
         pos = 0
@@ -86,19 +101,20 @@ class Engine:
             for i, ids in zip(chunk, got, strict=True):
                 outputs[i] = ids
             pos += len(chunk)
-        return self._retry_loops(encoded, outputs, target)
+        cut = [len(a) > len(b) for a, b in zip(whole, encoded, strict=True)]
+        return self._retry_loops(encoded, outputs, target, cut)
 
     def _retry_loops(self, encoded: list[list[int]], outputs: list[list[int]],
-                     target: Target) -> list[Result]:  # fmt: skip
+                     target: Target, cut: list[bool]) -> list[Result]:  # fmt: skip
         results: list[Result] = []
         redo = [i for i, out in enumerate(outputs)
-                if looping(out) or len(out) >= budget(len(encoded[i]))]  # fmt: skip
+                if looping(out) or len(out) >= budget(len(encoded[i]), self.limit)]  # fmt: skip
         for start in range(0, len(redo), self.batch_size):
             chunk = redo[start : start + self.batch_size]
             for i, ids in zip(chunk, self._decode_batch([encoded[i] for i in chunk], target, careful=True), strict=True):
                 outputs[i] = ids
-        for ids_in, ids_out in zip(encoded, outputs, strict=True):
-            capped = len(ids_out) >= budget(len(ids_in))
+        for ids_in, ids_out, was_cut in zip(encoded, outputs, cut, strict=True):
+            capped = was_cut or len(ids_out) >= budget(len(ids_in), self.limit)
             text = self.tokenizer.decode(ids_out, skip_special_tokens=True).strip()
             results.append(Result(text, len(ids_in), len(ids_out), "length" if capped else "stop"))
         return results
@@ -107,7 +123,7 @@ class Engine:
         """Output ids per input, without the forced language token and special tokens."""
         forced = self.tokenizer.convert_tokens_to_ids(target.forced_token) if target.forced_token else None
         # One token past the budget: a forced end-of-sentence at the limit then falls outside it.
-        raw = self._generate(batch, target, budget(max(len(b) for b in batch)) + 1, careful)
+        raw = self._generate(batch, target, budget(max(len(b) for b in batch), self.limit) + 1, careful)
         out = []
         for source, ids in zip(batch, raw, strict=True):
             ids = list(ids)
@@ -115,7 +131,7 @@ class Engine:
                 ids.pop(0)
             # Greedy decoding is causal: cutting at the row's own budget gives the same
             # output whatever else shares the batch.
-            out.append([i for i in ids if i not in self._skip][: budget(len(source))])
+            out.append([i for i in ids if i not in self._skip][: budget(len(source), self.limit)])
         return out
 
     def _generate(self, batch: list[list[int]], target: Target, max_new: int, careful: bool) -> list[list[int]]:
@@ -129,19 +145,19 @@ class Engine:
 
 
 class TransformersEngine(Engine):
-    """Greedy ``generate`` with transformers (float16 on a GPU)."""
+    """Greedy ``generate`` with transformers, at the runtime's dtype (see :mod:`.runtime`)."""
 
     name = "transformers"
 
-    def __init__(self, info: ModelInfo, pivot: Language, device: str | None = None,
+    def __init__(self, info: ModelInfo, pivot: Language, runtime: Runtime,
                  batch_size: int | None = None) -> None:  # fmt: skip
         import torch
         from transformers import AutoModelForSeq2SeqLM
 
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        super().__init__(info, pivot, device, batch_size)
-        dtype = torch.float16 if device == "cuda" else torch.float32
-        self.model: Any = AutoModelForSeq2SeqLM.from_pretrained(info.path, dtype=dtype).to(device).eval()
+        super().__init__(info, pivot, runtime, batch_size)
+        dtype = getattr(torch, runtime.precision)
+        model = AutoModelForSeq2SeqLM.from_pretrained(info.path, dtype=dtype)
+        self.model: Any = model.to(self.device).eval()
         self._torch = torch
 
     def _generate(self, batch: list[list[int]], target: Target, max_new: int, careful: bool) -> list[list[int]]:
@@ -169,21 +185,21 @@ class TransformersEngine(Engine):
 
 
 class CT2Engine(Engine):
-    """CTranslate2 (int8 on CPU, int8/float16 on a GPU) on a model converted once."""
+    """CTranslate2 on a model converted once (int8 weights), at the runtime's compute type."""
 
     name = "ctranslate2"
 
-    def __init__(self, info: ModelInfo, pivot: Language, device: str | None = None,
+    def __init__(self, info: ModelInfo, pivot: Language, runtime: Runtime,
                  batch_size: int | None = None) -> None:  # fmt: skip
         import ctranslate2
 
         from plugdata.translate.mt.convert import converted
 
-        device = device or ("cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu")
-        super().__init__(info, pivot, device, batch_size or (256 if device == "cuda" else 32))
+        size = batch_size or (256 if runtime.device == "cuda" else 32)
+        super().__init__(info, pivot, runtime, size)
         folder = converted(info)
-        compute = "int8_float16" if device == "cuda" else "int8"
-        self.translator: Any = ctranslate2.Translator(str(folder), device=device, compute_type=compute)
+        self.translator: Any = ctranslate2.Translator(str(folder), device=self.device,
+                                                      compute_type=runtime.precision)  # fmt: skip
 
     def _generate(self, batch: list[list[int]], target: Target, max_new: int, careful: bool) -> list[list[int]]:
         tokens = [self.tokenizer.convert_ids_to_tokens(b) for b in batch]

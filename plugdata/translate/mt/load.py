@@ -1,10 +1,12 @@
 """Pre-flight for translation models: which model serves which language, where its files
-are, its family, licence and language tokens. Everything here fails with one line naming the
-model and the language, before any work is done; the weights are loaded later, on first use.
+are, its family, licence, position limit and language tokens. Everything here fails with one
+line naming the model and the language, before any work is done; the weights are loaded later,
+on first use.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,10 +15,21 @@ from typing import Any
 
 from plugdata.errors import PlugdataError
 from plugdata.languages import Language, get_language
-from plugdata.translate.mt.defaults import default_model, licence_of
+from plugdata.translate.mt.defaults import attribution_of, default_model, hub_licence
 from plugdata.translate.mt.families import Target, Unsupported, family_of, target_for
 
-_PATTERNS = ["*.json", "*.spm", "*.model", "*.txt", "*.safetensors", "README.md"]
+PATTERNS = ["*.json", "*.spm", "*.model", "*.txt", "*.safetensors", "README.md"]
+BIN_WEIGHTS = "pytorch_model.bin"
+MODEL_TYPES = ("marian", "m2m_100", "t5")  # the config model types of the families
+DEFAULT_POSITIONS = 512  # when neither the config nor the tokenizer states a limit
+
+
+class Unreachable(PlugdataError):
+    """The Hugging Face Hub could not be reached for a model that is not on this machine."""
+
+    def __init__(self, name: str, langs: str, detail: str) -> None:
+        super().__init__(f"model {name} (for {langs}): cannot be downloaded: {detail}")
+        self.name, self.langs, self.detail = name, langs, detail
 
 
 @dataclass
@@ -32,6 +45,7 @@ class ModelInfo:
     attribution: str
     targets: dict[str, Target] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    max_positions: int = DEFAULT_POSITIONS  # tokens the model can read, and write, at most
 
 
 def assign_models(spec: str | None, targets: Sequence[str]) -> dict[str, tuple[str, str]]:
@@ -71,14 +85,17 @@ def looks_like_mt(spec: str | None) -> bool:
         return True
     config = Path(spec).expanduser() / "config.json"
     if config.is_file():
-        import json
-
         try:
             kind = json.loads(config.read_text(encoding="utf-8")).get("model_type", "")
         except (OSError, ValueError):
             return False
         return kind in ("marian", "m2m_100") or (kind == "t5" and "madlad" in low)
     return False
+
+
+def is_local(name: str) -> bool:
+    """Whether ``name`` is a folder on this machine (or is written like a path)."""
+    return Path(name).expanduser().is_dir() or name.startswith((".", "/", "~"))
 
 
 def model_files(name: str, langs: str) -> Path:
@@ -90,16 +107,42 @@ def model_files(name: str, langs: str) -> Path:
         return local
     if name.startswith((".", "/", "~")):
         raise PlugdataError(f"model {name} (for {langs}): no such folder")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    try:
+        path = Path(snapshot_download(name, allow_patterns=PATTERNS))
+        if not any(path.glob("*.safetensors")):
+            path = Path(snapshot_download(name, allow_patterns=[*PATTERNS, BIN_WEIGHTS]))
+    except (RepositoryNotFoundError, GatedRepoError, RevisionNotFoundError) as exc:
+        raise PlugdataError(f"model {name} (for {langs}): cannot be downloaded: {_first_line(exc)}") from None
+    except Exception as exc:  # offline, no network, proxy or DNS failure
+        raise Unreachable(name, langs, _first_line(exc)) from None
+    return path
+
+
+def cached_files(name: str) -> Path | None:
+    """The model's folder when its config and weights are on this machine (no network)."""
+    if is_local(name):
+        local = Path(name).expanduser()
+        return local if (local / "config.json").is_file() else None
     try:
         from huggingface_hub import snapshot_download
 
-        path = Path(snapshot_download(name, allow_patterns=_PATTERNS))
-        if not any(path.glob("*.safetensors")):
-            path = Path(snapshot_download(name, allow_patterns=[*_PATTERNS, "pytorch_model.bin"]))
-    except Exception as exc:  # offline, unknown repo, gated, no network
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise PlugdataError(f"model {name} (for {langs}): cannot be downloaded: {detail}") from None
-    return path
+        path = Path(snapshot_download(name, allow_patterns=[*PATTERNS, BIN_WEIGHTS],
+                                      local_files_only=True))  # fmt: skip
+    except Exception:  # not in the cache (or no huggingface_hub cache at all)
+        return None
+    weights = any(path.glob("*.safetensors")) or (path / BIN_WEIGHTS).is_file()
+    return path if weights and (path / "config.json").is_file() else None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def vocabulary(tokenizer: Any) -> set[str]:
@@ -109,25 +152,74 @@ def vocabulary(tokenizer: Any) -> set[str]:
     return vocab
 
 
+def card_licence(path: Path) -> str | None:
+    """The licence a model folder states: its card's ``license`` (``license_name`` for
+    ``other``), else a ``license`` key in ``config.json``."""
+    card = path / "README.md"
+    if card.is_file():
+        from huggingface_hub.repocard import metadata_load
+
+        try:
+            meta = metadata_load(card) or {}
+        except Exception:  # a card whose front matter is not YAML states nothing we can read
+            meta = {}
+        licence = meta.get("license")
+        if licence == "other":
+            licence = meta.get("license_name") or licence
+        if isinstance(licence, list):
+            licence = ", ".join(str(x) for x in licence)
+        if licence:
+            return str(licence)
+    try:
+        found = json.loads((path / "config.json").read_text(encoding="utf-8")).get("license")
+    except (OSError, ValueError):
+        found = None
+    return str(found) if found else None
+
+
+def licence_of(name: str, path: Path) -> str:
+    """What the model's own files say, else what its Hub id is known to be; ``unknown`` for a
+    folder that says nothing (a local copy is never assumed to be the original)."""
+    stated = card_licence(path)
+    if stated:
+        return stated
+    return (None if is_local(name) else hub_licence(name)) or "unknown"
+
+
+def position_limit(config: Any, tokenizer: Any) -> int:
+    """How many tokens the model reads (and writes) at most."""
+    for key in ("max_position_embeddings", "n_positions"):
+        value = getattr(config, key, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    value = getattr(tokenizer, "model_max_length", None)
+    return value if isinstance(value, int) and 0 < value < 100_000 else DEFAULT_POSITIONS
+
+
 def inspect_model(name: str, langs: Sequence[Language], pivot: Language) -> ModelInfo:
-    """Check that ``name`` can be loaded and serves every language in ``langs``."""
+    """Check that ``name`` can be loaded and serves every language in ``langs`` (downloading
+    its files when they are not here)."""
+    return inspect_path(name, model_files(name, ",".join(lang.code for lang in langs)), langs, pivot)
+
+
+def inspect_path(name: str, path: Path, langs: Sequence[Language], pivot: Language) -> ModelInfo:
+    """:func:`inspect_model` on files already here (``path``)."""
     codes = ",".join(lang.code for lang in langs)
-    path = model_files(name, codes)
     try:
         from transformers import AutoConfig, AutoTokenizer
 
         config = AutoConfig.from_pretrained(path)
+        if config.model_type not in MODEL_TYPES:  # say so before reading its tokenizer
+            family_of(config.model_type, name, ())
         tokenizer = AutoTokenizer.from_pretrained(path)
-    except Exception as exc:
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise PlugdataError(f"model {name} (for {codes}): cannot be loaded: {detail}") from None
-    vocab = vocabulary(tokenizer)
-    try:
-        family = family_of(getattr(config, "model_type", ""), name, vocab)
+        family = family_of(config.model_type, name, vocabulary(tokenizer))
     except PlugdataError as exc:
         raise PlugdataError(f"{exc} (for {codes})") from None
-    licence, attribution = licence_of(name, path, family)
-    info = ModelInfo(name, path, family, tokenizer, config.model_type, licence, attribution)
+    except Exception as exc:
+        raise PlugdataError(f"model {name} (for {codes}): cannot be loaded: {_first_line(exc)}") from None
+    vocab = vocabulary(tokenizer)
+    info = ModelInfo(name, path, family, tokenizer, config.model_type, licence_of(name, path),
+                     attribution_of(name, family), max_positions=position_limit(config, tokenizer))  # fmt: skip
     for lang in langs:
         try:
             info.targets[lang.code] = target_for(family, name, vocab, pivot, lang)

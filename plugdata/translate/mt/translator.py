@@ -22,21 +22,14 @@ from plugdata.translate.cache import CachedReply, RequestCache, request_key
 from plugdata.translate.mt.batcher import Batcher
 from plugdata.translate.mt.engines import RECIPE, CT2Engine, Engine, Result, TransformersEngine
 from plugdata.translate.mt.load import ModelInfo
+from plugdata.translate.mt.runtime import Runtime, choose, ctranslate2_installed
 from plugdata.translate.mt.segment import assemble, segment
 from plugdata.translate.protect import needs_translation, same_markers
 
 ENGINES = ("auto", "ctranslate2", "transformers")
 _LOOSE_MARKER = re.compile(r"\[\s*\[\s*P\s*(\d+)\s*\]\s*\]")
 _SPLIT_MARKERS = re.compile(r"(\[\[P\d+\]\])")
-
-
-def ctranslate2_installed() -> bool:
-    """Whether CTranslate2 can be imported."""
-    try:
-        import ctranslate2  # noqa: F401
-    except ImportError:
-        return False
-    return True
+__all__ = ["ENGINES", "MTTranslator", "ctranslate2_installed"]
 
 
 class MTTranslator:
@@ -55,6 +48,7 @@ class MTTranslator:
         self.device, self.batch_size = device, batch_size
         self.reasons = dict(reasons or {})
         self._engines: dict[str, Engine] = {}
+        self._ran_on: dict[str, Runtime] = {}  # kept after close(), for the records
         self.batcher = Batcher(self._run)
         names = list(dict.fromkeys(info.name for info in self.models.values()))
         self.model = names[0] if len(names) == 1 else ",".join(
@@ -65,20 +59,25 @@ class MTTranslator:
         engine = self._engines.get(info.name)
         if engine is None:
             engine = self._engines[info.name] = self._load(info)
+            self._ran_on[info.name] = engine.runtime
         return engine
 
+    def planned(self, info: ModelInfo) -> Runtime:
+        """The runtime a model gets when it is loaded (CTranslate2 may still fall back)."""
+        return choose(info.family, self.engine_choice, self.device)
+
     def _load(self, info: ModelInfo) -> Engine:
-        use_ct2 = self.engine_choice == "ctranslate2" or (
-            self.engine_choice == "auto" and ctranslate2_installed())
-        if use_ct2:
+        runtime = self.planned(info)
+        if runtime.engine == "ctranslate2":
             try:
-                return CT2Engine(info, self.pivot, self.device, self.batch_size)
+                return CT2Engine(info, self.pivot, runtime, self.batch_size)
             except Exception as exc:
                 if self.engine_choice == "ctranslate2":
                     raise PlugdataError(f"model {info.name}: CTranslate2 failed: {exc}") from None
                 sys.stderr.write(f"plugdata: CTranslate2 cannot run {info.name} ({exc}); "
                                  "using transformers generate\n")  # fmt: skip
-        return TransformersEngine(info, self.pivot, self.device, self.batch_size)
+            runtime = choose(info.family, "transformers", self.device)
+        return TransformersEngine(info, self.pivot, runtime, self.batch_size)
 
     def _run(self, model: str, lang: str, texts: list[str]) -> list[Result]:
         info = self.models[lang]
@@ -159,16 +158,24 @@ class MTTranslator:
             outcome.finish_reason = "length"
 
     def describe(self) -> dict[str, Any]:
-        """Models, licences and attribution per language, for ``config.yaml`` and the card."""
+        """Models, licences and attribution per language, and where each model ran (engine,
+        device, dtype or compute type), for ``config.yaml`` and the card."""
         per_lang = {lang: {"model": info.name, "family": info.family, "licence": info.licence,
                            "attribution": info.attribution, "why": self.reasons.get(lang, ""),
-                           "engine": self._engines[info.name].name if info.name in self._engines
-                           else self.engine_choice} for lang, info in self.models.items()}  # fmt: skip
+                           **self._ran(info)} for lang, info in self.models.items()}  # fmt: skip
         infos = {info.name: info for info in self.models.values()}
         return {"mt_models": per_lang,
                 "models_used": list(infos),
                 "model_licences": {name: info.licence for name, info in infos.items()},
                 "model_attribution": {name: info.attribution for name, info in infos.items()}}  # fmt: skip
+
+    def _ran(self, info: ModelInfo) -> dict[str, Any]:
+        """What a model ran on; what it would have run on when it was never loaded."""
+        used = self._ran_on.get(info.name)
+        runtime = used or self.planned(info)
+        return {"engine": runtime.engine, "device": runtime.device, "dtype": runtime.dtype,
+                "compute_type": runtime.compute_type, "loaded": used is not None,
+                "max_positions": info.max_positions}  # fmt: skip
 
     async def close(self) -> None:
         """Stop the batcher and drop the models (a model still busy with an interrupted
