@@ -11,6 +11,9 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperCommand
 
+err = Console(stderr=True)  # progress, warnings and errors
+out = Console()  # summaries and results
+
 
 class PlainUsage(TyperCommand):
     """Usage lines with arguments as they are typed (``FILE``), not typer's ``{FILE}``."""

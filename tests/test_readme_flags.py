@@ -20,11 +20,18 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 FLAGS = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", README))
 # Flags the README gives to other programs: the bundled test server, accelerate, benchmarks.
 ELSEWHERE = {
-    "--port": "plugdata/testing/server.py", "--judge": "plugdata/testing/server.py",
-    "--batch-delay": "plugdata/testing/server.py", "--batch-errors": "plugdata/testing/server.py",
-    "--batch-expire": "plugdata/testing/server.py", "--gpu-tokens-s": "bench/ray_build.py",
+    "--port": "plugdata/testing/serve.py", "--judge": "plugdata/testing/serve.py",
+    "--batch-delay": "plugdata/testing/serve.py", "--batch-errors": "plugdata/testing/serve.py",
+    "--batch-expire": "plugdata/testing/serve.py", "--gpu-tokens-s": "bench/ray_build.py",
     "--instructions": "bench/calibrate_filters.py", "--config": "README.md (--config_file)",
     "--num": "README.md (--num_processes)", "--help": "every command",
+    "--batch-token-limit": "plugdata/testing/serve.py", "--only": "bench/batch.py",
+    "--use-onnx": "bench/calibrate_adequacy.py", "--write": "bench/derive_neighbours.py",
+    # vllm serve's own flags (passed through --vllm-args), pip's, uv's and hf download's
+    "--enable-prefix-caching": "README.md (vllm serve)", "--max-num-seqs": "README.md (vllm)",
+    "--gpu-memory-utilization": "README.md (vllm)", "--max-model-len": "README.md (vllm)",
+    "--index-url": "README.md (pip)", "--resolution": ".ci/lowest (uv)",
+    "--local-dir": "README.md (hf download)",
 }  # fmt: skip
 
 
@@ -133,6 +140,22 @@ BUILD: dict[str, tuple[list[str], str, Any]] = {
                      {"lid_min_prob": 0.5, "length_ratio_high": 3.0}),
     "--tpm": (["--tpm", "100000"], "tpm", 100000.0),
     "--translator": (["--translator", "vllm"], "translator", "vllm"),
+    "--adequacy-model": (["--filters", "+adequacy", "--adequacy-model", "m/e"], "adequacy_model",
+                         "m/e"),
+    "--batch-max-tokens": ([*BATCH, "--batch-max-tokens", "2000000"], "batch_max_tokens",
+                           2_000_000),
+    "--batch-output-expiry": ([*BATCH, "--batch-output-expiry", "86400"], "batch_output_expiry",
+                              86400),
+    "--change-visibility": (["--push-to-hub", "me/set", "--public", "--change-visibility"],
+                            "change_visibility", True),
+    "--public": (["--push-to-hub", "me/set", "--public"], "private", False),
+    "--mt-allow-broken": (["--translator", "mt", "--mt-allow-broken"], "mt_allow_broken", True),
+    "--vllm-args": (["--translator", "vllm", "--vllm-args", "--max-num-seqs 8"], "vllm_args",
+                    "--max-num-seqs 8"),
+    "--vllm-gpu-memory": (["--translator", "vllm", "--vllm-gpu-memory", "0.8"], "vllm_gpu_memory",
+                          0.8),
+    "--vllm-max-model-len": (["--translator", "vllm", "--vllm-max-model-len", "8192"],
+                             "vllm_max_model_len", 8192),
 }  # fmt: skip
 
 
