@@ -19,8 +19,11 @@ def _modules() -> list[Path]:
 
 
 def test_no_module_is_over_400_lines():
-    long = {str(p.relative_to(PACKAGE)): n for p in _modules()
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}  # fmt: skip
+    long = {
+        str(p.relative_to(PACKAGE)): n
+        for p in _modules()
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
     assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"
 
 
@@ -40,6 +43,7 @@ def test_layers_contract_holds():
     """import-linter's layers contract (pyproject.toml): no stage imports a later one."""
     if shutil.which("lint-imports") is None:
         pytest.skip("import-linter is not installed (pip install -e '.[dev]')")
-    result = subprocess.run(["lint-imports"], capture_output=True, text=True,
-                            cwd=PACKAGE.parent, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        ["lint-imports"], capture_output=True, text=True, cwd=PACKAGE.parent, timeout=120
+    )
     assert result.returncode == 0, result.stdout[-3000:]

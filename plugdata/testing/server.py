@@ -50,8 +50,11 @@ def tag_answer(prompt: str, lang: str) -> str:
 
 
 def _verdict(which: str) -> str:
-    reasons = {"A": "Answer A follows the request better.", "B": "Answer B follows the request better.",
-               "C": "Both answers are equally good."}  # fmt: skip
+    reasons = {
+        "A": "Answer A follows the request better.",
+        "B": "Answer B follows the request better.",
+        "C": "Both answers are equally good.",
+    }
     return f"{reasons[which]} Final verdict: [[{which}]]"
 
 
@@ -241,22 +244,28 @@ class FakeOpenAIServer:
             content, finish = "{" + " " * (4 * max(0, self.max_model_len - prompt) - 1), "length"
         else:
             content, finish = self._translate(messages), "stop"
-        return 200, {
-            "id": f"chatcmpl-{count}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": finish,
-            }],
-            "usage": {
-                "prompt_tokens": prompt,
-                "completion_tokens": len(content) // 4,
-                "total_tokens": prompt + len(content) // 4,
+        return (
+            200,
+            {
+                "id": f"chatcmpl-{count}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": finish,
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": len(content) // 4,
+                    "total_tokens": prompt + len(content) // 4,
+                },
             },
-        }, {}  # fmt: skip
+            {},
+        )
 
     def _translate(self, messages: list[dict[str, Any]]) -> str:
         system = next((m["content"] for m in messages if m.get("role") == "system"), "")
@@ -328,7 +337,10 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
 
         def _refused(self) -> bool:
             """Answer 401 when the server demands a key and this request lacks it."""
-            if server.api_key is None or self.headers.get("Authorization", "") == f"Bearer {server.api_key}":
+            if (
+                server.api_key is None
+                or self.headers.get("Authorization", "") == f"Bearer {server.api_key}"
+            ):
                 return False
             self._send(401, _error("Incorrect API key provided.", "invalid_api_key"), {})
             return True
@@ -347,8 +359,9 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if self._batch_api("GET", b""):
                 return
             if self.path.rstrip("/").endswith("/stats"):  # for benchmarks: what was received
-                self._send(200, {"requests": len(server.requests),
-                                 "rate_limited": server.rate_limited}, {})  # fmt: skip
+                self._send(
+                    200, {"requests": len(server.requests), "rate_limited": server.rate_limited}, {}
+                )
             elif self.path.rstrip("/").endswith("/models"):
                 names = sorted(server.models or {"fake-model"})
                 self._send(

@@ -66,5 +66,8 @@ def main(argv: list[str] | None = None) -> Any:
         return run(args)
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the checkpoints saved so far stay
         words, code = stopped_by(exc)
-        raise Interrupted(f"{words}; the checkpoints saved so far stay in {args.out}; run the "
-                          "same command with --resume to continue from the latest", code) from None
+        raise Interrupted(
+            f"{words}; the checkpoints saved so far stay in {args.out}; run the "
+            "same command with --resume to continue from the latest",
+            code,
+        ) from None

@@ -144,16 +144,27 @@ class ChatClient:
         ``schema`` asks for a JSON object of that shape; ``tag`` separates requests that are
         otherwise identical (a second attempt at the same record), so each is cached apart.
         """
-        key = self.key(messages, schema=schema, temperature=temperature, max_tokens=max_tokens, tag=tag)
+        key = self.key(
+            messages, schema=schema, temperature=temperature, max_tokens=max_tokens, tag=tag
+        )
         hit = await self._replay(key)
         if hit is not None:
             return hit
         self.spend.check()
         reply = await self._with_retries(messages, schema, temperature, max_tokens)
-        return self._store(key, reply, self.price.cost(reply.prompt_tokens, reply.completion_tokens))
+        return self._store(
+            key, reply, self.price.cost(reply.prompt_tokens, reply.completion_tokens)
+        )
 
-    def key(self, messages: list[dict[str, str]], *, schema: dict[str, Any] | None = None,
-            temperature: float = 0.0, max_tokens: int | None = None, tag: str = "") -> str:  # fmt: skip
+    def key(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        schema: dict[str, Any] | None = None,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+        tag: str = "",
+    ) -> str:
         """The request's cache key: the same for live and batch requests."""
         params = {"temperature": temperature, "max_tokens": max_tokens, "json": schema, "tag": tag}
         return request_key(self.backend, self.model, messages, params)
@@ -170,8 +181,16 @@ class ChatClient:
         """Count a paid reply and put it in the cache at once."""
         self.spend.add(reply.prompt_tokens, reply.completion_tokens, cost)
         if self.cache is not None:
-            self.cache.put(key, CachedReply(reply.content, reply.finish_reason, reply.prompt_tokens,
-                                            reply.completion_tokens, cost))  # fmt: skip
+            self.cache.put(
+                key,
+                CachedReply(
+                    reply.content,
+                    reply.finish_reason,
+                    reply.prompt_tokens,
+                    reply.completion_tokens,
+                    cost,
+                ),
+            )
         return dataclasses.replace(reply, cost_usd=cost)
 
     async def _with_retries(
@@ -195,8 +214,13 @@ class ChatClient:
                     await self._throttle(messages, max_tokens)
                     reply = await self._send_negotiating(messages, schema, temperature, max_tokens)
                     self._answered = True
-                    return ChatReply(reply.content, reply.finish_reason, reply.prompt_tokens,
-                                     reply.completion_tokens, http_tries=tries)  # fmt: skip
+                    return ChatReply(
+                        reply.content,
+                        reply.finish_reason,
+                        reply.prompt_tokens,
+                        reply.completion_tokens,
+                        http_tries=tries,
+                    )
         except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
             raise RequestRejected("bad_request", _describe(exc), tries) from None
         except openai.AuthenticationError as exc:
@@ -287,11 +311,19 @@ class ChatClient:
         kwargs = self.body(messages, schema, fmt, temperature, max_tokens)
         # The client's generic ``post`` sends the body as is: the typed ``create`` re-walks
         # every message against its TypedDicts, a quarter of the CPU a request costs here.
-        response = await self.openai().post("/chat/completions", body=kwargs, cast_to=ChatCompletion)
+        response = await self.openai().post(
+            "/chat/completions", body=kwargs, cast_to=ChatCompletion
+        )
         return reply_of(response)
 
-    def body(self, messages: list[dict[str, str]], schema: dict[str, Any] | None, fmt: str,
-             temperature: float, max_tokens: int | None) -> dict[str, Any]:  # fmt: skip
+    def body(
+        self,
+        messages: list[dict[str, str]],
+        schema: dict[str, Any] | None,
+        fmt: str,
+        temperature: float,
+        max_tokens: int | None,
+    ) -> dict[str, Any]:
         """The JSON body of one chat completion request."""
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
         kwargs["temperature"] = temperature
@@ -310,9 +342,11 @@ class ChatClient:
         """The HTTP client (made lazily: an async client belongs to one event loop)."""
         if self._client is None:
             self._client = openai.AsyncOpenAI(
-                api_key=self._key, base_url=self.base_url,
-                timeout=self.retry.timeout, max_retries=0,
-            )  # fmt: skip
+                api_key=self._key,
+                base_url=self.base_url,
+                timeout=self.retry.timeout,
+                max_retries=0,
+            )
         return self._client
 
     async def close(self) -> None:
@@ -325,8 +359,15 @@ class ChatClient:
 def replayed(hit: CachedReply) -> ChatReply:
     """A reply from the cache, with what it cost when it was paid for (a Batch API reply at
     the batch price, whatever today's price table says): it is not paid, nor counted, again."""
-    return ChatReply(hit.content, hit.finish_reason, hit.prompt_tokens, hit.completion_tokens,
-                     cached=True, http_tries=0, cost_usd=hit.cost_usd)  # fmt: skip
+    return ChatReply(
+        hit.content,
+        hit.finish_reason,
+        hit.prompt_tokens,
+        hit.completion_tokens,
+        cached=True,
+        http_tries=0,
+        cost_usd=hit.cost_usd,
+    )
 
 
 def reply_of(response: ChatCompletion) -> ChatReply:
@@ -384,7 +425,9 @@ def _about_format(exc: openai.OpenAIError) -> bool:
 
 def mentions_format(text: str) -> bool:
     """Whether an error message is about structured output (``response_format``, schemas)."""
-    return any(word in text.lower() for word in ("response_format", "json_schema", "json", "schema"))
+    return any(
+        word in text.lower() for word in ("response_format", "json_schema", "json", "schema")
+    )
 
 
 def _describe(exc: BaseException) -> str:
