@@ -172,8 +172,8 @@ def main() -> None:
             seconds = build(command(source, Path(tmp) / "batch", srv.url, *batch_flags))
             report("batch build", srv, faults, Path(tmp) / "batch", seconds)
             print(
-                f"  wall time {seconds / live:.2f}x the live build (the server takes {args.delay} s "
-                "per batch)",
+                f"  wall time {seconds / live:.2f}x the live build "
+                f"(the server takes {args.delay} s per batch)",
                 flush=True,
             )
 

@@ -122,12 +122,14 @@ def main() -> None:
     base_rate = results[0][1] / results[0][2]
     print(f"{args.pairs:,} pairs over {len(TARGETS)} languages")
     print(
-        f"{'mode':>14} {'rows out':>10} {'seconds':>8} {'rows/s':>9} {'x baseline':>10} {'peak MB':>8}"
+        f"{'mode':>14} {'rows out':>10} {'seconds':>8} {'rows/s':>9} "
+        f"{'x baseline':>10} {'peak MB':>8}"
     )
     for name, rows, seconds, peak in results:
         rate = rows / seconds
         print(
-            f"{name:>14} {rows:>10,} {seconds:>8.1f} {rate:>9,.0f} {rate / base_rate:>10.2f} {peak:>8.0f}"
+            f"{name:>14} {rows:>10,} {seconds:>8.1f} {rate:>9,.0f} "
+            f"{rate / base_rate:>10.2f} {peak:>8.0f}"
         )
 
 

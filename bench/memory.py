@@ -83,9 +83,10 @@ def main() -> None:
     finally:
         server.close()
     (small, small_rss, _), (large, large_rss, _) = results
+    met = large_rss < 1024 and large_rss / small_rss <= 1.3
     print(
         f"ratio {large:,} / {small:,} records: peak RSS x{large_rss / small_rss:.2f} "
-        f"(goal <= 1.3x and < 1024 MB: {'met' if large_rss < 1024 and large_rss / small_rss <= 1.3 else 'NOT met'})"
+        f"(goal <= 1.3x and < 1024 MB: {'met' if met else 'NOT met'})"
     )
 
 

@@ -78,7 +78,8 @@ def main() -> None:
         )
         device = "cuda" if torch.cuda.is_available() else "cpu"
         print(
-            f"model: Marian from config, {params / 1e6:.0f}M parameters; {len(rows)} records; {device}"
+            f"model: Marian from config, {params / 1e6:.0f}M parameters; "
+            f"{len(rows)} records; {device}"
         )
         results = {}
         for engine in ("transformers", "ctranslate2"):
@@ -90,7 +91,8 @@ def main() -> None:
         ratio = base["seconds"] / r["seconds"]
         print(
             f"{engine:<13}{'batched' if batched else 'per-record':<12}{r['seconds']:>9.2f}"
-            f"{r['segments'] / r['seconds']:>12.1f}{r['tokens'] / r['seconds']:>11.0f}{ratio:>7.1f}x"
+            f"{r['segments'] / r['seconds']:>12.1f}{r['tokens'] / r['seconds']:>11.0f}"
+            f"{ratio:>7.1f}x"
         )
 
 

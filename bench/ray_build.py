@@ -2,7 +2,8 @@
 
 A tiny Marian model is built from a config (random weights, a sentencepiece vocabulary trained
 on the seed corpus), so nothing is downloaded and decoding is greedy (the outputs are checked
-equal, but for the ``cached`` provenance column and last-bit noise in ``lid_*``). Three timings, measured in the same run on the same records:
+equal, but for the ``cached`` provenance column and last-bit noise in ``lid_*``). Three
+timings, measured in the same run on the same records:
 
 - local: ``plugdata build`` in this process;
 - ray (cold): ``--executor ray`` starting its own local Ray cluster (startup included);
@@ -146,7 +147,8 @@ def main() -> None:
     )
     print(f"  local       {m['local']:7.2f} s   {m['pairs'] / m['local']:7.1f} pairs/s")
     print(
-        f"  ray (cold)  {m['cold']:7.2f} s   ratio {m['cold'] / m['local']:.2f}x (Ray startup included)"
+        f"  ray (cold)  {m['cold']:7.2f} s   ratio {m['cold'] / m['local']:.2f}x "
+        "(Ray startup included)"
     )
     print(
         f"  ray (warm)  {m['warm']:7.2f} s   ratio {m['warm'] / m['local']:.2f}x (running cluster)"

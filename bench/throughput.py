@@ -135,6 +135,7 @@ def main() -> None:
         finally:
             faulty.close()
         needed = args.requests
+        floor = args.fault_rate / (1 - args.fault_rate)
         totals = stats["totals"]
         print(
             f"\n{args.fault_rate:.0%} fault mix at concurrency 32: {seconds:.1f} s, "
@@ -143,7 +144,7 @@ def main() -> None:
         print(
             f"requests received {received}, needed {needed}, "
             f"wasted ratio {(received - needed) / needed:.3f} "
-            f"(a fault costs at least one extra request: floor ~{args.fault_rate / (1 - args.fault_rate):.3f})"
+            f"(a fault costs at least one extra request: floor ~{floor:.3f})"
         )
 
 

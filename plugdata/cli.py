@@ -382,7 +382,8 @@ def _invoke() -> Any:
             exc.show()  # type: ignore[attr-defined]  # a bare `plugdata`: the help, exit 0
             sys.exit(0)
         command = getattr(getattr(exc, "ctx", None), "command_path", "plugdata")
-        _fail("error", f"{exc.format_message()} (see `{command} --help`)", 2)  # type: ignore[attr-defined]
+        message = exc.format_message()  # type: ignore[attr-defined]
+        _fail("error", f"{message} (see `{command} --help`)", 2)
 
 
 if __name__ == "__main__":

@@ -278,9 +278,10 @@ class BuildConfig:
     batch_max_tokens: int | None = field(
         default=None,
         metadata=opt(
-            "Batch API: the model's limit on enqueued prompt tokens (your tier's batch queue limit, "
-            "e.g. 2000000 for gpt-4o-mini at tier 1): shards are sized under it and wait while "
-            "running batches fill it (default: learned from the first token_limit_exceeded).",
+            "Batch API: the model's limit on enqueued prompt tokens (your tier's batch queue "
+            "limit, e.g. 2000000 for gpt-4o-mini at tier 1): shards are sized under it and wait "
+            "while running batches fill it (default: learned from the first "
+            "token_limit_exceeded).",
             SCALE,
         ),
     )
@@ -376,8 +377,8 @@ class BuildConfig:
     private: bool | None = field(
         default=None,
         metadata=opt(
-            "Hub visibility: --private or --public (default: an existing repo's own; for a new one, "
-            "the Hub's default, which an organisation may set to private).",
+            "Hub visibility: --private or --public (default: an existing repo's own; for a new "
+            "one, the Hub's default, which an organisation may set to private).",
             OUT,
             flag="private/--public",
         ),

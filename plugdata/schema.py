@@ -6,9 +6,9 @@ target languages, the pivot and target fields side by side, provenance and the f
 field, text}`` per sub-reason a filter rejected the pair with, the target field
 (``instruction``, ``input``, ``output``, or ``""`` for pair-level reasons such as ``duplicate``)
 and an excerpt of at most 200 characters of what failed (the segment in the wrong language, the
-copied sentence, the lost number); kept pairs have an empty list. Filters also add ``tags`` and score columns:
-``share_target_*`` and ``share_pivot_*`` (shares of a field's prose in the target and pivot
-language), ``lid_*`` probabilities.
+copied sentence, the lost number); kept pairs have an empty list. Filters also add ``tags``
+and score columns: ``share_target_*`` and ``share_pivot_*`` (shares of a field's prose in the
+target and pivot language), ``lid_*`` probabilities.
 """
 
 from __future__ import annotations

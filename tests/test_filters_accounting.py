@@ -52,7 +52,10 @@ def test_one_middle_sentence_left_in_the_pivot_is_rejected(lang):
 
 @pytest.mark.parametrize("lang", ["it", "es", "zh", "ko"])
 def test_a_half_translated_instruction_is_rejected(lang):
-    pivot = "Explain in a few sentences why regular exercise is good for your health and your mood, and give two examples of easy exercises that anyone can do at home."
+    pivot = (
+        "Explain in a few sentences why regular exercise is good for your health and your mood, "
+        "and give two examples of easy exercises that anyone can do at home."
+    )
     target = TEXTS[lang][0] + " and give two examples of easy exercises that anyone can do at home."
     assert "langid" in rules(pair(lang, instruction=target, pivot_instruction=pivot)) | rules(
         pair(lang, instruction=target, pivot_instruction=pivot), names=["langid"]

@@ -84,7 +84,8 @@ def test_segmentation_round_trips_the_seed_corpus():
 def test_segmentation_keeps_markdown_syntax_and_splits_sentences():
     text = (
         "# Title here\n\n- First item. Second sentence.\n  2. Nested `x = 1` item!\n\n"
-        "| Name | Value |\n|------|------:|\n| Width | 10 px |\n\nSee https://example.com/a.b now.\n"
+        "| Name | Value |\n|------|------:|\n| Width | 10 px |\n\n"
+        "See https://example.com/a.b now.\n"
     )
     layout = segment(text)
     assert layout.segments[:4] == [

@@ -14,7 +14,12 @@ from plugdata.sources import load_source  # noqa: E402
 from plugdata.testing import FakeOpenAIServer  # noqa: E402
 from plugdata.testing.tiny import NO_SYSTEM, tiny_llama, tiny_tokenizer  # noqa: E402
 from plugdata.train import held_out, parse, prepare_tokenizer, run  # noqa: E402
-from plugdata.train.masking import IGNORE, TRAINING_TEMPLATE, encode, has_generation_markers  # noqa: E402
+from plugdata.train.masking import (  # noqa: E402
+    IGNORE,
+    TRAINING_TEMPLATE,
+    encode,
+    has_generation_markers,
+)
 
 CONVERSATION = [
     {"role": "system", "content": "Answer in English, then Chinese."},

@@ -56,7 +56,7 @@ def test_missing_extra_is_named_in_process(monkeypatch):
 
 
 def test_train_without_the_extra_prints_one_line(tmp_path: Path):
-    # A `torch` that cannot be imported, first on the path: the CLI in a fresh process sees no torch.
+    # A `torch` that cannot be imported, first on the path: a fresh CLI process sees no torch.
     fake = tmp_path / "site" / "torch"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text(

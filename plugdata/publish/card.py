@@ -238,7 +238,10 @@ def _translation(recipe: Mapping[str, Any]) -> str:
             + _ran(m, recipe.get("mt_models") or {})
             for m in models
         ]
-        return f"local translation model(s) {', '.join(named)}, decoding `{recipe.get('prompt_version')}`"
+        return (
+            f"local translation model(s) {', '.join(named)}, "
+            f"decoding `{recipe.get('prompt_version')}`"
+        )
     return (
         f"`{recipe['model']}` via an OpenAI-compatible API, prompt "
         f"`{recipe.get('prompt_version', recipe.get('prompt'))}`, temperature "
@@ -263,7 +266,10 @@ def _filters(filters: Mapping[str, Any] | None) -> str:
             "Quality filters were **not** run (`--no-filter`): every translated pair is "
             "kept, including bad translations."
         )
-    return f"Filters: {', '.join(filters.get('names', []))}; thresholds: `{filters.get('thresholds', {})}`."
+    return (
+        f"Filters: {', '.join(filters.get('names', []))}; "
+        f"thresholds: `{filters.get('thresholds', {})}`."
+    )
 
 
 def _adequacy(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:

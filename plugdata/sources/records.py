@@ -88,7 +88,10 @@ class Normaliser:
 
     def _hint(self, name: str, record: Mapping[str, Any]) -> str:
         if name in self.mapping:
-            return f" (the column mapping names {self.mapping[name]!r}; columns here: {', '.join(record)})"
+            return (
+                f" (the column mapping names {self.mapping[name]!r}; "
+                f"columns here: {', '.join(record)})"
+            )
         return f" (columns here: {', '.join(record)}; map one with --columns {name}=COLUMN)"
 
     def _id(self, where: str, record: Mapping[str, Any], values: Mapping[str, str]) -> str:

@@ -36,7 +36,7 @@ TRAIN_MODULES = ("torch", "trl", "peft", "accelerate")
 
 
 def require_train_extra() -> None:
-    """Raise a one-line :class:`PlugdataError` naming the install command if the extra is missing."""
+    """Raise a one-line :class:`PlugdataError` with the install command if the extra is missing."""
     missing = [name for name in TRAIN_MODULES if importlib.util.find_spec(name) is None]
     if not missing:
         try:

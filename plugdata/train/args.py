@@ -47,7 +47,7 @@ def _opt(default: Any, help: str) -> Any:
 
 @dataclass
 class TrainArgs:
-    """Options of `plugdata train`; each field is a ``--flag`` (``--max-steps`` for ``max_steps``)."""
+    """Options of `plugdata train`, one ``--flag`` a field (``--max-steps`` sets ``max_steps``)."""
 
     data: str = field(metadata={"help": "A run directory or a Hub dataset id."})
     model: str = field(metadata={"help": "Base model (Hub id or local folder)."})

@@ -36,7 +36,7 @@ class Rate:
         return self.tokens / self.seconds if self.seconds > 0 else 0.0
 
     def mfu(self, n_params: int, peak_flops: float) -> float:
-        """Model FLOPs utilisation: 6 x parameters x tokens/s over the peak (attention not counted)."""
+        """Model FLOPs utilisation: 6 x params x tokens/s over the peak (attention not counted)."""
         return 6 * n_params * self.tokens_per_second / peak_flops
 
 
@@ -137,9 +137,9 @@ def throughput_callback(
                 self.reported = True
                 print(
                     f"Warm-up: the first {warmup} step(s) took {self.clock.warmup_seconds:.1f} s "
-                    f"(compilation, autotuning, first allocations), {self.clock.warmup_cost():.1f} s "
-                    f"more than steady steps; window_* figures leave them out and cover the "
-                    f"last {window} steps at most.",
+                    f"(compilation, autotuning, first allocations), "
+                    f"{self.clock.warmup_cost():.1f} s more than steady steps; window_* figures "
+                    f"leave them out and cover the last {window} steps at most.",
                     flush=True,
                 )
             for entry in entries:
