@@ -8,10 +8,8 @@ structured-output negotiation, error mapping and spend accounting.
 from __future__ import annotations
 
 import dataclasses
-import email.utils
 import os
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +26,7 @@ from tenacity import (
 
 from plugdata.errors import ServerError
 from plugdata.translate.cache import CachedReply, RequestCache, request_key
+from plugdata.translate.chat_errors import about_format, describe, refused, retry_after
 from plugdata.translate.pricing import Price, Spend, estimate_tokens
 
 ResponseFormat = Literal["auto", "json_schema", "json_object", "none"]
@@ -222,46 +221,46 @@ class ChatClient:
                         http_tries=tries,
                     )
         except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-            raise RequestRejected("bad_request", _describe(exc), tries) from None
+            raise RequestRejected("bad_request", describe(exc), tries) from None
         except openai.AuthenticationError as exc:
             raise ServerError(
-                f"the server at {self.base_url} rejected the API key (401): {_describe(exc)}"
+                f"the server at {self.base_url} rejected the API key (401): {describe(exc)}"
             ) from None
         except openai.PermissionDeniedError as exc:
             raise ServerError(
-                f"the server at {self.base_url} refused access (403): {_describe(exc)}"
+                f"the server at {self.base_url} refused access (403): {describe(exc)}"
             ) from None
         except openai.NotFoundError as exc:
             raise ServerError(
                 f"model {self.model!r} or endpoint not found at {self.base_url} (404): "
-                f"{_describe(exc)}"
+                f"{describe(exc)}"
             ) from None
         except openai.RateLimitError as exc:
-            raise RequestRejected("rate_limited", _describe(exc), tries) from None
+            raise RequestRejected("rate_limited", describe(exc), tries) from None
         except openai.APITimeoutError as exc:
-            raise RequestRejected("timeout", _describe(exc), tries) from None
+            raise RequestRejected("timeout", describe(exc), tries) from None
         except openai.APIConnectionError as exc:
-            if not self._answered and _refused(exc):
+            if not self._answered and refused(exc):
                 raise ServerError(
-                    f"cannot reach the model server at {self.base_url}: {_describe(exc)}"
+                    f"cannot reach the model server at {self.base_url}: {describe(exc)}"
                 ) from None
-            raise RequestRejected("connection_error", _describe(exc), tries) from None
+            raise RequestRejected("connection_error", describe(exc), tries) from None
         except openai.APIStatusError as exc:
             raise RequestRejected(
-                "server_error", f"{exc.status_code}: {_describe(exc)}", tries
+                "server_error", f"{exc.status_code}: {describe(exc)}", tries
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _transient(self, exc: BaseException) -> bool:
         if isinstance(exc, openai.APIConnectionError):  # includes timeouts
-            return self._answered or not _refused(exc)
+            return self._answered or not refused(exc)
         if isinstance(exc, openai.APIStatusError):
             return exc.status_code in (408, 409, 429) or exc.status_code >= 500
         return False
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        hinted = _retry_after(exc)
+        hinted = retry_after(exc)
         if hinted is not None:  # the server knows best; only refuse absurd waits
             return min(hinted, _MAX_RETRY_AFTER)
         # "full jitter": uniform in [0, initial * 2**n], capped at maximum
@@ -288,11 +287,11 @@ class ChatClient:
             try:
                 return await self._send(messages, schema, fmt, temperature, max_tokens)
             except openai.BadRequestError as exc:
-                renamed = "max_completion_tokens" in _describe(exc)  # a reasoning model's 400
+                renamed = "max_completion_tokens" in describe(exc)  # a reasoning model's 400
                 if max_tokens is not None and self.budget_key == "max_tokens" and renamed:
                     self.budget_key = "max_completion_tokens"
                     continue
-                if schema is None or not self._negotiate or not _about_format(exc):
+                if schema is None or not self._negotiate or not about_format(exc):
                     raise
                 if fmt != self.response_format:
                     continue  # another request already stepped down; use its format
@@ -382,61 +381,3 @@ def reply_of(response: ChatCompletion) -> ChatReply:
         prompt_tokens=usage.prompt_tokens if usage else 0,
         completion_tokens=usage.completion_tokens if usage else 0,
     )
-
-
-def _refused(exc: BaseException) -> bool:
-    """A connection that could not be opened at all (as opposed to one that dropped)."""
-    cause = exc.__cause__
-    return type(cause).__name__ in {"ConnectError", "ConnectTimeout"} or isinstance(
-        cause, ConnectionRefusedError
-    )
-
-
-def _retry_after(exc: BaseException | None) -> float | None:
-    """Seconds the server asked us to wait (``retry-after-ms`` or ``Retry-After``)."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, parsed.timestamp() - time.time())
-
-
-def _about_format(exc: openai.OpenAIError) -> bool:
-    """Whether a 400 complains about structured output rather than about this request."""
-    return mentions_format(f"{_describe(exc)} {getattr(exc, 'body', '')}")
-
-
-def mentions_format(text: str) -> bool:
-    """Whether an error message is about structured output (``response_format``, schemas)."""
-    return any(
-        word in text.lower() for word in ("response_format", "json_schema", "json", "schema")
-    )
-
-
-def _describe(exc: BaseException) -> str:
-    """A one-line reason from an openai exception, without the request dump."""
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        message = body.get("message") or (body.get("error") or {}).get("message")
-        if message:
-            return str(message)
-    cause = exc.__cause__
-    text = str(exc) if not cause else f"{exc} ({cause})"
-    return text.splitlines()[0] if text else type(exc).__name__

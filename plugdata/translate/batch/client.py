@@ -27,10 +27,10 @@ from plugdata.translate.chat import (
     ChatClient,
     ChatReply,
     RequestRejected,
-    mentions_format,
     replayed,
     reply_of,
 )
+from plugdata.translate.chat_errors import mentions_format
 from plugdata.translate.pricing import estimate_tokens
 
 BATCH_DISCOUNT = 0.5  # the Batch API's price relative to live requests
