@@ -22,7 +22,7 @@ from plugdata.pipeline import batch_ledgers, estimate
 from plugdata.publish.hub import upload_files
 from plugdata.testing import FakeOpenAIServer
 from plugdata.testing.batches import BatchFaults
-from plugdata.testing.server import Fault
+from plugdata.testing.faults import Fault
 from plugdata.translate.batch import BatchChatClient, BatchesPending, Ledger
 from plugdata.translate.llm import LLMTranslator
 from plugdata.translate.pricing import BudgetExceeded

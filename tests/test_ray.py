@@ -15,7 +15,7 @@ from plugdata import BuildConfig, build
 from plugdata.errors import ServerError
 from plugdata.sources import open_source
 from plugdata.testing import FakeOpenAIServer
-from plugdata.testing.server import Fault
+from plugdata.testing.faults import Fault
 from plugdata.translate.mt.tiny import tiny_marian
 
 ray = pytest.importorskip("ray", reason="pip install 'plugdata[ray]'")

@@ -8,7 +8,7 @@ from plugdata.errors import ServerError
 from plugdata.languages import get_language
 from plugdata.schema import PAIR_COLUMNS
 from plugdata.testing import FakeOpenAIServer
-from plugdata.testing.server import Fault
+from plugdata.testing.faults import Fault
 from plugdata.translate.llm import openai_translator, parse_reply
 
 EN, ZH = get_language("en"), get_language("zh")
