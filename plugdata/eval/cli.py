@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from plugdata.errors import PlugdataError
+
+if TYPE_CHECKING:
+    from plugdata.eval.recipe import Recipe
 
 eval_app = typer.Typer(
     help="Evaluate on X-AlpacaEval: generate answers, judge two systems pairwise, report.",
@@ -21,6 +24,37 @@ out = Console()
 err = Console(stderr=True)
 
 _API = "OpenAI-compatible endpoint"
+
+
+# The flags that say how the model was trained; each defaults to the recorded training recipe.
+FormatFlag = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="Training format (plug, mono, ...); default: as recorded by training, else plug.",
+    ),
+]
+SystemPromptFlag = Annotated[
+    str | None,
+    typer.Option(help="System prompt as in the build (default: as recorded, else the registry's)."),
+]
+NoSystemFlag = Annotated[
+    bool | None,
+    typer.Option(
+        "--no-system/--system",
+        help="Guidance in the user turn, as built with --no-system.",
+        show_default=False,
+    ),
+]
+PivotFlag = Annotated[
+    str | None, typer.Option(help="Pivot language (default: as recorded, else en).")
+]
+DataFlag = Annotated[
+    str | None,
+    typer.Option(
+        help="The run directory the model was trained on: its config.yaml gives the system prompt."
+    ),
+]
 
 
 def _langs(spec: str) -> list[str]:
@@ -52,37 +86,11 @@ def generate(
             "files (or one file for one language)."
         ),
     ] = "zhihz0535/X-AlpacaEval",
-    fmt: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            help="Training format (plug, mono, ...); default: as recorded by training, else plug.",
-        ),
-    ] = None,
-    system_prompt: Annotated[
-        str | None,
-        typer.Option(
-            help="System prompt as in the build (default: as recorded, else the registry's)."
-        ),
-    ] = None,
-    no_system: Annotated[
-        bool | None,
-        typer.Option(
-            "--no-system/--system",
-            help="Guidance in the user turn, as built with --no-system.",
-            show_default=False,
-        ),
-    ] = None,
-    pivot: Annotated[
-        str | None, typer.Option(help="Pivot language (default: as recorded, else en).")
-    ] = None,
-    data: Annotated[
-        str | None,
-        typer.Option(
-            help="The run directory the model was trained on: "
-            "its config.yaml gives the system prompt."
-        ),
-    ] = None,
+    fmt: FormatFlag = None,
+    system_prompt: SystemPromptFlag = None,
+    no_system: NoSystemFlag = None,
+    pivot: PivotFlag = None,
+    data: DataFlag = None,
     engine: Annotated[str, typer.Option(help="auto, transformers, vllm or openai.")] = "auto",
     base_url: Annotated[str | None, typer.Option(help=f"An {_API} serving MODEL.")] = None,
     api_key: Annotated[str | None, typer.Option(help="API key (else OPENAI_API_KEY).")] = None,
@@ -99,23 +107,8 @@ def generate(
 ) -> None:
     """Answer the benchmark with MODEL, as it was trained, and gate the answers' language."""
     from plugdata.eval.generate import generate_answers as run_generate
-    from plugdata.eval.recipe import resolve_recipe
 
-    recipe = resolve_recipe(
-        None if base_url else model,
-        data,
-        format=fmt,
-        system_prompt=system_prompt,
-        no_system=no_system,
-        pivot=pivot,
-    )
-    origin = ", ".join(f"{k} from {v}" for k, v in recipe.sources.items())
-    err.print(f"Prompts: format {recipe.format} ({origin})")
-    if all(v in ("default", "flag") for v in recipe.sources.values()):
-        err.print(
-            "[yellow]No training recipe found (plugdata_train.json, or --data RUN_DIR): "
-            "check that these flags match how the model was trained.[/]"
-        )
+    recipe = _recipe(None if base_url else model, data, fmt, system_prompt, no_system, pivot)
     summary = run_generate(
         model,
         out_dir,
@@ -131,7 +124,41 @@ def generate(
         batch_size=batch_size,
         max_new_tokens=max_new_tokens,
     )
-    table = Table(title=f"Answers of {model} ({summary['engine']}) in {out_dir}")
+    out.print(_answers_table(summary, f"Answers of {model} ({summary['engine']}) in {out_dir}"))
+
+
+def _recipe(
+    model: str | None,
+    data: str | None,
+    fmt: str | None,
+    system_prompt: str | None,
+    no_system: bool | None,
+    pivot: str | None,
+) -> Recipe:
+    """The prompts the model was trained with (as recorded, else the flags); says whence."""
+    from plugdata.eval.recipe import resolve_recipe
+
+    recipe = resolve_recipe(
+        model,
+        data,
+        format=fmt,
+        system_prompt=system_prompt,
+        no_system=no_system,
+        pivot=pivot,
+    )
+    origin = ", ".join(f"{k} from {v}" for k, v in recipe.sources.items())
+    err.print(f"Prompts: format {recipe.format} ({origin})")
+    if all(v in ("default", "flag") for v in recipe.sources.values()):
+        err.print(
+            "[yellow]No training recipe found (plugdata_train.json, or --data RUN_DIR): "
+            "check that these flags match how the model was trained.[/]"
+        )
+    return recipe
+
+
+def _answers_table(summary: dict[str, Any], title: str) -> Table:
+    """One row per language: answers by extraction status, wrong language, truncated, length."""
+    table = Table(title=title)
     for column in (
         "language",
         "n",
@@ -155,7 +182,7 @@ def generate(
             str(stats["truncated"]),
             str(stats["mean_answer_chars"]),
         )
-    out.print(table)
+    return table
 
 
 @eval_app.command()
