@@ -27,8 +27,8 @@ class Language:
         return f"{label}{text}" if label.endswith("：") else f"{label} {text}"
 
 
-# A literal table, one language a row (code, name, native name, script, instruction label,
-# response label): `fmt: skip` keeps the rows whole, `noqa: E501` lets the longest pass 100.
+# One language a row (code, name, native name, script, instruction label, response label):
+# `fmt: skip` keeps the rows whole, `noqa: E501` lets the longest pass 100 columns.
 _LANGUAGES = [
     Language("en", "English", "English", "Latn", "English instruction:", "English response:"),
     Language("zh", "Chinese", "中文", "Hans", "中文指令：", "中文回复："),
@@ -46,7 +46,7 @@ _LANGUAGES = [
     Language("th", "Thai", "ไทย", "Thai", "คำสั่งภาษาไทย:", "คำตอบภาษาไทย:"),
     Language("id", "Indonesian", "Bahasa Indonesia", "Latn", "Instruksi dalam bahasa Indonesia:", "Respons dalam bahasa Indonesia:"),  # noqa: E501
     Language("sw", "Swahili", "Kiswahili", "Latn", "Maagizo kwa Kiswahili:", "Jibu kwa Kiswahili:"),
-]  # fmt: skip
+]  # fmt: skip  # a literal table
 
 LANGUAGES: dict[str, Language] = {lang.code: lang for lang in _LANGUAGES}
 
