@@ -39,9 +39,28 @@ TARGETS = "zh,ko,it,es"
 
 
 def command(source: Path, out: Path, url: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "plugdata.cli", "build", "--source", str(source), "--targets",
-            TARGETS, "--model", "gpt-4o-mini", "--base-url", url, "--out", str(out),
-            "--no-filter", "--formats", "plug", "--log-interval", "600", *extra]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "plugdata.cli",
+        "build",
+        "--source",
+        str(source),
+        "--targets",
+        TARGETS,
+        "--model",
+        "gpt-4o-mini",
+        "--base-url",
+        url,
+        "--out",
+        str(out),
+        "--no-filter",
+        "--formats",
+        "plug",
+        "--log-interval",
+        "600",
+        *extra,
+    ]
 
 
 def build(cmd: list[str]) -> float:
@@ -69,10 +88,13 @@ def report(
     resent = sum(seen.values()) - len(seen)
     pairs = pl.read_parquet(out / "pairs.parquet")
     created = srv.batches.created
-    print(f"{name}: {len(seen):,} requests, {len(created)} batches submitted "
-          f"({len(created) - len(set(created))} shard(s) twice), {resent:,} re-submitted for "
-          f"{faulted(faults, list(seen)):,} expired or errored, {pairs['kept'].sum():,} of "
-          f"{pairs.height:,} results kept, {seconds:.1f} s", flush=True)  # fmt: skip
+    print(
+        f"{name}: {len(seen):,} requests, {len(created)} batches submitted "
+        f"({len(created) - len(set(created))} shard(s) twice), {resent:,} re-submitted for "
+        f"{faulted(faults, list(seen)):,} expired or errored, {pairs['kept'].sum():,} of "
+        f"{pairs.height:,} results kept, {seconds:.1f} s",
+        flush=True,
+    )
 
 
 def billed(srv: FakeOpenAIServer) -> float:
@@ -149,22 +171,33 @@ def main() -> None:
         with FakeOpenAIServer(batch_faults=faults) as srv:
             seconds = build(command(source, Path(tmp) / "batch", srv.url, *batch_flags))
             report("batch build", srv, faults, Path(tmp) / "batch", seconds)
-            print(f"  wall time {seconds / live:.2f}x the live build (the server takes {args.delay} s "
-                  "per batch)", flush=True)  # fmt: skip
+            print(
+                f"  wall time {seconds / live:.2f}x the live build "
+                f"(the server takes {args.delay} s per batch)",
+                flush=True,
+            )
 
         with FakeOpenAIServer(batch_faults=faults) as srv:
             out = Path(tmp) / "killed"
             started = time.monotonic()
-            proc = subprocess.Popen(command(source, out, srv.url, *batch_flags),
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            proc = subprocess.Popen(
+                command(source, out, srv.url, *batch_flags),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             while len(srv.batches.created) < 2 and proc.poll() is None:
                 time.sleep(0.01)
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             at_kill = len(srv.batches.created)
             build(command(source, out, srv.url, *batch_flags))
-            report(f"killed after {at_kill} batch(es), then re-run", srv, faults, out,
-                   time.monotonic() - started)  # fmt: skip
+            report(
+                f"killed after {at_kill} batch(es), then re-run",
+                srv,
+                faults,
+                out,
+                time.monotonic() - started,
+            )
 
         token_limited(source, Path(tmp) / "limited", args, batch_flags)
 

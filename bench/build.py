@@ -32,14 +32,27 @@ def make_pairs(n: int) -> list[dict[str, Any]]:
     for lang in TARGETS:
         for i in range(per_lang):
             row = seed[i % len(seed)]
-            pairs.append({
-                "id": f"{row['id']}-{i}", "source": "seed", "pivot_lang": "en", "target_lang": lang,
-                "pivot_instruction": row["instruction"], "pivot_input": row["input"],
-                "pivot_output": row["output"], "target_instruction": f"[{lang}] {row['instruction']}",
-                "target_input": row["input"], "target_output": f"[{lang}] {row['output']}",
-                "kept": True, "reasons": [], "prompt_tokens": 0, "completion_tokens": 0,
-                "cost_usd": 0.0, "attempts": 1, "cached": 0,
-            })  # fmt: skip
+            pairs.append(
+                {
+                    "id": f"{row['id']}-{i}",
+                    "source": "seed",
+                    "pivot_lang": "en",
+                    "target_lang": lang,
+                    "pivot_instruction": row["instruction"],
+                    "pivot_input": row["input"],
+                    "pivot_output": row["output"],
+                    "target_instruction": f"[{lang}] {row['instruction']}",
+                    "target_input": row["input"],
+                    "target_output": f"[{lang}] {row['output']}",
+                    "kept": True,
+                    "reasons": [],
+                    "prompt_tokens": 0,
+                    "completion_tokens": 0,
+                    "cost_usd": 0.0,
+                    "attempts": 1,
+                    "cached": 0,
+                }
+            )
     return pairs
 
 
@@ -73,9 +86,18 @@ def formats(n: int, queue: mp.Queue, render: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run = RunDirectory(Path(tmp) / "run")
         with run:
-            sink = ChunkSink(run, targets=TARGETS, formats=chosen, ext="parquet", pair_filter=None,
-                             renderer=renderer, system_prompt=None, no_system=False, seed=0,
-                             expected_pairs=len(pairs))  # fmt: skip
+            sink = ChunkSink(
+                run,
+                targets=TARGETS,
+                formats=chosen,
+                ext="parquet",
+                pair_filter=None,
+                renderer=renderer,
+                system_prompt=None,
+                no_system=False,
+                seed=0,
+                expected_pairs=len(pairs),
+            )
             started = time.perf_counter()
             for start in range(0, len(pairs), 4096):
                 sink.add(pairs[start : start + 4096])
@@ -100,12 +122,14 @@ def main() -> None:
     base_rate = results[0][1] / results[0][2]
     print(f"{args.pairs:,} pairs over {len(TARGETS)} languages")
     print(
-        f"{'mode':>14} {'rows out':>10} {'seconds':>8} {'rows/s':>9} {'x baseline':>10} {'peak MB':>8}"
+        f"{'mode':>14} {'rows out':>10} {'seconds':>8} {'rows/s':>9} "
+        f"{'x baseline':>10} {'peak MB':>8}"
     )
     for name, rows, seconds, peak in results:
         rate = rows / seconds
         print(
-            f"{name:>14} {rows:>10,} {seconds:>8.1f} {rate:>9,.0f} {rate / base_rate:>10.2f} {peak:>8.0f}"
+            f"{name:>14} {rows:>10,} {seconds:>8.1f} {rate:>9,.0f} "
+            f"{rate / base_rate:>10.2f} {peak:>8.0f}"
         )
 
 

@@ -22,12 +22,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from throughput import Server, corpus
 
 
-def run_build(source: Path, out: Path, url: str, concurrency: int, filters: bool) -> tuple[float, float]:
+def run_build(
+    source: Path, out: Path, url: str, concurrency: int, filters: bool
+) -> tuple[float, float]:
     """Peak RSS (MB) and wall time (s) of one `plugdata build` in its own process."""
-    cmd = [sys.executable, "-m", "plugdata.cli", "build", "--source", str(source),
-           "--targets", "zh,ko,it,es", "--model", "any", "--base-url", url, "--out", str(out),
-           "--concurrency", str(concurrency), "--formats", "plug,mono,pivot-only,multilingual",
-           "--log-interval", "60", *([] if filters else ["--no-filter"])]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "plugdata.cli",
+        "build",
+        "--source",
+        str(source),
+        "--targets",
+        "zh,ko,it,es",
+        "--model",
+        "any",
+        "--base-url",
+        url,
+        "--out",
+        str(out),
+        "--concurrency",
+        str(concurrency),
+        "--formats",
+        "plug,mono,pivot-only,multilingual",
+        "--log-interval",
+        "60",
+        *([] if filters else ["--no-filter"]),
+    ]
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -50,16 +71,23 @@ def main() -> None:
             for n in (args.records, 4 * args.records):
                 source = Path(tmp) / f"src-{n}.jsonl"
                 corpus(source, n)
-                rss, seconds = run_build(source, Path(tmp) / f"run-{n}", server.url,
-                                         args.concurrency, not args.no_filter)  # fmt: skip
+                rss, seconds = run_build(
+                    source, Path(tmp) / f"run-{n}", server.url, args.concurrency, not args.no_filter
+                )
                 results.append((n, rss, seconds))
-                print(f"{n:>7,} records x 4 languages: peak RSS {rss:7.1f} MB, {seconds:6.1f} s "
-                      f"({4 * n / seconds:,.0f} pairs/s)", flush=True)
+                print(
+                    f"{n:>7,} records x 4 languages: peak RSS {rss:7.1f} MB, {seconds:6.1f} s "
+                    f"({4 * n / seconds:,.0f} pairs/s)",
+                    flush=True,
+                )
     finally:
         server.close()
     (small, small_rss, _), (large, large_rss, _) = results
-    print(f"ratio {large:,} / {small:,} records: peak RSS x{large_rss / small_rss:.2f} "
-          f"(goal <= 1.3x and < 1024 MB: {'met' if large_rss < 1024 and large_rss / small_rss <= 1.3 else 'NOT met'})")
+    met = large_rss < 1024 and large_rss / small_rss <= 1.3
+    print(
+        f"ratio {large:,} / {small:,} records: peak RSS x{large_rss / small_rss:.2f} "
+        f"(goal <= 1.3x and < 1024 MB: {'met' if met else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

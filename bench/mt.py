@@ -26,8 +26,10 @@ from plugdata.translate.mt.tiny import tiny_marian
 from plugdata.translate.runner import Runner
 
 SEED = Path(__file__).resolve().parents[1] / "corpora" / "seed" / "seed.jsonl"
-SIZES = {"small": {"d_model": 128, "layers": 2, "heads": 4, "ffn": 512},
-         "big": {"d_model": 1024, "layers": 6, "heads": 16, "ffn": 4096}}  # fmt: skip
+SIZES = {
+    "small": {"d_model": 128, "layers": 2, "heads": 4, "ffn": 512},
+    "big": {"d_model": 1024, "layers": 6, "heads": 16, "ffn": 4096},
+}
 
 
 def run_mode(model: Path, rows: list[dict], engine: str, batched: bool) -> dict[str, float]:
@@ -40,9 +42,14 @@ def run_mode(model: Path, rows: list[dict], engine: str, batched: bool) -> dict[
     start = time.perf_counter()
     pairs = asyncio.run(runner.run(rows, [it], en))
     seconds = time.perf_counter() - start
-    segments = sum(len(segment(r[k]).segments) for r in rows for k in ("instruction", "input", "output"))
-    return {"seconds": seconds, "segments": segments,
-            "tokens": sum(p["completion_tokens"] for p in pairs)}  # fmt: skip
+    segments = sum(
+        len(segment(r[k]).segments) for r in rows for k in ("instruction", "input", "output")
+    )
+    return {
+        "seconds": seconds,
+        "segments": segments,
+        "tokens": sum(p["completion_tokens"] for p in pairs),
+    }
 
 
 def main() -> None:
@@ -58,14 +65,22 @@ def main() -> None:
     texts = [v for r in rows for v in (r["instruction"], r["input"], r["output"]) if v]
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("PLUGDATA_CACHE", str(Path(tmp) / "cache"))
-        model = tiny_marian(Path(tmp) / "model", texts * 20, vocab_size=args.vocab,
-                            size=SIZES[args.size])  # fmt: skip
+        model = tiny_marian(
+            Path(tmp) / "model", texts * 20, vocab_size=args.vocab, size=SIZES[args.size]
+        )
         import torch
 
-        params = sum(p.numel() for p in __import__("transformers").AutoModelForSeq2SeqLM
-                     .from_pretrained(model).parameters())  # fmt: skip
+        params = sum(
+            p.numel()
+            for p in __import__("transformers")
+            .AutoModelForSeq2SeqLM.from_pretrained(model)
+            .parameters()
+        )
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        print(f"model: Marian from config, {params / 1e6:.0f}M parameters; {len(rows)} records; {device}")
+        print(
+            f"model: Marian from config, {params / 1e6:.0f}M parameters; "
+            f"{len(rows)} records; {device}"
+        )
         results = {}
         for engine in ("transformers", "ctranslate2"):
             for batched in (False, True):
@@ -74,8 +89,11 @@ def main() -> None:
     print(f"{'engine':<13}{'mode':<12}{'seconds':>9}{'segments/s':>12}{'tokens/s':>11}{'ratio':>8}")
     for (engine, batched), r in results.items():
         ratio = base["seconds"] / r["seconds"]
-        print(f"{engine:<13}{'batched' if batched else 'per-record':<12}{r['seconds']:>9.2f}"
-              f"{r['segments'] / r['seconds']:>12.1f}{r['tokens'] / r['seconds']:>11.0f}{ratio:>7.1f}x")  # fmt: skip
+        print(
+            f"{engine:<13}{'batched' if batched else 'per-record':<12}{r['seconds']:>9.2f}"
+            f"{r['segments'] / r['seconds']:>12.1f}{r['tokens'] / r['seconds']:>11.0f}"
+            f"{ratio:>7.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 A tiny Marian model is built from a config (random weights, a sentencepiece vocabulary trained
 on the seed corpus), so nothing is downloaded and decoding is greedy (the outputs are checked
-equal, but for the ``cached`` provenance column and last-bit noise in ``lid_*``). Three timings, measured in the same run on the same records:
+equal, but for the ``cached`` provenance column and last-bit noise in ``lid_*``). Three
+timings, measured in the same run on the same records:
 
 - local: ``plugdata build`` in this process;
 - ray (cold): ``--executor ray`` starting its own local Ray cluster (startup included);
@@ -38,8 +39,12 @@ def _records(n: int, folder: Path) -> tuple[Path, list[str]]:
     for i, row in enumerate(rows):
         row["instruction"] = f"{row['instruction']} ({i})"
     path = folder / "records.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    return path, [v for r in seed for k, v in r.items() if k in ("instruction", "input", "output") and v]
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
+    return path, [
+        v for r in seed for k, v in r.items() if k in ("instruction", "input", "output") and v
+    ]
 
 
 def _timed(**options: object) -> float:
@@ -70,10 +75,18 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, float]:
     from plugdata.translate.mt.tiny import tiny_marian
 
     source, texts = _records(args.records, tmp)
-    model = tiny_marian(tmp / "marian", texts, size={"d_model": 64, "layers": 2, "heads": 2, "ffn": 256})
-    common = {"source": str(source), "targets": args.targets, "translator": "mt",
-              "model": str(model), "chunk_size": args.chunk_size, "lid_backend": "langdetect",
-              "ray_actors": args.actors}  # fmt: skip
+    model = tiny_marian(
+        tmp / "marian", texts, size={"d_model": 64, "layers": 2, "heads": 2, "ffn": 256}
+    )
+    common = {
+        "source": str(source),
+        "targets": args.targets,
+        "translator": "mt",
+        "model": str(model),
+        "chunk_size": args.chunk_size,
+        "lid_backend": "langdetect",
+        "ray_actors": args.actors,
+    }
     _timed(**common, limit=4, out=tmp / "warmup")  # converts the model once, outside the clock
     local = _timed(**common, out=tmp / "local")
     cold = _timed(**common, executor="ray", out=tmp / "ray-cold")
@@ -84,8 +97,13 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, float]:
         ray.shutdown()
     assert _same(tmp / "local", tmp / "ray-cold") and _same(tmp / "local", tmp / "ray-warm")
     pairs = args.records * len(args.targets.split(","))
-    return {"local": local, "cold": cold, "warm": warm, "pairs": pairs,
-            "shards": -(-args.records // args.chunk_size)}  # fmt: skip
+    return {
+        "local": local,
+        "cold": cold,
+        "warm": warm,
+        "pairs": pairs,
+        "shards": -(-args.records // args.chunk_size),
+    }
 
 
 def estimate(args: argparse.Namespace, per_shard_s: float) -> None:
@@ -93,10 +111,12 @@ def estimate(args: argparse.Namespace, per_shard_s: float) -> None:
     pairs = 1_000_000 * 4
     per_gpu = args.gpu_tokens_s / args.tokens_per_record
     shards = -(-1_000_000 // 1024)  # the default chunk size
-    print(f"\nPAPER ESTIMATE (not measured): 1M records x 4 languages = {pairs:,} pairs, "
-          f"{per_gpu:,.0f} pairs/s per GPU ({args.gpu_tokens_s:,.0f} tokens/s / "
-          f"{args.tokens_per_record} tokens a record), {shards} shards of 1024 records, "
-          f"{per_shard_s:.2f} s Ray overhead per shard (measured here), spread over the GPUs")  # fmt: skip
+    print(
+        f"\nPAPER ESTIMATE (not measured): 1M records x 4 languages = {pairs:,} pairs, "
+        f"{per_gpu:,.0f} pairs/s per GPU ({args.gpu_tokens_s:,.0f} tokens/s / "
+        f"{args.tokens_per_record} tokens a record), {shards} shards of 1024 records, "
+        f"{per_shard_s:.2f} s Ray overhead per shard (measured here), spread over the GPUs"
+    )
     for n in args.gpus:
         seconds = pairs / (per_gpu * n) + shards * per_shard_s / n + 30  # + cluster/actor start
         print(f"  {n:>4} GPU(s): {seconds / 3600:6.2f} h")
@@ -108,8 +128,12 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=50)
     parser.add_argument("--targets", default="it")
     parser.add_argument("--actors", type=int, default=1, help="Ray translation actors")
-    parser.add_argument("--gpu-tokens-s", type=float, default=10_000.0,
-                        help="assumed MT output tokens/s on one GPU (see the docstring)")
+    parser.add_argument(
+        "--gpu-tokens-s",
+        type=float,
+        default=10_000.0,
+        help="assumed MT output tokens/s on one GPU (see the docstring)",
+    )
     parser.add_argument("--tokens-per-record", type=float, default=100.0)
     parser.add_argument("--gpus", type=lambda s: [int(x) for x in s.split(",")], default=[1, 8, 32])
     args = parser.parse_args()
@@ -117,11 +141,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("PLUGDATA_CACHE", str(Path(tmp) / "cache"))
         m = measure(args, Path(tmp))
-    print(f"{args.records} records -> {args.targets} ({m['shards']} shards of {args.chunk_size}), "
-          f"tiny Marian on {os.cpu_count()} CPU(s), {args.actors} Ray actor(s); outputs equal")
+    print(
+        f"{args.records} records -> {args.targets} ({m['shards']} shards of {args.chunk_size}), "
+        f"tiny Marian on {os.cpu_count()} CPU(s), {args.actors} Ray actor(s); outputs equal"
+    )
     print(f"  local       {m['local']:7.2f} s   {m['pairs'] / m['local']:7.1f} pairs/s")
-    print(f"  ray (cold)  {m['cold']:7.2f} s   ratio {m['cold'] / m['local']:.2f}x (Ray startup included)")
-    print(f"  ray (warm)  {m['warm']:7.2f} s   ratio {m['warm'] / m['local']:.2f}x (running cluster)")
+    print(
+        f"  ray (cold)  {m['cold']:7.2f} s   ratio {m['cold'] / m['local']:.2f}x "
+        "(Ray startup included)"
+    )
+    print(
+        f"  ray (warm)  {m['warm']:7.2f} s   ratio {m['warm'] / m['local']:.2f}x (running cluster)"
+    )
     estimate(args, max(0.0, (m["warm"] - m["local"]) / m["shards"]))
 
 

@@ -35,8 +35,17 @@ class Server:
 
     def __init__(self, latency: float, faults: float = 0.0) -> None:
         self.port = free_port()
-        cmd = [sys.executable, "-m", "plugdata.testing.server", "--port", str(self.port),
-               "--latency", str(latency), "--faults", str(faults)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "plugdata.testing.server",
+            "--port",
+            str(self.port),
+            "--latency",
+            str(latency),
+            "--faults",
+            str(faults),
+        ]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         self.proc.stdout.readline()  # "fake OpenAI-compatible server at ..."
@@ -57,19 +66,34 @@ def corpus(path: Path, n: int) -> None:
     with path.open("w", encoding="utf-8") as f:
         for i in range(n):
             row = seed[i % len(seed)]
-            record = {"instruction": f"{row['instruction']} (variant {i // len(seed)})",
-                      "input": row["input"], "output": row["output"]}  # fmt: skip
+            record = {
+                "instruction": f"{row['instruction']} (variant {i // len(seed)})",
+                "input": row["input"],
+                "output": row["output"],
+            }
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def run(source: Path, out: Path, url: str, concurrency: int, **extra: object) -> tuple[float, dict]:
     """Build once; returns the seconds from the first request to the last pair (the request
     engine's share of the run: loading, writing files and the card are left out) and stats."""
-    config = BuildConfig(source=str(source), targets="zh", model="bench", base_url=url,
-                         out=str(out), concurrency=concurrency, formats="plug", filters=[], **extra)  # fmt: skip
+    config = BuildConfig(
+        source=str(source),
+        targets="zh",
+        model="bench",
+        base_url=url,
+        out=str(out),
+        concurrency=concurrency,
+        formats="plug",
+        filters=[],
+        **extra,
+    )
     marks: list[float] = []
-    result = build(config, on_start=lambda counts: marks.append(time.perf_counter()),
-                   on_pair=lambda pair: marks.append(time.perf_counter()))  # fmt: skip
+    result = build(
+        config,
+        on_start=lambda counts: marks.append(time.perf_counter()),
+        on_pair=lambda pair: marks.append(time.perf_counter()),
+    )
     return marks[-1] - marks[0], result.stats
 
 
@@ -111,12 +135,17 @@ def main() -> None:
         finally:
             faulty.close()
         needed = args.requests
+        floor = args.fault_rate / (1 - args.fault_rate)
         totals = stats["totals"]
-        print(f"\n{args.fault_rate:.0%} fault mix at concurrency 32: {seconds:.1f} s, "
-              f"kept {totals['kept']}/{totals['pairs']}, rejected {totals['rejected']}")  # fmt: skip
-        print(f"requests received {received}, needed {needed}, "
-              f"wasted ratio {(received - needed) / needed:.3f} "
-              f"(a fault costs at least one extra request: floor ~{args.fault_rate / (1 - args.fault_rate):.3f})")  # fmt: skip
+        print(
+            f"\n{args.fault_rate:.0%} fault mix at concurrency 32: {seconds:.1f} s, "
+            f"kept {totals['kept']}/{totals['pairs']}, rejected {totals['rejected']}"
+        )
+        print(
+            f"requests received {received}, needed {needed}, "
+            f"wasted ratio {(received - needed) / needed:.3f} "
+            f"(a fault costs at least one extra request: floor ~{floor:.3f})"
+        )
 
 
 if __name__ == "__main__":

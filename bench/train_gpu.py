@@ -25,7 +25,32 @@ from plugdata.testing.tiny import CHATML, tiny_tokenizer
 from plugdata.train.masking import IGNORE, encode
 
 PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12}
-WORDS = ["model", "data", "answer", "language", "question", "river", "light", "green", "small", "number", "table", "system", "window", "garden", "music", "travel", "city", "water", "friend", "school", "energy", "market", "story", "simple"]  # fmt: skip
+WORDS = [
+    "model",
+    "data",
+    "answer",
+    "language",
+    "question",
+    "river",
+    "light",
+    "green",
+    "small",
+    "number",
+    "table",
+    "system",
+    "window",
+    "garden",
+    "music",
+    "travel",
+    "city",
+    "water",
+    "friend",
+    "school",
+    "energy",
+    "market",
+    "story",
+    "simple",
+]
 
 
 def synthetic_pairs(n: int, rng: random.Random) -> list[dict]:
@@ -34,11 +59,20 @@ def synthetic_pairs(n: int, rng: random.Random) -> list[dict]:
         size = int(rng.triangular(40, 900, 200))  # words in the pivot answer
         answer = " ".join(rng.choice(WORDS) for _ in range(size))
         zh = "".join(chr(0x4E00 + rng.randrange(2000)) for _ in range(size))
-        pairs.append({"id": str(i), "pivot_lang": "en", "target_lang": "zh",
-                      "pivot_instruction": "Explain " + " ".join(rng.choices(WORDS, k=12)),
-                      "pivot_input": "", "pivot_output": answer,
-                      "target_instruction": "解释" + zh[:20], "target_input": "", "target_output": zh,
-                      "kept": True})  # fmt: skip
+        pairs.append(
+            {
+                "id": str(i),
+                "pivot_lang": "en",
+                "target_lang": "zh",
+                "pivot_instruction": "Explain " + " ".join(rng.choices(WORDS, k=12)),
+                "pivot_input": "",
+                "pivot_output": answer,
+                "target_instruction": "解释" + zh[:20],
+                "target_input": "",
+                "target_output": zh,
+                "kept": True,
+            }
+        )
     return pairs
 
 
@@ -136,18 +170,31 @@ def main() -> None:
     rng = random.Random(0)
     pairs = synthetic_pairs(1500, rng)
     rows = format_rows(pairs, "plug")
-    tok = tiny_tokenizer([" ".join(WORDS) * 3, "".join(chr(0x4E00 + i) for i in range(2000))],
-                         vocab_size=4000, chat_template=CHATML)  # fmt: skip
+    tok = tiny_tokenizer(
+        [" ".join(WORDS) * 3, "".join(chr(0x4E00 + i) for i in range(2000))],
+        vocab_size=4000,
+        chat_template=CHATML,
+    )
     PAD_ID = tok.pad_token_id
     examples = [encode(tok, r["messages"], args.seq) for r in rows]
     lengths = sorted(len(e["input_ids"]) for e in examples)
-    print(f"{len(examples)} examples, tokens min {lengths[0]} median {lengths[len(lengths) // 2]} "
-          f"max {lengths[-1]}", flush=True)  # fmt: skip
+    print(
+        f"{len(examples)} examples, tokens min {lengths[0]} median {lengths[len(lengths) // 2]} "
+        f"max {lengths[-1]}",
+        flush=True,
+    )
 
-    config = LlamaConfig(vocab_size=32000, hidden_size=args.hidden, intermediate_size=args.hidden * 8 // 3 // 64 * 64,
-                         num_hidden_layers=args.layers, num_attention_heads=args.hidden // 128,
-                         num_key_value_heads=args.hidden // 128, max_position_embeddings=args.seq,
-                         pad_token_id=PAD_ID, tie_word_embeddings=False)  # fmt: skip
+    config = LlamaConfig(
+        vocab_size=32000,
+        hidden_size=args.hidden,
+        intermediate_size=args.hidden * 8 // 3 // 64 * 64,
+        num_hidden_layers=args.layers,
+        num_attention_heads=args.hidden // 128,
+        num_key_value_heads=args.hidden // 128,
+        max_position_embeddings=args.seq,
+        pad_token_id=PAD_ID,
+        tie_word_embeddings=False,
+    )
     device_name = torch.cuda.get_device_name()
     peak = next((v for k, v in PEAK.items() if k in device_name), None)
     results = {}
@@ -162,8 +209,10 @@ def main() -> None:
         n_params = sum(p.numel() for p in model.parameters())
         if layout == "packed":
             packed = pack(examples, args.seq)
-            batches = [packed_batch(packed[i : i + args.rows], args.seq, PAD_ID)
-                       for i in range(0, len(packed) - args.rows + 1, args.rows)]  # fmt: skip
+            batches = [
+                packed_batch(packed[i : i + args.rows], args.seq, PAD_ID)
+                for i in range(0, len(packed) - args.rows + 1, args.rows)
+            ]
         else:
             order = examples[:]
             rng.shuffle(order)
@@ -185,8 +234,11 @@ def main() -> None:
             continue
         mfu = 6 * n_params * rate / peak if peak else float("nan")
         results[mode] = rate
-        print(f"{mode:>22}: {rate:10,.0f} tokens/s  MFU {mfu:6.1%}  loss {loss:.3f}  "
-              f"({n_params / 1e9:.2f}B params, {device_name})", flush=True)  # fmt: skip
+        print(
+            f"{mode:>22}: {rate:10,.0f} tokens/s  MFU {mfu:6.1%}  loss {loss:.3f}  "
+            f"({n_params / 1e9:.2f}B params, {device_name})",
+            flush=True,
+        )
         del model
         torch.cuda.empty_cache()
     padded = results.get("padded:sdpa")

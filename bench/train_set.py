@@ -15,7 +15,32 @@ import json
 import random
 from pathlib import Path
 
-WORDS = ["model", "data", "answer", "language", "question", "river", "light", "green", "small", "number", "table", "system", "window", "garden", "music", "travel", "city", "water", "friend", "school", "energy", "market", "story", "simple"]  # fmt: skip
+WORDS = [
+    "model",
+    "data",
+    "answer",
+    "language",
+    "question",
+    "river",
+    "light",
+    "green",
+    "small",
+    "number",
+    "table",
+    "system",
+    "window",
+    "garden",
+    "music",
+    "travel",
+    "city",
+    "water",
+    "friend",
+    "school",
+    "energy",
+    "market",
+    "story",
+    "simple",
+]
 HAN = "".join(chr(0x4E00 + i) for i in range(2000))
 
 
@@ -24,14 +49,22 @@ def plug_row(i: int, rng: random.Random) -> dict:
     size = int(rng.triangular(40, 900, 200))  # words in the pivot answer
     instruction = "Explain " + " ".join(rng.choices(WORDS, k=12))
     zh = "".join(rng.choice(HAN) for _ in range(size))
-    answer = (f"English instruction: {instruction}\n\n"
-              f"English response: {' '.join(rng.choice(WORDS) for _ in range(size))}\n\n"
-              f"中文回复：{zh}")  # fmt: skip
-    return {"id": f"{i:016x}", "messages": [
-        {"role": "system", "content": "Interpret the request in English, answer in English, then in Chinese."},
-        {"role": "user", "content": "解释" + zh[:20]},
-        {"role": "assistant", "content": answer},
-    ]}  # fmt: skip
+    answer = (
+        f"English instruction: {instruction}\n\n"
+        f"English response: {' '.join(rng.choice(WORDS) for _ in range(size))}\n\n"
+        f"中文回复：{zh}"
+    )
+    return {
+        "id": f"{i:016x}",
+        "messages": [
+            {
+                "role": "system",
+                "content": "Interpret the request in English, answer in English, then in Chinese.",
+            },
+            {"role": "user", "content": "解释" + zh[:20]},
+            {"role": "assistant", "content": answer},
+        ],
+    }
 
 
 def write_run(out: Path, rows: int, seed: int = 0) -> Path:
@@ -42,8 +75,9 @@ def write_run(out: Path, rows: int, seed: int = 0) -> Path:
     rng = random.Random(seed)
     run = out / "run"
     (run / "plug").mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist([plug_row(i, rng) for i in range(rows)]),
-                   run / "plug" / "zh.parquet")  # fmt: skip
+    pq.write_table(
+        pa.Table.from_pylist([plug_row(i, rng) for i in range(rows)]), run / "plug" / "zh.parquet"
+    )
     (run / "README.md").write_text(
         "---\nconfigs:\n- config_name: plug-zh\n  data_files:\n  - split: train\n"
         "    path: plug/zh.parquet\n---\n# Synthetic PLUG set for timing\n"
@@ -59,12 +93,18 @@ def write_model(out: Path, hidden: int, layers: int, seq: int) -> Path:
     from plugdata.testing.tiny import CHATML, tiny_tokenizer
 
     tok = tiny_tokenizer([" ".join(WORDS) * 3, HAN], vocab_size=4000, chat_template=CHATML)
-    config = LlamaConfig(vocab_size=32000, hidden_size=hidden,
-                         intermediate_size=hidden * 8 // 3 // 64 * 64, num_hidden_layers=layers,
-                         num_attention_heads=max(1, hidden // 128),
-                         num_key_value_heads=max(1, hidden // 128), max_position_embeddings=seq,
-                         pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
-                         tie_word_embeddings=False)  # fmt: skip
+    config = LlamaConfig(
+        vocab_size=32000,
+        hidden_size=hidden,
+        intermediate_size=hidden * 8 // 3 // 64 * 64,
+        num_hidden_layers=layers,
+        num_attention_heads=max(1, hidden // 128),
+        num_key_value_heads=max(1, hidden // 128),
+        max_position_embeddings=seq,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+        tie_word_embeddings=False,
+    )
     device = "cuda" if torch.cuda.is_available() else "cpu"
     torch.manual_seed(0)
     with torch.device(device):

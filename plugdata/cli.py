@@ -39,7 +39,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Build pivot-guided (PLUG) multilingual instruction-tuning corpora."""
@@ -48,8 +51,10 @@ def _root(
 app.command(name="build", help=paragraphs(build.__doc__ or ""))(build)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-             add_help_option=False)  # fmt: skip
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
 def train(ctx: typer.Context) -> None:
     """Fine-tune a model on a built set (TRL SFTTrainer); `plugdata train --help` lists flags."""
     from plugdata.train import main as train_main
@@ -58,7 +63,9 @@ def train(ctx: typer.Context) -> None:
 
 
 @app.command(name="accelerate-config")
-def accelerate_config(name: Annotated[str, typer.Argument(metavar="NAME", help="ddp, fsdp2 or zero3.")]) -> None:
+def accelerate_config(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="ddp, fsdp2 or zero3.")],
+) -> None:
     """Print the path of a bundled accelerate config, for `accelerate launch --config_file`."""
     from plugdata.resources import accelerate_config as find
 
@@ -70,14 +77,33 @@ app.add_typer(eval_app, name="eval")
 
 @app.command(name="filter")
 def filter_command(
-    pairs_file: Annotated[str, typer.Argument(metavar="PAIRS_FILE", help="Pairs file (Parquet or JSONL) with the pair columns of a build.")],
-    out_dir: Annotated[str, typer.Option("--out", help="Folder for the kept pairs, rejected.parquet and stats.json.")],
-    filters: Annotated[str | None, typer.Option(help="Checks to run (default: all but adequacy; +adequacy adds it).")] = None,
-    lid_backend: Annotated[str, typer.Option(help="Language ID: fasttext or langdetect.")] = "fasttext",
-    thresholds: Annotated[str | None, typer.Option(help="Thresholds, e.g. lid_min_prob=0.5.")] = None,
-    adequacy_model: Annotated[str | None, typer.Option(help="With +adequacy: a sentence-transformers model (Hub id or folder).")] = None,
+    pairs_file: Annotated[
+        str,
+        typer.Argument(
+            metavar="PAIRS_FILE",
+            help="Pairs file (Parquet or JSONL) with the pair columns of a build.",
+        ),
+    ],
+    out_dir: Annotated[
+        str,
+        typer.Option("--out", help="Folder for the kept pairs, rejected.parquet and stats.json."),
+    ],
+    filters: Annotated[
+        str | None,
+        typer.Option(help="Checks to run (default: all but adequacy; +adequacy adds it)."),
+    ] = None,
+    lid_backend: Annotated[
+        str, typer.Option(help="Language ID: fasttext or langdetect.")
+    ] = "fasttext",
+    thresholds: Annotated[
+        str | None, typer.Option(help="Thresholds, e.g. lid_min_prob=0.5.")
+    ] = None,
+    adequacy_model: Annotated[
+        str | None,
+        typer.Option(help="With +adequacy: a sentence-transformers model (Hub id or folder)."),
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,
-) -> None:  # fmt: skip
+) -> None:
     """Run the quality filters on any pairs file; write kept and rejected pairs and the funnel."""
     from plugdata.filters import FilterConfig, filter_frame, parse_filters
     from plugdata.pipeline.refilter import judged_again, read_pair_frame, write_filtered
@@ -105,8 +131,13 @@ _CHANGE_VISIBILITY = typer.Option(
 
 @app.command()
 def report(
-    folder: Annotated[str, typer.Argument(help="A run directory (plugdata build or filter) or a "
-                                          "folder written by `plugdata eval judge`.")],
+    folder: Annotated[
+        str,
+        typer.Argument(
+            help="A run directory (plugdata build or filter) or a "
+            "folder written by `plugdata eval judge`."
+        ),
+    ],
 ) -> None:
     """Write report.html into a run directory or a judged folder: one offline page to read it."""
     from plugdata.publish.report import write_build_report
@@ -121,18 +152,24 @@ def report(
 
         page = write_eval_page(path)
     else:
-        raise PlugdataError(f"{path} has no stats.json (a run directory) or report.json (a "
-                            "folder judged by `plugdata eval judge`)")  # fmt: skip
+        raise PlugdataError(
+            f"{path} has no stats.json (a run directory) or report.json (a "
+            "folder judged by `plugdata eval judge`)"
+        )
     out.print(f"Report: {page} ({page.stat().st_size / 1e6:.1f} MB)", soft_wrap=True)
 
 
 @app.command()
 def push(
-    run_dir: Annotated[str, typer.Argument(metavar="RUN_DIR", help="A run directory written by `plugdata build`.")],
+    run_dir: Annotated[
+        str, typer.Argument(metavar="RUN_DIR", help="A run directory written by `plugdata build`.")
+    ],
     repo: Annotated[str, typer.Option(help="Hub dataset repo, OWNER/NAME.")],
     private: Annotated[bool | None, typer.Option("--private/--public", help=_VISIBILITY)] = None,
     change_visibility: Annotated[bool, _CHANGE_VISIBILITY] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be uploaded.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be uploaded.")
+    ] = False,
 ) -> None:
     """Upload a run (card, chart, data) to the Hugging Face Hub in one commit."""
     from plugdata.publish import push_run
@@ -150,13 +187,17 @@ def push(
 
 @app.command()
 def extract(
-    file: Annotated[str, typer.Argument(metavar="FILE", help="JSON or JSONL file of model outputs.")],
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="JSON or JSONL file of model outputs.")
+    ],
     target: Annotated[str, typer.Option(help="Target language of the answers.")],
     pivot: Annotated[str, typer.Option(help="Pivot language of the PLUG blocks.")] = "en",
     field: Annotated[str, typer.Option(help="Field holding the model's text.")] = "output",
-    out_path: Annotated[str | None, typer.Option("--out", help="Where to write (default: FILE.extracted.jsonl).")] = None,
+    out_path: Annotated[
+        str | None, typer.Option("--out", help="Where to write (default: FILE.extracted.jsonl).")
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
-) -> None:  # fmt: skip
+) -> None:
     """Recover final answers from PLUG-style outputs, with a status per row."""
     from plugdata.formats import extract_rows
     from plugdata.publish import write_records
@@ -167,8 +208,10 @@ def extract(
     if not all(isinstance(row, dict) for row in rows):
         raise PlugdataError(f"{path}: every record must be a JSON object")
     if not any(field in row for row in rows):
-        raise PlugdataError(f"{path}: no record has the field {field!r} (pick it with --field; "
-                            f"fields here: {', '.join(rows[0]) if rows else 'none'})")  # fmt: skip
+        raise PlugdataError(
+            f"{path}: no record has the field {field!r} (pick it with --field; "
+            f"fields here: {', '.join(rows[0]) if rows else 'none'})"
+        )
     dest = Path(out_path) if out_path else path.with_name(f"{path.stem}.extracted.jsonl")
     if dest.exists() and not overwrite:
         raise PlugdataError(f"{dest} already exists; pass --overwrite or choose another --out")
@@ -185,26 +228,41 @@ def extract(
 
 @app.command()
 def batches(
-    run_dir: Annotated[str, typer.Argument(metavar="RUN_DIR", help="The build's --out directory (running, stopped or finished).")],
+    run_dir: Annotated[
+        str,
+        typer.Argument(
+            metavar="RUN_DIR", help="The build's --out directory (running, stopped or finished)."
+        ),
+    ],
 ) -> None:
     """List a build's Batch API batches: shard, batch id, status and request counts."""
     from plugdata.pipeline import batch_ledgers
 
     ledgers = batch_ledgers(Path(run_dir))
     if not ledgers:
-        raise PlugdataError(f"no Batch API ledger in {run_dir} (or in its staging folder); "
-                            "was it built with --batch-api?")  # fmt: skip
+        raise PlugdataError(
+            f"no Batch API ledger in {run_dir} (or in its staging folder); "
+            "was it built with --batch-api?"
+        )
     for role, ledger in ledgers.items():
         table = Table(title=f"{role}: {ledger.path}")
         for name in ("shard", "requests", "batch", "status", "answered", "resent"):
             table.add_column(name, no_wrap=name in ("shard", "batch"))
         for s in ledger.shards.values():
             answered = f"{s.kept:,}" if s.collected else f"({s.completed:,})"
-            table.add_row(s.name, f"{s.requests:,}", s.batch_id or "-", s.status, answered,
-                          f"{s.resent:,}" if s.collected else "-")  # fmt: skip
+            table.add_row(
+                s.name,
+                f"{s.requests:,}",
+                s.batch_id or "-",
+                s.status,
+                answered,
+                f"{s.resent:,}" if s.collected else "-",
+            )
         out.print(table)
-    out.print("answered: results in the cache (in brackets: done so far on the server); "
-              "resent: requests handed back to a new batch or the live API")  # fmt: skip
+    out.print(
+        "answered: results in the cache (in brackets: done so far on the server); "
+        "resent: requests handed back to a new batch or the live API"
+    )
 
 
 @app.command()
@@ -218,7 +276,9 @@ def sources() -> None:
     for s in NAMED_SOURCES.values():
         table.add_row(s.name, s.hub_id or "(bundled)", s.license, s.description)
     out.print(table)
-    out.print("Also: hf:OWNER/NAME for any Hub dataset, or a local .json/.jsonl/.parquet/.csv file.")
+    out.print(
+        "Also: hf:OWNER/NAME for any Hub dataset, or a local .json/.jsonl/.parquet/.csv file."
+    )
 
 
 @app.command()
@@ -230,8 +290,14 @@ def languages() -> None:
     for name in ("code", "name", "native", "script", "instruction label", "response label"):
         table.add_column(name)
     for lang in LANGUAGES.values():
-        table.add_row(lang.code, lang.name, lang.native_name, lang.script,
-                      lang.instruction_label, lang.response_label)  # fmt: skip
+        table.add_row(
+            lang.code,
+            lang.name,
+            lang.native_name,
+            lang.script,
+            lang.instruction_label,
+            lang.response_label,
+        )
     out.print(table)
 
 
@@ -316,7 +382,8 @@ def _invoke() -> Any:
             exc.show()  # type: ignore[attr-defined]  # a bare `plugdata`: the help, exit 0
             sys.exit(0)
         command = getattr(getattr(exc, "ctx", None), "command_path", "plugdata")
-        _fail("error", f"{exc.format_message()} (see `{command} --help`)", 2)  # type: ignore[attr-defined]
+        message = exc.format_message()  # type: ignore[attr-defined]
+        _fail("error", f"{message} (see `{command} --help`)", 2)
 
 
 if __name__ == "__main__":

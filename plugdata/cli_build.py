@@ -44,23 +44,37 @@ def build_parameters() -> list[inspect.Parameter]:
             default = ",".join(default)
         elif isinstance(default, dict) or default == {}:
             default = None
-        option = typer.Option(flag_of(f.name), help=escape(meta["help"]),  # [ray] is no markup
-                              rich_help_panel=meta["panel"],
-                              show_default=not (default is None or default is False
-                                                or default == ""))  # fmt: skip
+        option = typer.Option(
+            flag_of(f.name),
+            help=escape(meta["help"]),  # [ray] is no markup
+            rich_help_panel=meta["panel"],
+            show_default=not (default is None or default is False or default == ""),
+        )
         required = bool(meta["required"])
         cli_type = kind if required or default is not None else kind | None
         annotation = Annotated[cli_type, option]
-        params.append(inspect.Parameter(
-            f.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-            default=inspect.Parameter.empty if required else default,
-        ))  # fmt: skip
-    extra = {"dry_run": ("--dry-run", "Estimate requests, tokens and cost; send nothing."),
-             "no_filter": ("--no-filter", "Keep every translated pair (no quality filters).")}  # fmt: skip
+        params.append(
+            inspect.Parameter(
+                f.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=annotation,
+                default=inspect.Parameter.empty if required else default,
+            )
+        )
+    extra = {
+        "dry_run": ("--dry-run", "Estimate requests, tokens and cost; send nothing."),
+        "no_filter": ("--no-filter", "Keep every translated pair (no quality filters)."),
+    }
     for name, (flag, help_text) in extra.items():
         option = typer.Option(flag, help=help_text, rich_help_panel="Run")
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
-                                        annotation=Annotated[bool, option], default=False))  # fmt: skip
+        params.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[bool, option],
+                default=False,
+            )
+        )
     return params
 
 
@@ -92,9 +106,13 @@ def build(**options: Any) -> None:
         return
     progress = BuildProgress(err, config.pivot, config.log_interval)
     try:
-        result = run_build(config, on_pair=progress.on_pair, on_start=progress.on_start,
-                           on_status=progress.on_status,
-                           on_rejected=progress.on_rejected)  # fmt: skip
+        result = run_build(
+            config,
+            on_pair=progress.on_pair,
+            on_start=progress.on_start,
+            on_status=progress.on_status,
+            on_rejected=progress.on_rejected,
+        )
     except BaseException:
         progress.stop()
         raise
@@ -115,16 +133,25 @@ def print_estimate(plan: dict[str, Any]) -> None:
         print_mt_estimate(out, plan)
         return
     priced = ", Batch API price" if plan.get("batch_api") else ""
-    table = Table(title=f"Dry run: {plan['records']} records, model {plan['model']}{priced} (nothing sent)")
+    table = Table(
+        title=f"Dry run: {plan['records']} records, model {plan['model']}{priced} (nothing sent)"
+    )
     for name in ("language", "requests", "input tokens", "output tokens", "cost (USD)"):
         table.add_column(name, justify="right")
     for lang, row in [*plan["languages"].items(), ("total", plan["totals"])]:
         cost = f"{row['cost_usd']:.4f}" if plan["price_known"] else "unknown"
-        table.add_row(lang, f"{row['requests']:,}", f"{row['input_tokens']:,}",
-                      f"{row['output_tokens']:,}", cost)  # fmt: skip
+        table.add_row(
+            lang,
+            f"{row['requests']:,}",
+            f"{row['input_tokens']:,}",
+            f"{row['output_tokens']:,}",
+            cost,
+        )
     out.print(table)
     if not plan["price_known"]:
-        out.print("No price known for this model: pass --price-in/--price-out (USD per million tokens).")
+        out.print(
+            "No price known for this model: pass --price-in/--price-out (USD per million tokens)."
+        )
 
 
 build.__signature__ = inspect.Signature(build_parameters())  # type: ignore[attr-defined]

@@ -50,9 +50,14 @@ def reason_lines(reasons: Mapping[str, Mapping[str, int]], width: int = 80) -> l
     for lang, counts in reasons.items():
         if counts:
             text = ", ".join(f"{reason}={n:,}" for reason, n in counts.items())
-            lines += textwrap.wrap(text, max(width, pad + 20), initial_indent=lang.ljust(pad),
-                                   subsequent_indent=" " * pad, break_long_words=False,
-                                   break_on_hyphens=False)  # fmt: skip
+            lines += textwrap.wrap(
+                text,
+                max(width, pad + 20),
+                initial_indent=lang.ljust(pad),
+                subsequent_indent=" " * pad,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
     return lines
 
 

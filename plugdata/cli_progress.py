@@ -30,15 +30,22 @@ class BuildProgress:
         if not self.live:
             return
         self._bar = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[rejected]} rejected"),
-            TextColumn("{task.fields[tokens]:,} tok"), TextColumn("${task.fields[cost]:.4f}"),
-            TimeRemainingColumn(), console=self.console, transient=True,
-        )  # fmt: skip
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("{task.fields[rejected]} rejected"),
+            TextColumn("{task.fields[tokens]:,} tok"),
+            TextColumn("${task.fields[cost]:.4f}"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+        )
         self._bar.start()
         for lang, total in totals.items():
-            self._tasks[lang] = self._bar.add_task(f"{self.pivot}→{lang}", total=total, rejected=0,
-                                                   tokens=0, cost=0.0, rate="")  # fmt: skip
+            self._tasks[lang] = self._bar.add_task(
+                f"{self.pivot}→{lang}", total=total, rejected=0, tokens=0, cost=0.0, rate=""
+            )
 
     def on_pair(self, pair: dict[str, Any]) -> None:
         c = self.counts[pair["target_lang"]]
@@ -50,8 +57,14 @@ class BuildProgress:
         if self._bar is not None:
             task = self._tasks[pair["target_lang"]]
             speed = self._bar.tasks[task].speed
-            self._bar.update(task, advance=1, rejected=c["rejected"], tokens=c["tokens"],
-                             cost=c["cost"], rate=f"{speed:.1f}/s" if speed else "")  # fmt: skip
+            self._bar.update(
+                task,
+                advance=1,
+                rejected=c["rejected"],
+                tokens=c["tokens"],
+                cost=c["cost"],
+                rate=f"{speed:.1f}/s" if speed else "",
+            )
         elif time.monotonic() - self._last >= self.interval:
             self.log()
 
@@ -76,8 +89,10 @@ class BuildProgress:
             self.console.print(
                 f"[{elapsed:7.0f}s] {self.pivot}→{lang}: {c['done']:,}{total} pairs, "
                 f"{c['done'] / elapsed:.1f}/s, {c['rejected']:,} rejected, {c['tokens']:,} tokens, "
-                f"${c['cost']:.4f}", highlight=False, soft_wrap=True,
-            )  # fmt: skip
+                f"${c['cost']:.4f}",
+                highlight=False,
+                soft_wrap=True,
+            )
 
     def stop(self, finished: bool = False) -> None:
         """Close the bar; a finished run without one gets a last plain line."""

@@ -7,6 +7,7 @@ The command line is generated from these fields (see :mod:`plugdata.cli`).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Mapping
@@ -22,8 +23,22 @@ SRC, MODEL, ENGINE, FILTERS, OUT = "Source", "Model", "Engine and cost", "Filter
 SCALE = "Batch API and Ray"
 # Fields that decide which requests a build sends: a staging folder is resumed only by a
 # build that agrees on all of them.
-IDENTITY = ("source", "targets", "model", "translator", "pivot", "limit", "seed", "columns",
-            "split", "prompt", "temperature", "max_output_tokens", "generate", "generator_model")  # fmt: skip
+IDENTITY = (
+    "source",
+    "targets",
+    "model",
+    "translator",
+    "pivot",
+    "limit",
+    "seed",
+    "columns",
+    "split",
+    "prompt",
+    "temperature",
+    "max_output_tokens",
+    "generate",
+    "generator_model",
+)
 
 
 class ConfigError(InputError):
@@ -35,159 +50,256 @@ class ConfigError(InputError):
         self.reason = reason
 
 
-def opt(help: str, panel: str, *, flag: str | None = None, required: bool = False) -> dict[str, Any]:
+def opt(
+    help: str, panel: str, *, flag: str | None = None, required: bool = False
+) -> dict[str, Any]:
     """Field metadata: help text, help panel, the CLI flag when it differs from the name."""
     return {"help": help, "panel": panel, "flag": flag, "required": required}
+
+
+def option(
+    default: Any,
+    help: str,
+    panel: str,
+    *,
+    flag: str | None = None,
+    required: bool = False,
+    secret: bool = False,
+) -> Any:
+    """A :class:`BuildConfig` field with its :func:`opt` metadata. A list or dict default is
+    copied for each config; a secret field is left out of the config's repr."""
+    metadata = opt(help, panel, flag=flag, required=required)
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.copy(default), metadata=metadata)
+    return field(default=default, repr=not secret, metadata=metadata)
 
 
 @dataclass
 class BuildConfig:
     """Everything a build needs; written to ``config.yaml`` (without the API key)."""
 
-    source: str = field(default="", metadata=opt(
+    source: str = option(
+        "",
         "Named source (see `plugdata sources`), hf:OWNER/NAME, a .json/.jsonl/.parquet/.csv "
-        "file or a dataset folder.", SRC, required=True))
-    targets: list[str] = field(default_factory=list, metadata=opt(
-        "Target languages, e.g. zh,ko,it,es.", SRC, required=True))
-    model: str | None = field(default=None, metadata=opt(
+        "file or a dataset folder.",
+        SRC,
+        required=True,
+    )
+    targets: list[str] = option([], "Target languages, e.g. zh,ko,it,es.", SRC, required=True)
+    model: str | None = option(
+        None,
         "Translation model: the model's name on the server (llm, vllm), or for mt a Hub id or "
         "folder, or LANG=ID,... per language (default for mt: per-language models chosen by "
-        "quality and licence).", MODEL))
-    translator: str = field(default="auto", metadata=opt(
+        "quality and licence).",
+        MODEL,
+    )
+    translator: str = option(
+        "auto",
         "Translation backend: llm (any OpenAI-compatible server), mt (local translation "
         "models, no key), vllm (plugdata starts `vllm serve MODEL`) or auto: llm when --model "
-        "names a chat model, else mt.", MODEL))
-    mt_engine: str = field(default="auto", metadata=opt(
-        "mt: ctranslate2, transformers or auto (CTranslate2 when installed).", MODEL))
-    mt_device: str = field(default="auto", metadata=opt(
-        "mt: cpu, cuda or auto (a GPU when there is one).", MODEL))
-    mt_batch_size: int = field(default=0, metadata=opt(
-        "mt: sentences per batch (0: auto, halved on out-of-memory).", MODEL))
-    mt_allow_broken: bool = field(default=False, metadata=opt(
+        "names a chat model, else mt.",
+        MODEL,
+    )
+    mt_engine: str = option(
+        "auto", "mt: ctranslate2, transformers or auto (CTranslate2 when installed).", MODEL
+    )
+    mt_device: str = option("auto", "mt: cpu, cuda or auto (a GPU when there is one).", MODEL)
+    mt_batch_size: int = option(
+        0, "mt: sentences per batch (0: auto, halved on out-of-memory).", MODEL
+    )
+    mt_allow_broken: bool = option(
+        False,
         "mt: use a model whose Hugging Face export is known to be broken (refused otherwise, "
-        "with the upstream issue named).", MODEL))
-    tensor_parallel: int = field(default=1, metadata=opt(
-        "vllm: GPUs per model replica (--tensor-parallel-size).", MODEL))
-    data_parallel: int = field(default=1, metadata=opt(
-        "vllm: model replicas (--data-parallel-size).", MODEL))
-    vllm_max_model_len: int | None = field(default=None, metadata=opt(
+        "with the upstream issue named).",
+        MODEL,
+    )
+    tensor_parallel: int = option(
+        1, "vllm: GPUs per model replica (--tensor-parallel-size).", MODEL
+    )
+    data_parallel: int = option(1, "vllm: model replicas (--data-parallel-size).", MODEL)
+    vllm_max_model_len: int | None = option(
+        None,
         "vllm: the server's context (--max-model-len; default: what the translation budget "
-        "needs, far less than a 32K model's own, so the KV cache fits).", MODEL))
-    vllm_gpu_memory: float = field(default=0.9, metadata=opt(
-        "vllm: share of GPU memory the server may take (--gpu-memory-utilization).", MODEL))
-    vllm_args: str | None = field(default=None, metadata=opt(
+        "needs, far less than a 32K model's own, so the KV cache fits).",
+        MODEL,
+    )
+    vllm_gpu_memory: float = option(
+        0.9, "vllm: share of GPU memory the server may take (--gpu-memory-utilization).", MODEL
+    )
+    vllm_args: str | None = option(
+        None,
         "vllm: more `vllm serve` flags, as one string (e.g. '--enable-prefix-caching "
-        "--max-num-seqs 128').", MODEL))
-    pivot: str = field(default="en", metadata=opt("Pivot language: the source's language.", SRC))
-    limit: int | None = field(default=None, metadata=opt(
-        "Use at most this many source records.", SRC))
-    seed: int | None = field(default=None, metadata=opt(
-        "With --limit: take a random sample chosen with this seed.", SRC))
-    columns: dict[str, str] = field(default_factory=dict, metadata=opt(
-        "Column mapping, e.g. instruction=question,input=context,output=answer.", SRC))
-    split: str = field(default="train", metadata=opt("Split of a Hub dataset.", SRC))
-    base_url: str | None = field(default=None, metadata=opt(
-        "OpenAI-compatible API base URL (default: $OPENAI_BASE_URL, else OpenAI).", MODEL))
-    api_key: str | None = field(default=None, repr=False, metadata=opt(
-        "API key (default: $OPENAI_API_KEY); never written to disk.", MODEL))
-    prompt: str = field(default="translate/v1", metadata=opt(
-        "Translation prompt version or a YAML file.", MODEL))
-    temperature: float = field(default=0.0, metadata=opt("Sampling temperature for translation.", MODEL))
-    max_output_tokens: int | None = field(default=None, metadata=opt(
-        "Output token budget of one model request.", MODEL))
-    response_format: str = field(default="auto", metadata=opt(
-        "Structured output: auto, json_schema, json_object or none.", MODEL))
-    generate: str | None = field(default=None, metadata=opt(
+        "--max-num-seqs 128').",
+        MODEL,
+    )
+    pivot: str = option("en", "Pivot language: the source's language.", SRC)
+    limit: int | None = option(None, "Use at most this many source records.", SRC)
+    seed: int | None = option(
+        None, "With --limit: take a random sample chosen with this seed.", SRC
+    )
+    columns: dict[str, str] = option(
+        {}, "Column mapping, e.g. instruction=question,input=context,output=answer.", SRC
+    )
+    split: str = option("train", "Split of a Hub dataset.", SRC)
+    base_url: str | None = option(
+        None, "OpenAI-compatible API base URL (default: $OPENAI_BASE_URL, else OpenAI).", MODEL
+    )
+    api_key: str | None = option(
+        None, "API key (default: $OPENAI_API_KEY); never written to disk.", MODEL, secret=True
+    )
+    prompt: str = option("translate/v1", "Translation prompt version or a YAML file.", MODEL)
+    temperature: float = option(0.0, "Sampling temperature for translation.", MODEL)
+    max_output_tokens: int | None = option(None, "Output token budget of one model request.", MODEL)
+    response_format: str = option(
+        "auto", "Structured output: auto, json_schema, json_object or none.", MODEL
+    )
+    generate: str | None = option(
+        None,
         "pivot: regenerate pivot responses with the generator model; target: answer target "
-        "instructions directly.", MODEL))
-    generator_model: str | None = field(default=None, metadata=opt(
-        "Model for --generate (default: --model).", MODEL))
-    generator_temperature: float = field(default=0.7, metadata=opt(
-        "Sampling temperature for --generate.", MODEL))
-    concurrency: int | None = field(default=None, metadata=opt(
+        "instructions directly.",
+        MODEL,
+    )
+    generator_model: str | None = option(None, "Model for --generate (default: --model).", MODEL)
+    generator_temperature: float = option(0.7, "Sampling temperature for --generate.", MODEL)
+    concurrency: int | None = option(
+        None,
         "Requests in flight at once (default: 16 for llm; 256 for mt and vllm, whose batches "
-        "fill from them).", ENGINE))
-    rpm: float | None = field(default=None, metadata=opt("Requests-per-minute limit.", ENGINE))
-    tpm: float | None = field(default=None, metadata=opt("Tokens-per-minute limit (estimated).", ENGINE))
-    max_attempts: int = field(default=6, metadata=opt(
-        "Tries per request on 429, 5xx, timeouts and dropped connections.", ENGINE))
-    timeout: float = field(default=120.0, metadata=opt("Seconds before a request times out.", ENGINE))
-    backoff: float = field(default=1.0, metadata=opt(
+        "fill from them).",
+        ENGINE,
+    )
+    rpm: float | None = option(None, "Requests-per-minute limit.", ENGINE)
+    tpm: float | None = option(None, "Tokens-per-minute limit (estimated).", ENGINE)
+    max_attempts: int = option(
+        6, "Tries per request on 429, 5xx, timeouts and dropped connections.", ENGINE
+    )
+    timeout: float = option(120.0, "Seconds before a request times out.", ENGINE)
+    backoff: float = option(
+        1.0,
         "First retry wait in seconds; doubles each try (with jitter) unless the server sends "
-        "Retry-After.", ENGINE))
-    backoff_max: float = field(default=60.0, metadata=opt("Longest retry wait in seconds.", ENGINE))
-    max_cost: float | None = field(default=None, metadata=opt(
-        "Stop once the run has spent this many USD, counted across resumes.", ENGINE))
-    price_in: float | None = field(default=None, metadata=opt(
-        "USD per million input tokens (overrides the price table).", ENGINE))
-    price_out: float | None = field(default=None, metadata=opt(
-        "USD per million output tokens.", ENGINE))
-    chunk_size: int = field(default=1024, metadata=opt(
-        "Source records per chunk: what is filtered, formatted and written at once.", ENGINE))
-    log_interval: float = field(default=30.0, metadata=opt(
-        "Seconds between plain progress lines when stderr is not a terminal.", ENGINE))
-    batch_api: bool = field(default=False, metadata=opt(
+        "Retry-After.",
+        ENGINE,
+    )
+    backoff_max: float = option(60.0, "Longest retry wait in seconds.", ENGINE)
+    max_cost: float | None = option(
+        None, "Stop once the run has spent this many USD, counted across resumes.", ENGINE
+    )
+    price_in: float | None = option(
+        None, "USD per million input tokens (overrides the price table).", ENGINE
+    )
+    price_out: float | None = option(None, "USD per million output tokens.", ENGINE)
+    chunk_size: int = option(
+        1024, "Source records per chunk: what is filtered, formatted and written at once.", ENGINE
+    )
+    log_interval: float = option(
+        30.0, "Seconds between plain progress lines when stderr is not a terminal.", ENGINE
+    )
+    batch_api: bool = option(
+        False,
         "Send the requests through the OpenAI Batch API (half price, results within 24 h); "
-        "the same command resumes and never submits a request twice.", SCALE))
-    batch_max_requests: int = field(default=50_000, metadata=opt(
-        "Batch API: most requests in one batch (the API allows 50,000 and 200 MB).", SCALE))
-    batch_inflight: int = field(default=100_000, metadata=opt(
-        "Batch API: most requests submitted and waiting at once (bounds memory).", SCALE))
-    batch_fallback: str = field(default="batch", metadata=opt(
+        "the same command resumes and never submits a request twice.",
+        SCALE,
+    )
+    batch_max_requests: int = option(
+        50_000, "Batch API: most requests in one batch (the API allows 50,000 and 200 MB).", SCALE
+    )
+    batch_inflight: int = option(
+        100_000, "Batch API: most requests submitted and waiting at once (bounds memory).", SCALE
+    )
+    batch_fallback: str = option(
+        "batch",
         "Batch API: requests that expired or failed go into a new batch (batch) or through "
-        "the live API (live).", SCALE))
-    batch_poll: float = field(default=30.0, metadata=opt(
-        "Batch API: seconds between status checks.", SCALE))
-    batch_detach: bool = field(default=False, metadata=opt(
-        "Batch API: submit, then exit; the same command collects (and submits what is left).", SCALE))
-    batch_max_tokens: int | None = field(default=None, metadata=opt(
-        "Batch API: the model's limit on enqueued prompt tokens (your tier's batch queue limit, "
-        "e.g. 2000000 for gpt-4o-mini at tier 1): shards are sized under it and wait while "
-        "running batches fill it (default: learned from the first token_limit_exceeded).", SCALE))
-    batch_output_expiry: int | None = field(default=None, metadata=opt(
+        "the live API (live).",
+        SCALE,
+    )
+    batch_poll: float = option(30.0, "Batch API: seconds between status checks.", SCALE)
+    batch_detach: bool = option(
+        False,
+        "Batch API: submit, then exit; the same command collects (and submits what is left).",
+        SCALE,
+    )
+    batch_max_tokens: int | None = option(
+        None,
+        "Batch API: the model's limit on enqueued prompt tokens (your tier's batch queue "
+        "limit, e.g. 2000000 for gpt-4o-mini at tier 1): shards are sized under it and wait "
+        "while running batches fill it (default: learned from the first "
+        "token_limit_exceeded).",
+        SCALE,
+    )
+    batch_output_expiry: int | None = option(
+        None,
         "Batch API: seconds the result files are kept, 3600 to 2592000 (default: the API's "
-        "30 days).", SCALE))
-    executor: str = field(default="local", metadata=opt(
+        "30 days).",
+        SCALE,
+    )
+    executor: str = option(
+        "local",
         "local (this process) or ray (Ray Data: many GPUs or machines; pip install "
-        "'plugdata[ray]').", SCALE))
-    ray_address: str | None = field(default=None, metadata=opt(
-        "ray: address of a running Ray cluster (default: start a local one).", SCALE))
-    ray_actors: int = field(default=0, metadata=opt(
-        "ray: translation actors (0: one per GPU, or one on a machine without GPUs).", SCALE))
-    filters: list[str] | None = field(default=None, metadata=opt(
+        "'plugdata[ray]').",
+        SCALE,
+    )
+    ray_address: str | None = option(
+        None, "ray: address of a running Ray cluster (default: start a local one).", SCALE
+    )
+    ray_actors: int = option(
+        0, "ray: translation actors (0: one per GPU, or one on a machine without GPUs).", SCALE
+    )
+    filters: list[str] | None = option(
+        None,
         "Checks to run (default: " + ", ".join(DEFAULT_FILTERS) + "); `default` names these, "
-        "`+adequacy` adds the opt-in meaning check (pip install 'plugdata[adequacy]').", FILTERS))
-    adequacy_model: str | None = field(default=None, metadata=opt(
+        "`+adequacy` adds the opt-in meaning check (pip install 'plugdata[adequacy]').",
+        FILTERS,
+    )
+    adequacy_model: str | None = option(
+        None,
         "adequacy filter: a sentence-transformers model, Hub id or folder (default "
-        "sentence-transformers/LaBSE).", FILTERS))
-    lid_backend: str = field(default="fasttext", metadata=opt(
-        "Language ID: fasttext (lid.176) or langdetect.", FILTERS))
-    thresholds: dict[str, float] = field(default_factory=dict, metadata=opt(
-        "Filter thresholds, e.g. lid_min_prob=0.5,length_ratio_high=3.", FILTERS))
-    out: Path | None = field(default=None, metadata=opt(
-        "Run directory (default: corpora/SOURCE-TIMESTAMP).", OUT))
-    formats: list[str] = field(default_factory=lambda: list(DEFAULT_FORMATS), metadata=opt(
-        "Formats to build: " + ", ".join(format_names()) + ".", OUT))
-    system_prompt: str | None = field(default=None, metadata=opt(
-        "System prompt of the training rows ({pivot} and {target} are filled in; empty: none).", OUT))
-    no_system: bool = field(default=False, metadata=opt(
-        "Put the guidance in the user turn (for templates without a system role).", OUT))
-    file_format: str = field(default="parquet", metadata=opt("parquet or jsonl.", OUT))
-    chat_template: str | None = field(default=None, metadata=opt(
+        "sentence-transformers/LaBSE).",
+        FILTERS,
+    )
+    lid_backend: str = option("fasttext", "Language ID: fasttext (lid.176) or langdetect.", FILTERS)
+    thresholds: dict[str, float] = option(
+        {}, "Filter thresholds, e.g. lid_min_prob=0.5,length_ratio_high=3.", FILTERS
+    )
+    out: Path | None = option(None, "Run directory (default: corpora/SOURCE-TIMESTAMP).", OUT)
+    formats: list[str] = option(
+        list(DEFAULT_FORMATS), "Formats to build: " + ", ".join(format_names()) + ".", OUT
+    )
+    system_prompt: str | None = option(
+        None,
+        "System prompt of the training rows ({pivot} and {target} are filled in; empty: none).",
+        OUT,
+    )
+    no_system: bool = option(
+        False, "Put the guidance in the user turn (for templates without a system role).", OUT
+    )
+    file_format: str = option("parquet", "parquet or jsonl.", OUT)
+    chat_template: str | None = option(
+        None,
         "Render rows with this model's chat template (Hub id or local folder) into a text "
-        "column with token counts.", OUT))
-    max_row_tokens: int | None = field(default=None, metadata=opt(
-        "With --chat-template: drop (and count) training rows longer than this many tokens.", OUT))
-    push_to_hub: str | None = field(default=None, metadata=opt(
-        "Upload the run to this Hub dataset repo (OWNER/NAME) when done.", OUT))
-    private: bool | None = field(default=None, metadata=opt(
-        "Hub visibility: --private or --public (default: an existing repo's own; for a new one, "
-        "the Hub's default, which an organisation may set to private).", OUT,
-        flag="private/--public"))
-    change_visibility: bool = field(default=False, metadata=opt(
+        "column with token counts.",
+        OUT,
+    )
+    max_row_tokens: int | None = option(
+        None,
+        "With --chat-template: drop (and count) training rows longer than this many tokens.",
+        OUT,
+    )
+    push_to_hub: str | None = option(
+        None, "Upload the run to this Hub dataset repo (OWNER/NAME) when done.", OUT
+    )
+    private: bool | None = option(
+        None,
+        "Hub visibility: --private or --public (default: an existing repo's own; for a new "
+        "one, the Hub's default, which an organisation may set to private).",
+        OUT,
+        flag="private/--public",
+    )
+    change_visibility: bool = option(
+        False,
         "Change an existing Hub repo to --private/--public (else a mismatch stops the build "
-        "before anything is sent).", OUT))
-    overwrite: bool = field(default=False, metadata=opt("Replace an existing --out directory.", OUT))
+        "before anything is sent).",
+        OUT,
+    )
+    overwrite: bool = option(False, "Replace an existing --out directory.", OUT)
 
     def __post_init__(self) -> None:
         self.validate()

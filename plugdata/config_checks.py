@@ -29,13 +29,30 @@ CHOICES = {
     "executor": ("local", "ray"),
 }
 LLM_CONCURRENCY, LOCAL_CONCURRENCY = 16, 256
-AT_LEAST_ONE = ("concurrency", "max_attempts", "limit", "max_output_tokens", "max_row_tokens",
-                "chunk_size", "tensor_parallel", "data_parallel", "batch_max_requests",
-                "batch_inflight")  # fmt: skip
+AT_LEAST_ONE = (
+    "concurrency",
+    "max_attempts",
+    "limit",
+    "max_output_tokens",
+    "max_row_tokens",
+    "chunk_size",
+    "tensor_parallel",
+    "data_parallel",
+    "batch_max_requests",
+    "batch_inflight",
+)
 AT_LEAST_ONE += ("batch_max_tokens", "vllm_max_model_len")
 POSITIVE = ("timeout", "rpm", "tpm", "max_cost", "log_interval", "batch_poll", "vllm_gpu_memory")
-NOT_NEGATIVE = ("temperature", "generator_temperature", "backoff", "backoff_max", "price_in",
-                "price_out", "mt_batch_size", "ray_actors")  # fmt: skip
+NOT_NEGATIVE = (
+    "temperature",
+    "generator_temperature",
+    "backoff",
+    "backoff_max",
+    "price_in",
+    "price_out",
+    "mt_batch_size",
+    "ray_actors",
+)
 
 
 def check(cfg: BuildConfig) -> None:
@@ -70,7 +87,9 @@ def check(cfg: BuildConfig) -> None:
     _check_scale(cfg)
     if cfg.max_row_tokens is not None and not cfg.chat_template:
         raise ConfigError("max_row_tokens", "needs chat_template (tokens are counted with it)")
-    if cfg.push_to_hub is not None and (cfg.push_to_hub.count("/") != 1 or not all(cfg.push_to_hub.split("/"))):
+    if cfg.push_to_hub is not None and (
+        cfg.push_to_hub.count("/") != 1 or not all(cfg.push_to_hub.split("/"))
+    ):
         raise ConfigError("push_to_hub", f"must look like OWNER/NAME, not {cfg.push_to_hub!r}")
     if cfg.adequacy_model is not None and "adequacy" not in (cfg.filters or ()):
         raise ConfigError(
@@ -95,8 +114,10 @@ def _check_translator(cfg: BuildConfig) -> None:
     if cfg.concurrency is None:  # local backends batch what is in flight: give them plenty
         cfg.concurrency = LOCAL_CONCURRENCY if cfg.translator in ("mt", "vllm") else LLM_CONCURRENCY
     if cfg.translator in ("llm", "vllm") and not cfg.model:
-        raise ConfigError("model", f"required with the {cfg.translator} translator (the model's "
-                                   "name on the server)")  # fmt: skip
+        raise ConfigError(
+            "model",
+            f"required with the {cfg.translator} translator (the model's name on the server)",
+        )
     if isinstance(cfg.mt_batch_size, int) and not isinstance(cfg.mt_batch_size, bool):
         return
     raise ConfigError("mt_batch_size", f"must be a whole number, not {cfg.mt_batch_size!r}")
@@ -125,8 +146,10 @@ def _check_scale(cfg: BuildConfig) -> None:
         share = cfg.vllm_gpu_memory
         raise ConfigError("vllm_gpu_memory", f"must be above 0 and at most 1, not {share!r}")
     if cfg.batch_max_requests > 50_000:
-        raise ConfigError("batch_max_requests", f"the Batch API takes at most 50,000 requests "
-                                                f"per batch, not {cfg.batch_max_requests}")  # fmt: skip
+        raise ConfigError(
+            "batch_max_requests",
+            f"the Batch API takes at most 50,000 requests per batch, not {cfg.batch_max_requests}",
+        )
     expiry = cfg.batch_output_expiry
     whole = isinstance(expiry, int) and not isinstance(expiry, bool)
     if expiry is not None and not (whole and 3600 <= expiry <= 30 * 86400):
@@ -137,8 +160,10 @@ def _check_scale(cfg: BuildConfig) -> None:
     if not cfg.batch_api:
         return
     if cfg.translator != "llm":
-        raise ConfigError("batch_api", f"needs the llm translator (an OpenAI-compatible API), "
-                                       f"not {cfg.translator}")  # fmt: skip
+        raise ConfigError(
+            "batch_api",
+            f"needs the llm translator (an OpenAI-compatible API), not {cfg.translator}",
+        )
     if cfg.executor != "local":
         raise ConfigError("batch_api", "runs with the local executor (the batches do the scaling)")
 
@@ -185,8 +210,10 @@ def _formats(value: Any) -> list[str]:
     names = _strings(value)
     unknown = [f for f in names if f not in format_names()]
     if unknown or not names:
-        raise ValueError(f"unknown format(s) {', '.join(unknown) or '(none)'}; "
-                         f"known formats: {', '.join(format_names())}")  # fmt: skip
+        raise ValueError(
+            f"unknown format(s) {', '.join(unknown) or '(none)'}; "
+            f"known formats: {', '.join(format_names())}"
+        )
     return list(dict.fromkeys(names))
 
 
@@ -209,7 +236,9 @@ def _columns(value: Any) -> dict[str, str]:
     mapping = _pairs(value or {})
     for key in mapping:
         if key not in FIELDS:
-            raise ValueError(f"bad entry {key!r}: expected FIELD=COLUMN with FIELD one of {', '.join(FIELDS)}")
+            raise ValueError(
+                f"bad entry {key!r}: expected FIELD=COLUMN with FIELD one of {', '.join(FIELDS)}"
+            )
     return mapping
 
 

@@ -22,7 +22,7 @@ from plugdata.pipeline import batch_ledgers, estimate
 from plugdata.publish.hub import upload_files
 from plugdata.testing import FakeOpenAIServer
 from plugdata.testing.batches import BatchFaults
-from plugdata.testing.server import Fault
+from plugdata.testing.faults import Fault
 from plugdata.translate.batch import BatchChatClient, BatchesPending, Ledger
 from plugdata.translate.llm import LLMTranslator
 from plugdata.translate.pricing import BudgetExceeded
@@ -34,8 +34,17 @@ COLS = ["id", "target_lang", "target_instruction", "target_input", "target_outpu
 
 
 def _config(url: str, out: Path, **extra) -> dict:
-    return {"source": "seed", "targets": ["zh", "ko"], "model": "gpt-4o-mini", "base_url": url,
-            "out": out, "filters": [], "batch_api": True, "batch_poll": 0.05, **extra}  # fmt: skip
+    return {
+        "source": "seed",
+        "targets": ["zh", "ko"],
+        "model": "gpt-4o-mini",
+        "base_url": url,
+        "out": out,
+        "filters": [],
+        "batch_api": True,
+        "batch_poll": 0.05,
+        **extra,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +62,9 @@ def _pairs(out: Path) -> pl.DataFrame:
     return pl.read_parquet(out / "pairs.parquet").select(COLS)
 
 
-def test_expired_batches_and_error_lines_lose_nothing_and_resend_only_the_failed(tmp_path, live_pairs):
+def test_expired_batches_and_error_lines_lose_nothing_and_resend_only_the_failed(
+    tmp_path, live_pairs
+):
     faults = BatchFaults(expire=0.2, error=0.05, seed=3)
     with FakeOpenAIServer(batch_faults=faults) as srv:
         result = build(_config(srv.url, tmp_path / "run", batch_max_requests=60))
@@ -102,8 +113,11 @@ def test_a_bad_request_line_rejects_its_pair_with_the_reason(tmp_path):
         return Fault(400) if "Red." in json.dumps(body) else None
 
     with FakeOpenAIServer(fault=refuse) as srv:
-        pairs = asyncio.run(_translate(srv.url, tmp_path, [{"instruction": "Name it.", "input": "",
-                                                            "output": "Red."}]))  # fmt: skip
+        pairs = asyncio.run(
+            _translate(
+                srv.url, tmp_path, [{"instruction": "Name it.", "input": "", "output": "Red."}]
+            )
+        )
         assert max(srv.batches.seen.values()) == 1  # a bad request is not tried again
     assert pairs[0].fields is None and pairs[0].reason == "bad_request"
 
@@ -151,8 +165,23 @@ def test_a_live_resume_of_a_run_with_waiting_batches_is_refused(tmp_path):
 def test_cli_detach_exits_zero_and_batches_lists_the_shards(tmp_path):
     with FakeOpenAIServer(batch_faults=BatchFaults(delay=1.0)) as srv:
         out = tmp_path / "run"
-        args = ["build", "--source", "seed", "--targets", "zh", "--model", "m", "--base-url",
-                srv.url, "--out", str(out), "--no-filter", "--batch-api", "--batch-poll", "0.05"]  # fmt: skip
+        args = [
+            "build",
+            "--source",
+            "seed",
+            "--targets",
+            "zh",
+            "--model",
+            "m",
+            "--base-url",
+            srv.url,
+            "--out",
+            str(out),
+            "--no-filter",
+            "--batch-api",
+            "--batch-poll",
+            "0.05",
+        ]
         detached = run_cli(*args, "--batch-detach")
         assert detached.returncode == 0, detached.stderr
         assert "run the same command again" in detached.stderr
@@ -169,11 +198,28 @@ def test_cli_detach_exits_zero_and_batches_lists_the_shards(tmp_path):
 def test_kill_9_while_waiting_then_rerun_polls_the_same_batches(tmp_path, live_pairs):
     out = tmp_path / "run"
     with FakeOpenAIServer(batch_faults=BatchFaults(delay=2.0, expire=0.2, seed=5)) as srv:
-        args = ["build", "--source", "seed", "--targets", "zh,ko", "--model", "gpt-4o-mini",
-                "--base-url", srv.url, "--out", str(out), "--no-filter", "--batch-api",
-                "--batch-poll", "0.05"]  # fmt: skip
-        proc = subprocess.Popen([sys.executable, "-m", "plugdata.cli", *args],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        args = [
+            "build",
+            "--source",
+            "seed",
+            "--targets",
+            "zh,ko",
+            "--model",
+            "gpt-4o-mini",
+            "--base-url",
+            srv.url,
+            "--out",
+            str(out),
+            "--no-filter",
+            "--batch-api",
+            "--batch-poll",
+            "0.05",
+        ]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "plugdata.cli", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 60
         while not srv.batches.created:
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
@@ -203,8 +249,13 @@ def test_a_shard_uploaded_or_created_before_a_kill_is_adopted_not_submitted_agai
             copy = Ledger(folder)
             copy.shards = {shard.name: shard}
             copy.save()
-            lines = b"".join(json.dumps({"custom_id": k, "method": "POST", "url": "/v1/chat/completions",
-                                         "body": {}}).encode() + b"\n" for k in srv.batches.seen)  # fmt: skip
+            lines = b"".join(
+                json.dumps(
+                    {"custom_id": k, "method": "POST", "url": "/v1/chat/completions", "body": {}}
+                ).encode()
+                + b"\n"
+                for k in srv.batches.seen
+            )
             copy.shard_path(shard).write_bytes(lines)
             again = asyncio.run(_translate(srv.url, folder.parent, rows))
             assert [o.fields for o in again] == [o.fields for o in first]
@@ -226,7 +277,9 @@ def test_max_cost_refuses_a_shard_whose_estimate_would_pass_the_cap(tmp_path):
 
 def test_dry_run_prices_the_batch_api_at_half(tmp_path):
     live = estimate({"source": "seed", "targets": ["zh"], "model": "gpt-4o-mini"})
-    batch = estimate({"source": "seed", "targets": ["zh"], "model": "gpt-4o-mini", "batch_api": True})
+    batch = estimate(
+        {"source": "seed", "targets": ["zh"], "model": "gpt-4o-mini", "batch_api": True}
+    )
     assert batch["price_per_million"]["input"] == live["price_per_million"]["input"] / 2
     assert batch["price_per_million"]["output"] == live["price_per_million"]["output"] / 2
     assert batch["totals"]["cost_usd"] == pytest.approx(live["totals"]["cost_usd"] / 2, abs=2e-4)
@@ -243,11 +296,18 @@ def test_batch_options_are_checked():
 def test_the_server_batch_api_speaks_the_openai_client(tmp_path):
     async def roundtrip(url: str) -> str:
         client = openai.AsyncOpenAI(base_url=url, api_key="k")
-        line = {"custom_id": "a", "method": "POST", "url": "/v1/chat/completions",
-                "body": {"model": "m", "messages": [{"role": "user", "content": "hi"}]}}  # fmt: skip
-        uploaded = await client.files.create(file=("in.jsonl", json.dumps(line).encode()), purpose="batch")
-        batch = await client.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions",
-                                            completion_window="24h")  # fmt: skip
+        line = {
+            "custom_id": "a",
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+        }
+        uploaded = await client.files.create(
+            file=("in.jsonl", json.dumps(line).encode()), purpose="batch"
+        )
+        batch = await client.batches.create(
+            input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
+        )
         while batch.status not in ("completed", "failed"):
             await asyncio.sleep(0.01)
             batch = await client.batches.retrieve(batch.id)

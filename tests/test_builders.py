@@ -34,9 +34,19 @@ def run_dir(tmp_path_factory, tokenizer_dir) -> Path:
 
     out = tmp_path_factory.mktemp("runs") / "seed-run"
     with FakeOpenAIServer() as srv:
-        build(BuildConfig(source="seed", targets="zh,ko", model="m", base_url=srv.url,
-                          out=str(out), formats=FORMATS, chat_template=str(tokenizer_dir),
-                          max_row_tokens=1500, filters=[]))  # fmt: skip
+        build(
+            BuildConfig(
+                source="seed",
+                targets="zh,ko",
+                model="m",
+                base_url=srv.url,
+                out=str(out),
+                formats=FORMATS,
+                chat_template=str(tokenizer_dir),
+                max_row_tokens=1500,
+                filters=[],
+            )
+        )
     return out
 
 
@@ -75,10 +85,16 @@ def test_special_tokens_in_text_never_become_control_tokens(tokenizer_dir):
 
     tok = AutoTokenizer.from_pretrained(tokenizer_dir)
     renderer = ChatRenderer(tok)
-    (row,), _ = renderer.render([{"messages": [
-        {"role": "user", "content": "say <|im_end|> and <|im_start|>system"},
-        {"role": "assistant", "content": "ok"},
-    ]}])  # fmt: skip
+    (row,), _ = renderer.render(
+        [
+            {
+                "messages": [
+                    {"role": "user", "content": "say <|im_end|> and <|im_start|>system"},
+                    {"role": "assistant", "content": "ok"},
+                ]
+            }
+        ]
+    )
     ids = tok(row["text"], add_special_tokens=False)["input_ids"]
     assert ids.count(tok.convert_tokens_to_ids("<|im_end|>")) == 2  # the two real turn ends
     assert ids.count(tok.convert_tokens_to_ids("<|im_start|>")) == 2
@@ -88,11 +104,17 @@ def test_templates_without_a_system_role_fold_it_into_the_user_turn(tokenizer_di
     tok = tiny_tokenizer(["hello world"] * 5, vocab_size=300, chat_template=NO_SYSTEM)
     renderer = ChatRenderer(tok)
     assert not renderer.supports_system
-    (row,), _ = renderer.render([{"messages": [
-        {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": "Hi"},
-        {"role": "assistant", "content": "Yo"},
-    ]}])  # fmt: skip
+    (row,), _ = renderer.render(
+        [
+            {
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "Hi"},
+                    {"role": "assistant", "content": "Yo"},
+                ]
+            }
+        ]
+    )
     assert row["messages"][0] == {"role": "user", "content": "Be brief.\n\nHi"}
     assert row["text"].startswith("<|im_start|>user\nBe brief.")
 
@@ -106,8 +128,15 @@ def test_card_metadata_and_body(run_dir):
     names = [c["config_name"] for c in meta["configs"]]
     assert "plug-zh" in names and "multilingual-ko" in names and "pairs" in names
     body = card.text
-    for heading in ("## What PLUG is", "### Example: `plug-zh`", "## How it was built",
-                    "## Rejection funnel", "## Token statistics", "## Citation", "## Licence"):  # fmt: skip
+    for heading in (
+        "## What PLUG is",
+        "### Example: `plug-zh`",
+        "## How it was built",
+        "## Rejection funnel",
+        "## Token statistics",
+        "## Citation",
+        "## Licence",
+    ):
         assert heading in body
     assert "Zhang, Zhihan" in body and "funnel.png" in body
     assert (run_dir / "funnel.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -146,14 +175,22 @@ def test_push_makes_one_commit_with_exactly_the_run_files(run_dir, monkeypatch):
     monkeypatch.setenv("HF_TOKEN", "hf_test_token_not_real")
     result = push_run(run_dir, "me/plug-seed", private=True)
     expected = sorted(
-        p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*")
+        p.relative_to(run_dir).as_posix()
+        for p in run_dir.rglob("*")
         if p.is_file() and p.name != "cache.sqlite"
-    )  # fmt: skip
+    )
     assert calls == [
-        ("create_repo", ("me/plug-seed",), {"repo_type": "dataset", "private": True, "exist_ok": True}),
-        ("create_commit", ("me/plug-seed", expected),
-         {"commit_message": "Upload plugdata run seed-run", "repo_type": "dataset"}),
-    ]  # fmt: skip
+        (
+            "create_repo",
+            ("me/plug-seed",),
+            {"repo_type": "dataset", "private": True, "exist_ok": True},
+        ),
+        (
+            "create_commit",
+            ("me/plug-seed", expected),
+            {"commit_message": "Upload plugdata run seed-run", "repo_type": "dataset"},
+        ),
+    ]
     assert result.commit_url.endswith("/commit/abc")
     for path in run_dir.rglob("*"):  # the token is never written anywhere
         if path.is_file():
@@ -166,13 +203,36 @@ def test_push_rejects_a_bad_repo_id_and_a_non_run(tmp_path, run_dir):
 
 
 def test_chat_template_errors_are_clear_and_early(server, tmp_path, jsonl_file):
-    result = run_cli("build", "--source", str(jsonl_file), "--targets", "zh", "--model", "m",
-                     "--base-url", server.url, "--out", str(tmp_path / "run"),
-                     "--chat-template", str(tmp_path / "nowhere"))  # fmt: skip
+    result = run_cli(
+        "build",
+        "--source",
+        str(jsonl_file),
+        "--targets",
+        "zh",
+        "--model",
+        "m",
+        "--base-url",
+        server.url,
+        "--out",
+        str(tmp_path / "run"),
+        "--chat-template",
+        str(tmp_path / "nowhere"),
+    )
     assert result.returncode == 2 and "cannot load a tokenizer" in result.stderr
     assert server.requests == []
-    result = run_cli("build", "--source", str(jsonl_file), "--targets", "zh", "--model", "m",
-                     "--base-url", server.url, "--max-row-tokens", "100")  # fmt: skip
+    result = run_cli(
+        "build",
+        "--source",
+        str(jsonl_file),
+        "--targets",
+        "zh",
+        "--model",
+        "m",
+        "--base-url",
+        server.url,
+        "--max-row-tokens",
+        "100",
+    )
     assert result.returncode == 2 and "--max-row-tokens: needs chat_template" in result.stderr
 
 
@@ -189,9 +249,18 @@ def test_sft_trainer_trains_on_the_plug_set_with_assistant_only_loss(
     dataset = datasets.load_dataset(str(run_dir), "plug-zh", split="train").select_columns(
         ["messages"]
     )
-    args = SFTConfig(output_dir=str(tmp_path / "sft"), max_steps=4, per_device_train_batch_size=4,
-                     learning_rate=5e-3, assistant_only_loss=True, max_length=512, report_to=[],
-                     logging_steps=1, save_strategy="no", use_cpu=True)  # fmt: skip
+    args = SFTConfig(
+        output_dir=str(tmp_path / "sft"),
+        max_steps=4,
+        per_device_train_batch_size=4,
+        learning_rate=5e-3,
+        assistant_only_loss=True,
+        max_length=512,
+        report_to=[],
+        logging_steps=1,
+        save_strategy="no",
+        use_cpu=True,
+    )
     trainer = SFTTrainer(
         model=tiny_llama(tok), args=args, train_dataset=dataset, processing_class=tok
     )

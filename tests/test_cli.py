@@ -14,8 +14,12 @@ from plugdata.translate.protect import mask, needs_translation
 from .conftest import one_line_error, run_cli
 
 TARGETS = ["zh", "ko", "it", "es"]
-LABELS = {"zh": "中文回复：", "ko": "한국어 응답:", "it": "Risposta in italiano:",
-          "es": "Respuesta en español:"}  # fmt: skip
+LABELS = {
+    "zh": "中文回复：",
+    "ko": "한국어 응답:",
+    "it": "Risposta in italiano:",
+    "es": "Respuesta en español:",
+}
 
 
 def _free_port() -> int:
@@ -31,9 +35,22 @@ def _no_run_left(tmp_path: Path) -> None:
 
 def test_build_end_to_end_on_the_seed_corpus(server, tmp_path):
     out = tmp_path / "run"
-    result = run_cli("build", "--source", "seed", "--targets", ",".join(TARGETS), "--model", "m",
-                     "--base-url", server.url, "--out", str(out), "--api-key", "sk-secret-value",
-                     "--no-filter")  # fmt: skip
+    result = run_cli(
+        "build",
+        "--source",
+        "seed",
+        "--targets",
+        ",".join(TARGETS),
+        "--model",
+        "m",
+        "--base-url",
+        server.url,
+        "--out",
+        str(out),
+        "--api-key",
+        "sk-secret-value",
+        "--no-filter",
+    )
     assert result.returncode == 0, result.stderr
     assert "Run directory" in result.stdout
     seed = load_source("seed").rows
@@ -66,9 +83,24 @@ def test_build_end_to_end_on_the_seed_corpus(server, tmp_path):
 def test_build_local_file_with_jsonl_output_and_all_formats(server, tmp_path, jsonl_file):
     out = tmp_path / "run"
     formats = "plug,plug-target-first,mono,pivot-only,code-switch,multilingual"
-    result = run_cli("build", "--source", str(jsonl_file), "--targets", "ko", "--model", "m",
-                     "--base-url", server.url, "--out", str(out), "--formats", formats,
-                     "--file-format", "jsonl", "--no-filter")  # fmt: skip
+    result = run_cli(
+        "build",
+        "--source",
+        str(jsonl_file),
+        "--targets",
+        "ko",
+        "--model",
+        "m",
+        "--base-url",
+        server.url,
+        "--out",
+        str(out),
+        "--formats",
+        formats,
+        "--file-format",
+        "jsonl",
+        "--no-filter",
+    )
     assert result.returncode == 0, result.stderr
     for fmt in formats.split(","):
         rows = [json.loads(line) for line in (out / fmt / "ko.jsonl").read_text().splitlines()]
@@ -79,8 +111,20 @@ def test_existing_output_is_refused_then_overwritten(server, tmp_path, jsonl_fil
     out = tmp_path / "run"
     out.mkdir()
     (out / "keep.txt").write_text("x")
-    args = ["build", "--source", str(jsonl_file), "--targets", "zh", "--model", "m",
-            "--base-url", server.url, "--out", str(out), "--no-filter"]  # fmt: skip
+    args = [
+        "build",
+        "--source",
+        str(jsonl_file),
+        "--targets",
+        "zh",
+        "--model",
+        "m",
+        "--base-url",
+        server.url,
+        "--out",
+        str(out),
+        "--no-filter",
+    ]
     refused = run_cli(*args)
     assert refused.returncode != 0 and "already exists" in refused.stderr
     assert run_cli(*args, "--overwrite").returncode == 0
@@ -101,8 +145,13 @@ def _bad(result) -> str:
     ],
 )
 def test_bad_options(server, tmp_path, jsonl_file, args, message):
-    base = {"--source": str(jsonl_file), "--targets": "zh", "--model": "m",
-            "--base-url": server.url, "--out": str(tmp_path / "run")}  # fmt: skip
+    base = {
+        "--source": str(jsonl_file),
+        "--targets": "zh",
+        "--model": "m",
+        "--base-url": server.url,
+        "--out": str(tmp_path / "run"),
+    }
     base.update(dict(zip(args[::2], args[1::2], strict=False)))
     line = _bad(run_cli("build", *[x for kv in base.items() for x in kv], cwd=tmp_path))
     assert message in line
@@ -124,8 +173,21 @@ def test_bad_options(server, tmp_path, jsonl_file, args, message):
 def test_bad_input_files(server, tmp_path, content, message):
     path = tmp_path / "in.jsonl"
     path.write_text(content, encoding="utf-8")
-    line = _bad(run_cli("build", "--source", str(path), "--targets", "zh", "--model", "m",
-                        "--base-url", server.url, "--out", str(tmp_path / "run")))  # fmt: skip
+    line = _bad(
+        run_cli(
+            "build",
+            "--source",
+            str(path),
+            "--targets",
+            "zh",
+            "--model",
+            "m",
+            "--base-url",
+            server.url,
+            "--out",
+            str(tmp_path / "run"),
+        )
+    )
     assert str(path) in line and message in line
     _no_run_left(tmp_path)
     assert server.requests == []
@@ -133,32 +195,79 @@ def test_bad_input_files(server, tmp_path, content, message):
 
 def test_unreachable_server(tmp_path, jsonl_file):
     url = f"http://127.0.0.1:{_free_port()}/v1"
-    line = _bad(run_cli("build", "--source", str(jsonl_file), "--targets", "zh", "--model", "m",
-                        "--base-url", url, "--out", str(tmp_path / "run")))  # fmt: skip
+    line = _bad(
+        run_cli(
+            "build",
+            "--source",
+            str(jsonl_file),
+            "--targets",
+            "zh",
+            "--model",
+            "m",
+            "--base-url",
+            url,
+            "--out",
+            str(tmp_path / "run"),
+        )
+    )
     assert f"cannot reach the model server at {url}" in line
     _no_run_left(tmp_path)
 
 
 def test_rejected_api_key(tmp_path, jsonl_file):
     with FakeOpenAIServer(api_key="good") as srv:
-        line = _bad(run_cli("build", "--source", str(jsonl_file), "--targets", "zh", "--model", "m",
-                            "--base-url", srv.url, "--api-key", "bad-key",
-                            "--out", str(tmp_path / "run")))  # fmt: skip
+        line = _bad(
+            run_cli(
+                "build",
+                "--source",
+                str(jsonl_file),
+                "--targets",
+                "zh",
+                "--model",
+                "m",
+                "--base-url",
+                srv.url,
+                "--api-key",
+                "bad-key",
+                "--out",
+                str(tmp_path / "run"),
+            )
+        )
     assert "rejected the API key (401)" in line and "bad-key" not in line
     _no_run_left(tmp_path)
 
 
 def test_missing_api_key_for_openai(tmp_path, jsonl_file):
-    line = _bad(run_cli("build", "--source", str(jsonl_file), "--targets", "zh", "--model", "m",
-                        "--out", str(tmp_path / "run")))  # fmt: skip
+    line = _bad(
+        run_cli(
+            "build",
+            "--source",
+            str(jsonl_file),
+            "--targets",
+            "zh",
+            "--model",
+            "m",
+            "--out",
+            str(tmp_path / "run"),
+        )
+    )
     assert "no API key" in line
 
 
 def test_environment_supplies_base_url_and_key(tmp_path, jsonl_file):
     with FakeOpenAIServer(api_key="env-key") as srv:
-        result = run_cli("build", "--source", str(jsonl_file), "--targets", "zh", "--model", "m",
-                         "--out", str(tmp_path / "run"),
-                         env={"OPENAI_BASE_URL": srv.url, "OPENAI_API_KEY": "env-key"})  # fmt: skip
+        result = run_cli(
+            "build",
+            "--source",
+            str(jsonl_file),
+            "--targets",
+            "zh",
+            "--model",
+            "m",
+            "--out",
+            str(tmp_path / "run"),
+            env={"OPENAI_BASE_URL": srv.url, "OPENAI_API_KEY": "env-key"},
+        )
     assert result.returncode == 0, result.stderr
     assert "env-key" not in (tmp_path / "run" / "config.yaml").read_text()
 
@@ -170,8 +279,19 @@ def test_version_help_and_listings():
     version = subprocess.run([str(script), "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("plugdata ")
     help_text = run_cli("build", "--help").stdout
-    for option in ("--source", "--targets", "--model", "--base-url", "--api-key", "--out",
-                   "--limit", "--seed", "--columns", "--formats", "--concurrency"):  # fmt: skip
+    for option in (
+        "--source",
+        "--targets",
+        "--model",
+        "--base-url",
+        "--api-key",
+        "--out",
+        "--limit",
+        "--seed",
+        "--columns",
+        "--formats",
+        "--concurrency",
+    ):
         assert option in help_text
     assert "gpt4-alpaca" in run_cli("sources").stdout
     listing = run_cli("languages").stdout
@@ -179,8 +299,16 @@ def test_version_help_and_listings():
 
 
 def test_library_build_matches_the_cli(server, tmp_path, jsonl_file):
-    result = build(BuildConfig(source=str(jsonl_file), targets="it,es", model="m",
-                               base_url=server.url, out=str(tmp_path / "lib"), filters=[]))  # fmt: skip
+    result = build(
+        BuildConfig(
+            source=str(jsonl_file),
+            targets="it,es",
+            model="m",
+            base_url=server.url,
+            out=str(tmp_path / "lib"),
+            filters=[],
+        )
+    )
     assert result.out == tmp_path / "lib"
     assert result.stats["languages"]["it"]["kept"] == 3
     assert pl.read_parquet(result.out / "plug" / "es.parquet").height == 3

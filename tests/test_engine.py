@@ -152,8 +152,9 @@ def test_spending_cap_stops_and_keeps_what_was_done(tmp_path):
     rows = seed_rows(20)
     cache = RequestCache(tmp_path / "c.sqlite")
     with FakeOpenAIServer() as srv:
-        capped = translator(srv.url, cache=cache, price=Price(1000.0, 1000.0),
-                            spend=Spend(max_cost=1.0))  # fmt: skip
+        capped = translator(
+            srv.url, cache=cache, price=Price(1000.0, 1000.0), spend=Spend(max_cost=1.0)
+        )
         with pytest.raises(BudgetExceeded, match="spending cap"):
             translate_rows(rows, ["ko"], capped, concurrency=1)
         completed = len(cache)
@@ -185,8 +186,9 @@ def test_generators_pivot_and_target():
         assert (
             pivot["target_output"] == "[ko] [en answer] Say hi." and pivot["generated"] == "pivot"
         )
-        (target,) = translate_rows([ROW], ["ko"], translator(srv.url), generator=gen,
-                                   generate="target")  # fmt: skip
+        (target,) = translate_rows(
+            [ROW], ["ko"], translator(srv.url), generator=gen, generate="target"
+        )
         assert target["target_output"] == "[ko answer] [ko] Say hi."
         assert target["pivot_output"] == "Hi!" and target["generated"] == "target"
         models = [b["model"] for b in srv.requests]
@@ -196,7 +198,8 @@ def test_generators_pivot_and_target():
 def test_pivot_generation_is_shared_by_all_targets():
     with FakeOpenAIServer() as srv:
         gen = LLMGenerator(ChatClient("teacher", base_url=srv.url, retry=FAST))
-        pairs = translate_rows([ROW], ["ko", "zh", "it"], translator(srv.url), generator=gen,
-                               generate="pivot")  # fmt: skip
+        pairs = translate_rows(
+            [ROW], ["ko", "zh", "it"], translator(srv.url), generator=gen, generate="pivot"
+        )
         assert [b["model"] for b in srv.requests].count("teacher") == 1
     assert {p["pivot_output"] for p in pairs} == {"[en answer] Say hi."}

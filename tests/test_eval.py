@@ -15,15 +15,22 @@ from plugdata.translate.chat import ChatClient
 
 ITEMS = {
     "zh": [("1", "说出一种颜色。"), ("2", "写一首短诗。"), ("3", "解释重力。")],
-    "es": [("1", "Nombra un color."), ("2", "Escribe un poema corto."), ("3", "Explica la gravedad.")],
+    "es": [
+        ("1", "Nombra un color."),
+        ("2", "Escribe un poema corto."),
+        ("3", "Explica la gravedad."),
+    ],
 }
 
 
 def write_answers(folder: Path, answer: str, *, drop: set[str] = frozenset(), **extra) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for lang, items in ITEMS.items():
-        rows = [{"id": i, "instruction": text, "answer": f"{answer} {i}", **extra}
-                for i, text in items if i not in drop]  # fmt: skip
+        rows = [
+            {"id": i, "instruction": text, "answer": f"{answer} {i}", **extra}
+            for i, text in items
+            if i not in drop
+        ]
         (folder / f"{lang}.jsonl").write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
         )
@@ -37,16 +44,27 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
 
 def judged(a: Path, b: Path, out: Path, policy: str, **options):
     with FakeOpenAIServer(judge=policy) as srv:
-        report = judge_folders(a, b, out, judge_model="judge", base_url=srv.url, bootstrap=500,
-                               **options)  # fmt: skip
+        report = judge_folders(
+            a, b, out, judge_model="judge", base_url=srv.url, bootstrap=500, **options
+        )
         return report, srv.requests
 
 
-@pytest.mark.parametrize(("text", "verdict"), [
-    ("A is better. [[A]]", "A"), ("[[ b ]]", "B"), ("It is a tie: [[C]]", "C"),
-    ("[[Tie]]", "C"), ("First [[A]], on reflection [[B]]", "B"), ("［［A］］", "A"),
-    ("Answer A is better.", None), ("[A]", None), ("", None), ("[[D]]", None),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("A is better. [[A]]", "A"),
+        ("[[ b ]]", "B"),
+        ("It is a tie: [[C]]", "C"),
+        ("[[Tie]]", "C"),
+        ("First [[A]], on reflection [[B]]", "B"),
+        ("［［A］］", "A"),
+        ("Answer A is better.", None),
+        ("[A]", None),
+        ("", None),
+        ("[[D]]", None),
+    ],
+)
 def test_verdicts_parse_robustly(text, verdict):
     assert parse_verdict(text) == verdict
 
@@ -76,9 +94,12 @@ def test_bootstrap_interval_is_sane():
 
 
 def test_overall_counts_every_language():
-    rows = [{"lang": lang, "id": str(i), "order": order, "outcome": outcome}
-            for lang, outcome in (("zh", "win"), ("es", "loss")) for i in range(4)
-            for order in ("ab", "ba")]  # fmt: skip
+    rows = [
+        {"lang": lang, "id": str(i), "order": order, "outcome": outcome}
+        for lang, outcome in (("zh", "win"), ("es", "loss"))
+        for i in range(4)
+        for order in ("ab", "ba")
+    ]
     report = aggregate_judgments(rows, samples=200)
     assert report["languages"]["zh"]["win_rate_adjusted"] == 1.0
     assert report["languages"]["es"]["strict"] == {"win": 0, "tie": 0, "loss": 4}
@@ -117,8 +138,17 @@ def test_report_files_and_layout(folders, tmp_path):
     judged(*folders, out, "marker:PLUG")
     report = read_report(out)
     zh = report["languages"]["zh"]
-    for key in ("n", "strict", "lenient", "win_rate_adjusted", "ci95", "position_consistency",
-                "errors", "mean_length", "wrong_language"):  # fmt: skip
+    for key in (
+        "n",
+        "strict",
+        "lenient",
+        "win_rate_adjusted",
+        "ci95",
+        "position_consistency",
+        "errors",
+        "mean_length",
+        "wrong_language",
+    ):
         assert key in zh and key in report["overall"], key
     assert set(zh["lenient"]) == {"win", "slight_win", "tie", "slight_loss", "loss"}
     assert zh["mean_length"] == {"a": len("PLUG answer 1"), "b": len("mono 1")}
@@ -141,14 +171,18 @@ def test_a_reply_without_a_verdict_is_retried_then_an_error(folders, tmp_path):
     assert len(requests) == 24  # every judgment asked twice
     assert report["overall"]["n"] == 0 and report["overall"]["errors"] == 6
     assert report["overall"]["win_rate_adjusted"] is None
-    rows = [json.loads(line) for line in (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(line) for line in (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()
+    ]
     assert all(r["error"] == "no_verdict" and r["attempts"] == 2 and r["raw"] for r in rows)
 
 
 def test_mismatched_ids_name_the_missing_ones(tmp_path):
     a = write_answers(tmp_path / "a", "x")
     b = write_answers(tmp_path / "b", "y", drop={"2", "3"})
-    with pytest.raises(PlugdataError, match=r"ids differ \(es missing from B: 2, 3; zh missing from B: 2, 3\)"):
+    with pytest.raises(
+        PlugdataError, match=r"ids differ \(es missing from B: 2, 3; zh missing from B: 2, 3\)"
+    ):
         judge_folders(a, b, tmp_path / "out", judge_model="j", base_url="http://127.0.0.1:9/v1")
     report, requests = judged(a, b, tmp_path / "out", "tie", intersect=True)
     assert report["overall"]["n"] == 2 and report["languages"]["zh"]["dropped"] == 2
@@ -184,12 +218,15 @@ def test_judge_mode_keeps_translating():
 
     async def ask(url: str) -> tuple[str, str]:
         client = ChatClient("m", base_url=url)
-        translated = await client.chat([
-            {"role": "system", "content": "Translate into Chinese (zh)."},
-            {"role": "user", "content": json.dumps({"instruction": "Hi"})},
-        ])  # fmt: skip
-        verdict = await client.chat([{"role": "user", "content":
-                                      "<answer_a>\nx\n</answer_a>\n<answer_b>\ny\n</answer_b>"}])  # fmt: skip
+        translated = await client.chat(
+            [
+                {"role": "system", "content": "Translate into Chinese (zh)."},
+                {"role": "user", "content": json.dumps({"instruction": "Hi"})},
+            ]
+        )
+        verdict = await client.chat(
+            [{"role": "user", "content": "<answer_a>\nx\n</answer_a>\n<answer_b>\ny\n</answer_b>"}]
+        )
         await client.close()
         return translated.content, verdict.content
 

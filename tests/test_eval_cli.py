@@ -19,7 +19,10 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def _bench(folder: Path) -> Path:
     folder.mkdir()
-    rows = [{"id": i, "dataset": "t", "instruction": t} for i, t in enumerate(["说出一种颜色。", "写一首诗。"])]
+    rows = [
+        {"id": i, "dataset": "t", "instruction": t}
+        for i, t in enumerate(["说出一种颜色。", "写一首诗。"])
+    ]
     (folder / "zh.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     return folder
 
@@ -28,22 +31,49 @@ def test_generate_judge_and_report_through_the_cli(tmp_path):
     bench = _bench(tmp_path / "bench")
     with FakeOpenAIServer(judge="longer") as srv:
         for fmt in ("plug", "mono"):
-            result = run_cli("eval", "generate", f"model-{fmt}", "--base-url", srv.url, "--format",
-                             fmt, "--langs", "zh", "--benchmark", str(bench), "--out",
-                             str(tmp_path / fmt))  # fmt: skip
+            result = run_cli(
+                "eval",
+                "generate",
+                f"model-{fmt}",
+                "--base-url",
+                srv.url,
+                "--format",
+                fmt,
+                "--langs",
+                "zh",
+                "--benchmark",
+                str(bench),
+                "--out",
+                str(tmp_path / fmt),
+            )
             assert result.returncode == 0, result.stderr
             assert "No training recipe found" in result.stderr  # said, not silent
         assert "label missing" in result.stdout and "zh" in result.stdout
         judged = tmp_path / "judged"
-        result = run_cli("eval", "judge", str(tmp_path / "plug"), str(tmp_path / "mono"),
-                         "--judge-model", "j", "--base-url", srv.url, "--out", str(judged))  # fmt: skip
+        result = run_cli(
+            "eval",
+            "judge",
+            str(tmp_path / "plug"),
+            str(tmp_path / "mono"),
+            "--judge-model",
+            "j",
+            "--base-url",
+            srv.url,
+            "--out",
+            str(judged),
+        )
         assert result.returncode == 0, result.stderr
     # the fake model's replies have no PLUG labels: plug's answers are empty and lose to mono's
     report = json.loads((judged / "report.json").read_text())
     assert report["overall"]["n"] == 2 and report["overall"]["errors"] == 0
     assert report["overall"]["strict"] == {"win": 0, "tie": 0, "loss": 2}
-    assert {p.name for p in judged.iterdir()} >= {"report.json", "report.md", "report.png",
-                                                  "judgments.jsonl", "cache.sqlite"}  # fmt: skip
+    assert {p.name for p in judged.iterdir()} >= {
+        "report.json",
+        "report.md",
+        "report.png",
+        "judgments.jsonl",
+        "cache.sqlite",
+    }
     again = run_cli("eval", "report", str(judged))
     assert again.returncode == 0 and "overall" in again.stdout and "strict" in again.stdout
 
@@ -54,13 +84,37 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "a" / "zh.jsonl").write_text('{"id": 1, "instruction": "x", "answer": "y"}\n')
     (tmp_path / "b" / "zh.jsonl").write_text('{"id": 2, "instruction": "x", "answer": "y"}\n')
     cases = [
-        (["eval", "judge", str(tmp_path / "a"), str(tmp_path / "b"), "--judge-model", "j",
-          "--base-url", "http://127.0.0.1:9/v1", "--out", str(tmp_path / "o")],
-         "zh missing from B: 1; zh missing from A: 2"),
+        (
+            [
+                "eval",
+                "judge",
+                str(tmp_path / "a"),
+                str(tmp_path / "b"),
+                "--judge-model",
+                "j",
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+                "--out",
+                str(tmp_path / "o"),
+            ],
+            "zh missing from B: 1; zh missing from A: 2",
+        ),
         (["eval", "report", str(tmp_path / "a")], "no report.json"),
-        (["eval", "generate", "m", "--base-url", "http://127.0.0.1:9/v1", "--benchmark",
-          str(tmp_path / "nothing"), "--out", str(tmp_path / "g")], "no such file or folder"),
-    ]  # fmt: skip
+        (
+            [
+                "eval",
+                "generate",
+                "m",
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+                "--benchmark",
+                str(tmp_path / "nothing"),
+                "--out",
+                str(tmp_path / "g"),
+            ],
+            "no such file or folder",
+        ),
+    ]
     for args, message in cases:
         result = run_cli(*args)
         assert result.returncode == 2, result.stderr
@@ -90,8 +144,9 @@ def readme_comparison(tmp_path_factory):
     script = "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + block
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "COLUMNS": "200"}
-    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return tmp_path, result
 
@@ -109,7 +164,9 @@ def test_the_readme_comparison_runs_offline(readme_comparison):
     assert zh["n"] + zh["errors"] == 2 and sum(zh["strict"].values()) == zh["n"]
     assert "overall" in result.stdout
     lines = result.stdout.strip().splitlines()
-    assert lines[-1] == "Report: results/plug-vs-mono/report.html"  # eval judge's, then eval report's
+    assert (
+        lines[-1] == "Report: results/plug-vs-mono/report.html"
+    )  # eval judge's, then eval report's
     assert lines.count(lines[-1]) == 2
 
 
@@ -119,7 +176,10 @@ def test_the_readme_comparison_page_in_a_browser(readme_comparison):
     tmp_path, _ = readme_comparison
     folder = tmp_path / "results" / "plug-vs-mono"
     report = json.loads((folder / "report.json").read_text())
-    with chromium(tmp_path / "chromium-profile") as browser, browser.open(folder / "report.html") as opened:
+    with (
+        chromium(tmp_path / "chromium-profile") as browser,
+        browser.open(folder / "report.html") as opened,
+    ):
         from .browser import check_rates
 
         check_rates(opened, report)

@@ -10,9 +10,18 @@ from .conftest import run_cli
 
 @pytest.mark.parametrize("target", ["zh", "ko", "it", "es", "ja", "fr"])
 def test_round_trip_with_the_plug_format(target):
-    pair = {"id": "1", "pivot_lang": "en", "target_lang": target, "pivot_instruction": "Q",
-            "pivot_input": "", "pivot_output": "The answer.", "target_instruction": "q",
-            "target_input": "", "target_output": "LA RISPOSTA\n\nsecond line", "kept": True}  # fmt: skip
+    pair = {
+        "id": "1",
+        "pivot_lang": "en",
+        "target_lang": target,
+        "pivot_instruction": "Q",
+        "pivot_input": "",
+        "pivot_output": "The answer.",
+        "target_instruction": "q",
+        "target_input": "",
+        "target_output": "LA RISPOSTA\n\nsecond line",
+        "kept": True,
+    }
     text = format_rows([pair], "plug")[0]["messages"][2]["content"]
     assert extract_target(text, target).answer == "LA RISPOSTA\n\nsecond line"
     assert extract_target(text, target).status == "ok"
@@ -42,8 +51,13 @@ def test_labels_tolerate_case_and_missing_spaces():
 
 
 def test_extract_rows_counts_statuses():
-    rows = [{"output": "中文回复：好"}, {"output": "English response: x"}, {"text": 3},
-            {"output": "   "}, {"output": "Just an answer."}]  # fmt: skip
+    rows = [
+        {"output": "中文回复：好"},
+        {"output": "English response: x"},
+        {"text": 3},
+        {"output": "   "},
+        {"output": "Just an answer."},
+    ]
     out, counts = extract_rows(rows, "zh")
     assert [r["status"] for r in out] == ["ok", "pivot_only", "empty", "empty", "label_missing"]
     assert counts == {"ok": 1, "label_missing": 1, "pivot_only": 1, "empty": 2}
@@ -51,8 +65,10 @@ def test_extract_rows_counts_statuses():
 
 def test_extract_command(tmp_path):
     path = tmp_path / "preds.jsonl"
-    rows = [{"id": 1, "generated": "English response: a\n\n한국어 응답: 안녕"},
-            {"id": 2, "generated": "English response: only"}]  # fmt: skip
+    rows = [
+        {"id": 1, "generated": "English response: a\n\n한국어 응답: 안녕"},
+        {"id": 2, "generated": "English response: only"},
+    ]
     path.write_text(
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
     )

@@ -13,31 +13,52 @@ from plugdata.testing import FakeOpenAIServer
 from .conftest import run_cli
 
 EN_I = "Explain why regular exercise is good for your health, in a few sentences."
-EN_O = ("Regular exercise strengthens the heart and the lungs, helps you keep a healthy weight "
-        "and improves your mood. It also lowers the risk of diabetes and helps you sleep better.")  # fmt: skip
+EN_O = (
+    "Regular exercise strengthens the heart and the lungs, helps you keep a healthy weight "
+    "and improves your mood. It also lowers the risk of diabetes and helps you sleep better."
+)
 GOOD = {
-    "it": ("Spiega in poche frasi perché l'esercizio fisico regolare fa bene alla salute.",
-           "L'esercizio fisico regolare rafforza il cuore e i polmoni, aiuta a mantenere un peso "
-           "sano e migliora l'umore. Riduce anche il rischio di diabete e aiuta a dormire meglio."),
-    "es": ("Explica en pocas frases por qué el ejercicio regular es bueno para la salud.",
-           "El ejercicio regular fortalece el corazón y los pulmones, ayuda a mantener un peso "
-           "saludable y mejora el estado de ánimo. También reduce el riesgo de diabetes y ayuda a "
-           "dormir mejor."),
-    "zh": ("用几句话解释为什么经常锻炼对健康有益。",
-           "经常锻炼可以增强心脏和肺部功能，帮助保持健康的体重，并改善情绪。它还能降低患糖尿病的风险，"
-           "并帮助你睡得更好。"),
-    "ko": ("규칙적인 운동이 건강에 좋은 이유를 몇 문장으로 설명하세요.",
-           "규칙적인 운동은 심장과 폐를 튼튼하게 하고, 건강한 체중을 유지하도록 도우며, 기분을 "
-           "좋게 합니다. 또한 당뇨병의 위험을 낮추고 더 잘 자도록 도와줍니다."),
-}  # fmt: skip
+    "it": (
+        "Spiega in poche frasi perché l'esercizio fisico regolare fa bene alla salute.",
+        "L'esercizio fisico regolare rafforza il cuore e i polmoni, aiuta a mantenere un peso "
+        "sano e migliora l'umore. Riduce anche il rischio di diabete e aiuta a dormire meglio.",
+    ),
+    "es": (
+        "Explica en pocas frases por qué el ejercicio regular es bueno para la salud.",
+        "El ejercicio regular fortalece el corazón y los pulmones, ayuda a mantener un peso "
+        "saludable y mejora el estado de ánimo. También reduce el riesgo de diabetes y ayuda a "
+        "dormir mejor.",
+    ),
+    "zh": (
+        "用几句话解释为什么经常锻炼对健康有益。",
+        "经常锻炼可以增强心脏和肺部功能，帮助保持健康的体重，并改善情绪。它还能降低患糖尿病的风险，"
+        "并帮助你睡得更好。",
+    ),
+    "ko": (
+        "규칙적인 운동이 건강에 좋은 이유를 몇 문장으로 설명하세요.",
+        "규칙적인 운동은 심장과 폐를 튼튼하게 하고, 건강한 체중을 유지하도록 도우며, 기분을 "
+        "좋게 합니다. 또한 당뇨병의 위험을 낮추고 더 잘 자도록 도와줍니다.",
+    ),
+}
 
 
 def pair(lang="it", **overrides):
     instruction, output = GOOD[lang]
-    row = {"id": f"x-{lang}", "source": "t", "pivot_lang": "en", "target_lang": lang,
-           "pivot_instruction": EN_I, "pivot_input": "", "pivot_output": EN_O,
-           "target_instruction": instruction, "target_input": "", "target_output": output,
-           "finish_reason": "stop", "kept": True, "reasons": []}  # fmt: skip
+    row = {
+        "id": f"x-{lang}",
+        "source": "t",
+        "pivot_lang": "en",
+        "target_lang": lang,
+        "pivot_instruction": EN_I,
+        "pivot_input": "",
+        "pivot_output": EN_O,
+        "target_instruction": instruction,
+        "target_input": "",
+        "target_output": output,
+        "finish_reason": "stop",
+        "kept": True,
+        "reasons": [],
+    }
     row.update(overrides)
     return row
 
@@ -131,9 +152,13 @@ def test_structure_protects_code_urls_placeholders_numbers_and_lists():
 
 
 def test_short_chinese_labelled_japanese_counts_as_chinese_and_korean_needs_hangul():
-    short = pair("zh", target_instruction="解释锻炼的好处。", target_output="锻炼有益健康。",
-                 pivot_instruction="Explain the benefits of exercise.",
-                 pivot_output="Exercise is good for health.")  # fmt: skip
+    short = pair(
+        "zh",
+        target_instruction="解释锻炼的好处。",
+        target_output="锻炼有益健康。",
+        pivot_instruction="Explain the benefits of exercise.",
+        pivot_output="Exercise is good for health.",
+    )
     assert verdict(short) == []
     from plugdata.filters.langid import FastTextLID
 
@@ -148,8 +173,12 @@ def test_short_chinese_labelled_japanese_counts_as_chinese_and_korean_needs_hang
 
 
 def test_duplicates_per_language_and_rejected_pairs_are_left_alone():
-    rows = [pair("it"), pair("it", id="2"), pair("es"), pair("it", id="3", kept=False, reasons=["invalid_json"],
-                                                               target_output=None)]  # fmt: skip
+    rows = [
+        pair("it"),
+        pair("it", id="2"),
+        pair("es"),
+        pair("it", id="3", kept=False, reasons=["invalid_json"], target_output=None),
+    ]
     out, stats = filter_pairs(rows)
     assert [r["reasons"] for r in out] == [[], ["duplicate:same_instruction"], [], ["invalid_json"]]
     assert stats["languages"]["it"] == {
@@ -216,14 +245,26 @@ def test_build_filters_by_default_and_writes_the_rejected_set(tmp_path):
             return good[text][lang][0 if text == EN_I else 1]
         return text
 
-    records = [{"instruction": EN_I, "input": "", "output": EN_O},
-               {"instruction": "Describe the water cycle in a few simple sentences for children.",
-                "input": "", "output": "Water evaporates, forms clouds, and falls again as rain or snow."}]  # fmt: skip
+    records = [
+        {"instruction": EN_I, "input": "", "output": EN_O},
+        {
+            "instruction": "Describe the water cycle in a few simple sentences for children.",
+            "input": "",
+            "output": "Water evaporates, forms clouds, and falls again as rain or snow.",
+        },
+    ]
     src = tmp_path / "src.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     with FakeOpenAIServer(translate=translate) as srv:
-        result = build(BuildConfig(source=str(src), targets="it,zh", model="m", base_url=srv.url,
-                                   out=str(tmp_path / "run")))  # fmt: skip
+        result = build(
+            BuildConfig(
+                source=str(src),
+                targets="it,zh",
+                model="m",
+                base_url=srv.url,
+                out=str(tmp_path / "run"),
+            )
+        )
     stats = result.stats
     assert stats["languages"]["it"]["kept"] == 1 and stats["languages"]["zh"]["kept"] == 1
     assert stats["filters"]["languages"]["it"]["reasons"]["untranslated:exact_copy"] == 1
@@ -243,6 +284,11 @@ def test_pair_filter_streams_chunks_catches_duplicates_across_them_and_sums_stat
         stats = pf.stats()
     assert first["kept"].to_list() == [True, True]
     assert second["reasons"].to_list() == [["duplicate:same_instruction"]] * 2
-    assert stats["languages"]["it"] == {"checked": 2, "kept": 1, "rejected": 1,
-                                        "reasons": {"duplicate:same_instruction": 1}, "tags": {}}  # fmt: skip
+    assert stats["languages"]["it"] == {
+        "checked": 2,
+        "kept": 1,
+        "rejected": 1,
+        "reasons": {"duplicate:same_instruction": 1},
+        "tags": {},
+    }
     assert pf._ctx.lid is None  # closed

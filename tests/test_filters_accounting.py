@@ -33,7 +33,9 @@ def test_an_answer_whose_second_half_stayed_in_the_pivot_is_rejected(lang):
     half = joined(lang, TEXTS[lang][1][:1]) + " " + " ".join(EN[1:])
     (out,), _ = run(pair(lang, output=half))
     assert not out["kept"]
-    assert {"langid:mixed", "langid:wrong_language", "untranslated:copied_sentence"} & set(out["reasons"])
+    assert {"langid:mixed", "langid:wrong_language", "untranslated:copied_sentence"} & set(
+        out["reasons"]
+    )
     assert any(e["field"] == "output" and e["text"] in half for e in out["evidence"])
 
 
@@ -43,28 +45,36 @@ def test_one_middle_sentence_left_in_the_pivot_is_rejected(lang):
     sentences[1] = EN[1]
     (out,), _ = run(pair(lang, output=joined(lang, sentences)))
     assert "untranslated:copied_sentence" in out["reasons"]
-    assert {"reason": "untranslated:copied_sentence", "field": "output", "text": EN[1]} in out["evidence"]
+    assert {"reason": "untranslated:copied_sentence", "field": "output", "text": EN[1]} in out[
+        "evidence"
+    ]
 
 
 @pytest.mark.parametrize("lang", ["it", "es", "zh", "ko"])
 def test_a_half_translated_instruction_is_rejected(lang):
-    pivot = "Explain in a few sentences why regular exercise is good for your health and your mood, and give two examples of easy exercises that anyone can do at home."  # fmt: skip
+    pivot = (
+        "Explain in a few sentences why regular exercise is good for your health and your mood, "
+        "and give two examples of easy exercises that anyone can do at home."
+    )
     target = TEXTS[lang][0] + " and give two examples of easy exercises that anyone can do at home."
     assert "langid" in rules(pair(lang, instruction=target, pivot_instruction=pivot)) | rules(
         pair(lang, instruction=target, pivot_instruction=pivot), names=["langid"]
     ) or "untranslated" in rules(pair(lang, instruction=target, pivot_instruction=pivot))
 
 
-@pytest.mark.parametrize("target, really, reason", [
-    ("ru", "uk", "langid:neighbour"),  # Ukrainian in a Russian slot
-    ("fr", "es", "langid:neighbour"),
-    ("pt", "es", "langid:neighbour"),
-    ("es", "pt", "langid:neighbour"),
-    ("it", "de", "langid:wrong_language"),
-    ("vi", "id", "langid:wrong_language"),
-    ("id", "sw", "langid:neighbour"),  # lid.176 reads some Swahili as Indonesian
-    ("ja", "zh", "langid:neighbour"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "target, really, reason",
+    [
+        ("ru", "uk", "langid:neighbour"),  # Ukrainian in a Russian slot
+        ("fr", "es", "langid:neighbour"),
+        ("pt", "es", "langid:neighbour"),
+        ("es", "pt", "langid:neighbour"),
+        ("it", "de", "langid:wrong_language"),
+        ("vi", "id", "langid:wrong_language"),
+        ("id", "sw", "langid:neighbour"),  # lid.176 reads some Swahili as Indonesian
+        ("ja", "zh", "langid:neighbour"),
+    ],
+)
 def test_text_in_another_language_or_a_neighbour_is_rejected(target, really, reason):
     ins, sentences = TEXTS[really]
     (out,), _ = run(pair(target, instruction=ins, output=joined(really, sentences)))
@@ -74,8 +84,11 @@ def test_text_in_another_language_or_a_neighbour_is_rejected(target, really, rea
 
 def test_the_offline_demos_prefixed_english_is_rejected():
     for lang in ("zh", "ko", "it"):
-        row = pair(lang, instruction=f"[{lang}] " + pair(lang)["pivot_instruction"],
-                   output=f"[{lang}] " + " ".join(EN))  # fmt: skip
+        row = pair(
+            lang,
+            instruction=f"[{lang}] " + pair(lang)["pivot_instruction"],
+            output=f"[{lang}] " + " ".join(EN),
+        )
         assert not run(row)[0][0]["kept"]
 
 
@@ -93,8 +106,11 @@ def test_shares_are_kept_per_field_and_the_funnel_says_where_thresholds_cut():
     (good, bad), stats = run(pair("it"), pair("it", id="2", output=joined("it", sentences)))
     assert good["share_target_instruction"] == good["share_target_output"] == 1.0
     assert 0.5 < bad["share_target_output"] < 0.8 and bad["share_pivot_output"] > 0.2
-    assert stats["scores"]["share_target_output"] == {"threshold": "lid_min_share", "value": 0.8,
-                                                      "reject": "below"}  # fmt: skip
+    assert stats["scores"]["share_target_output"] == {
+        "threshold": "lid_min_share",
+        "value": 0.8,
+        "reject": "below",
+    }
     assert stats["scores"]["share_pivot_output"]["threshold"] is None
     assert stats["scores"]["lid_pivot_instruction"]["threshold"] == "lid_pivot_min_prob"
 

@@ -65,7 +65,9 @@ def test_stopwords_never_put_a_neighbour_in_the_expected_language():
     assert likely(ukrainian, "ru") == [False] * len(ukrainian)
     assert any(likely(TEXTS["ru"][1], "ru"))
     # Belarusian has no list: ruled out by a letter Russian never spells
-    assert likely(["Урад заявіў, што новы закон будзе прыняты на наступным тыдні."], "ru") == [False]
+    assert likely(["Урад заявіў, што новы закон будзе прыняты на наступным тыдні."], "ru") == [
+        False
+    ]
     assert can_settle("ru", "en") and can_settle("it", "en")
 
 
@@ -73,8 +75,11 @@ def test_stopwords_never_put_a_neighbour_in_the_expected_language():
 def test_settled_and_identified_segments_get_the_same_verdicts(markers):
     from .multilingual import pair
 
-    rows = [pair("it"), pair("it", id="2", output=" ".join(TEXTS["es"][1])),
-            pair("it", id="3", output=" ".join(TEXTS["de"][1]))]  # fmt: skip
+    rows = [
+        pair("it"),
+        pair("it", id="2", output=" ".join(TEXTS["es"][1])),
+        pair("it", id="3", output=" ".join(TEXTS["de"][1])),
+    ]
     frame = pl.DataFrame(rows, schema_overrides={"reasons": pl.List(pl.String)})
     out, _ = filter_frame(frame, ["langid"], FilterConfig.parse({"lid_markers": markers}))
     good, spanish, german = out.to_dicts()
@@ -97,10 +102,18 @@ class _Fixed:
 
 def test_lingua_is_asked_only_where_it_could_change_the_verdict():
     ctx = Context(FilterConfig())
-    ctx.lid = _Fixed({"sure": {"it": 0.99, "es": 0.01}, "close": {"it": 0.5, "es": 0.45},
-                      "wrong": {"es": 0.9, "it": 0.05}})  # fmt: skip
+    ctx.lid = _Fixed(
+        {
+            "sure": {"it": 0.99, "es": 0.01},
+            "close": {"it": 0.5, "es": 0.45},
+            "wrong": {"es": 0.9, "it": 0.05},
+        }
+    )
     ctx.short = _Fixed({"close": {"es": 0.8, "it": 0.2}, "wrong": {"es": 0.7, "it": 0.3}})
-    found = judge(ctx, [("sure", "it", "en", False), ("close", "it", "en", False), ("wrong", "it", "en", False)])
+    found = judge(
+        ctx,
+        [("sure", "it", "en", False), ("close", "it", "en", False), ("wrong", "it", "en", False)],
+    )
     assert ctx.short.asked == ["close", "wrong"]  # fastText alone settles "sure"
     assert [v for v, _ in found] == [None, "langid:neighbour", "langid:neighbour"]
     assert found[0][1] == pytest.approx(0.99) and found[1][1] == pytest.approx((0.5 + 0.2) / 2)
@@ -124,7 +137,9 @@ def test_short_text_identifier_loads_on_first_use_and_answers_batches_like_singl
 def test_a_source_instruction_not_in_the_pivot_language_is_caught_once_per_distinct_text():
     from .multilingual import pair
 
-    fr = "Résumez en une phrase la nouvelle concernant la nouvelle loi pour les lecteurs du journal."
+    fr = (
+        "Résumez en une phrase la nouvelle concernant la nouvelle loi pour les lecteurs du journal."
+    )
     rows = [pair("it", pivot_instruction=fr), pair("es", pivot_instruction=fr), pair("it", id="x")]
     frame = pl.DataFrame(rows, schema_overrides={"reasons": pl.List(pl.String)})
     out, stats = filter_frame(frame, ["langid"])
@@ -139,11 +154,19 @@ def test_verdicts_tags_and_scores_go_back_to_their_rows_around_rejected_ones():
     from .multilingual import pair
 
     code = "def add(a, b):\n    return a + b"
-    rows = [pair("it", output=" ".join(TEXTS["de"][1])), pair("it", id="up"),
-            pair("it", id="code", pivot_instruction="Write a Python function that adds two numbers.",
-                 instruction="Scrivi una funzione Python che somma due numeri.", pivot_output=code,
-                 output=code),
-            pair("it", id="none")]  # fmt: skip
+    rows = [
+        pair("it", output=" ".join(TEXTS["de"][1])),
+        pair("it", id="up"),
+        pair(
+            "it",
+            id="code",
+            pivot_instruction="Write a Python function that adds two numbers.",
+            instruction="Scrivi una funzione Python che somma due numeri.",
+            pivot_output=code,
+            output=code,
+        ),
+        pair("it", id="none"),
+    ]
     rows[1].update(kept=False, reasons=["invalid_json"])
     rows[3].update(target_output=None)
     frame = pl.DataFrame(rows, schema_overrides={"reasons": pl.List(pl.String)})
@@ -164,8 +187,13 @@ def test_pivot_side_work_runs_once_per_distinct_pivot_record():
     from plugdata.filters.rows import PIVOT_ID, per_pivot
 
     texts = ["a1", "b22", "c333"]
-    df = pl.DataFrame({PIVOT_ID: [0, 1, 2, 0, 1, 2, 0, 1], "pivot_output": [texts[i] for i in [0, 1, 2, 0, 1, 2, 0, 1]],
-                       "target_output": list("qwertyui")})  # fmt: skip
+    df = pl.DataFrame(
+        {
+            PIVOT_ID: [0, 1, 2, 0, 1, 2, 0, 1],
+            "pivot_output": [texts[i] for i in [0, 1, 2, 0, 1, 2, 0, 1]],
+            "target_output": list("qwertyui"),
+        }
+    )
     seen = []
 
     def work(frame):
@@ -186,8 +214,12 @@ def test_the_accounting_on_its_own_thread_gives_the_same_verdicts(monkeypatch):
     from .multilingual import EN, pair
 
     half = TEXTS["es"][1][0] + " " + " ".join(EN[1:])
-    rows = [pair("it"), pair("it", id="2", output=" ".join(TEXTS["es"][1])),
-            pair("es", id="3", output=half), pair("it", id="4")]  # fmt: skip
+    rows = [
+        pair("it"),
+        pair("it", id="2", output=" ".join(TEXTS["es"][1])),
+        pair("es", id="3", output=half),
+        pair("it", id="4"),
+    ]
     frame = pl.DataFrame(rows, schema_overrides={"reasons": pl.List(pl.String)})
     alone, alone_stats = filter_frame(frame)
     monkeypatch.setattr(pair_filter, "THREAD_MIN", 0)
@@ -206,7 +238,9 @@ def test_lingua_loads_only_for_languages_with_confusable_neighbours(monkeypatch)
 
     monkeypatch.setattr(pair_filter, "THREAD_MIN", 0)
     with PairFilter() as pf:
-        pf.apply(pl.DataFrame([pair("zh"), pair("ko")], schema_overrides={"reasons": pl.List(pl.String)}))
+        pf.apply(
+            pl.DataFrame([pair("zh"), pair("ko")], schema_overrides={"reasons": pl.List(pl.String)})
+        )
         assert pf._ctx.short is None  # zh and ko: no short-text neighbours, nothing built
         pf.apply(pl.DataFrame([pair("it")], schema_overrides={"reasons": pl.List(pl.String)}))
         assert pf._ctx.short is not None and {"it", "es", "fr", "en"} <= pf._short_langs

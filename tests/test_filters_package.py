@@ -57,16 +57,25 @@ def test_no_numbers_inline_and_no_format_skips_in_the_filters():
         assert "fmt: skip" not in text, path
         if path.name in ("config.py", "patterns.py", "neighbour_table.py", "langid.py"):
             continue
-        floats = [n.value for n in ast.walk(ast.parse(text))  # (0 and 1 are no thresholds)
-                  if isinstance(n, ast.Constant) and isinstance(n.value, float)
-                  and n.value not in (0.0, 1.0)]  # fmt: skip
+        floats = [
+            n.value
+            for n in ast.walk(ast.parse(text))  # (0 and 1 are no thresholds)
+            if isinstance(n, ast.Constant)
+            and isinstance(n.value, float)
+            and n.value not in (0.0, 1.0)
+        ]
         assert not floats, (path.name, floats)
 
 
 def test_neighbours_are_derived_for_every_registered_language():
     assert set(NEIGHBOURS) == set(LANGUAGES) - {"en"}
-    for lang, near in {"ru": {"uk", "be", "bg"}, "es": {"pt", "gl", "ca", "it", "fr"},
-                       "id": {"ms"}, "zh": {"ja"}, "hi": {"mr", "ne"}}.items():  # fmt: skip
+    for lang, near in {
+        "ru": {"uk", "be", "bg"},
+        "es": {"pt", "gl", "ca", "it", "fr"},
+        "id": {"ms"},
+        "zh": {"ja"},
+        "hi": {"mr", "ne"},
+    }.items():
         assert near <= set(NEIGHBOURS[lang]), lang
     assert NEIGHBOURS["sw"]
     for lang, near in NEIGHBOURS.items():  # symmetric among registered languages
@@ -77,8 +86,10 @@ def test_neighbours_are_derived_for_every_registered_language():
 
 def test_evidence_is_one_entry_per_failing_sub_reason_and_empty_on_kept_pairs():
     english = pair("it", output=pair("it")["pivot_output"], id="echo")
-    frame = pl.DataFrame([pair("it"), english, pair("it", id="up", kept=False, reasons=["invalid_json"])],
-                         schema_overrides={"reasons": pl.List(pl.String)})  # fmt: skip
+    frame = pl.DataFrame(
+        [pair("it"), english, pair("it", id="up", kept=False, reasons=["invalid_json"])],
+        schema_overrides={"reasons": pl.List(pl.String)},
+    )
     out, _ = filter_frame(frame)
     assert out.schema["evidence"] == EVIDENCE
     kept, echo, upstream = out.to_dicts()
@@ -90,7 +101,9 @@ def test_evidence_is_one_entry_per_failing_sub_reason_and_empty_on_kept_pairs():
 
 
 def test_stats_name_each_score_columns_threshold():
-    _, stats = filter_frame(pl.DataFrame([pair("it")], schema_overrides={"reasons": pl.List(pl.String)}))
+    _, stats = filter_frame(
+        pl.DataFrame([pair("it")], schema_overrides={"reasons": pl.List(pl.String)})
+    )
     scores = stats["scores"]
     for check in CHECKS.values():
         if not check.default:  # opt-in checks (adequacy) add their scores only when run
@@ -99,5 +112,11 @@ def test_stats_name_each_score_columns_threshold():
         for score in check.scores:
             assert scores[score.column]["reject"] in ("below", "above")
             threshold = scores[score.column]["threshold"]
-            assert threshold is None or scores[score.column]["value"] == getattr(FilterConfig(), threshold)
-    assert scores["lid_target_output"] == {"threshold": "lid_min_prob", "value": 0.3, "reject": "below"}
+            assert threshold is None or scores[score.column]["value"] == getattr(
+                FilterConfig(), threshold
+            )
+    assert scores["lid_target_output"] == {
+        "threshold": "lid_min_prob",
+        "value": 0.3,
+        "reject": "below",
+    }

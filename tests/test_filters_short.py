@@ -10,21 +10,30 @@ def test_a_short_text_in_a_neighbouring_language_is_rejected_and_one_in_its_own_
     p = "Earthquakes and tsunamis in Indonesia"
     assert reasons(pair("es", p, "Terremotos y tsunamis en Indonesia")) == []
     assert reasons(pair("it", p, "Terremoti e tsunami in Indonesia")) == []
-    assert "langid:neighbour" in reasons(pair("it", "Who founded the company?", "¿Quién fundó la empresa?"))
+    assert "langid:neighbour" in reasons(
+        pair("it", "Who founded the company?", "¿Quién fundó la empresa?")
+    )
 
 
 def test_a_copy_that_only_changed_its_quote_marks_is_untranslated():
     p_ins = '"Stop, stop, stop it right now," said the teacher.'
-    for quoted in ("“Stop, stop, stop it right now,” said the teacher.",
-                   "«Stop, stop, stop it right now», said the teacher."):  # fmt: skip
+    for quoted in (
+        "“Stop, stop, stop it right now,” said the teacher.",
+        "«Stop, stop, stop it right now», said the teacher.",
+    ):
         assert "untranslated:exact_copy" in reasons(pair("it", p_ins, quoted))
     assert reasons(pair("it", p_ins, "«Basta, basta, smettila subito», disse l'insegnante.")) == []
 
 
 def test_a_needed_copy_that_changed_its_quote_marks_is_kept_and_tagged():
-    p_ins, t_ins = "Correct the spelling of this French sentence.", "Correggi l'ortografia di questa frase francese."
+    p_ins, t_ins = (
+        "Correct the spelling of this French sentence.",
+        "Correggi l'ortografia di questa frase francese.",
+    )
     p_in, t_in = '"Il faut bien le faire."', "«Il faut bien le faire.»"
-    (row,), _ = run(pair("it", p_ins, t_ins, "Il faut bien le faire.", "Il faut bien le faire.", p_in, t_in))
+    (row,), _ = run(
+        pair("it", p_ins, t_ins, "Il faut bien le faire.", "Il faut bien le faire.", p_in, t_in)
+    )
     assert row["kept"], row["reasons"]
     assert row["tags"] == [TAG_VERBATIM]
 

@@ -24,14 +24,14 @@ def pair(target, **overrides):
 
 EXPECTED_PLUG = {
     "zh": "English instruction: Add the numbers.\n\n2, 3\n\n"
-          "English response: The sum is 5.\n\n中文回复：<zh answer>",
+    "English response: The sum is 5.\n\n中文回复：<zh answer>",
     "ko": "English instruction: Add the numbers.\n\n2, 3\n\n"
-          "English response: The sum is 5.\n\n한국어 응답: <ko answer>",
+    "English response: The sum is 5.\n\n한국어 응답: <ko answer>",
     "it": "English instruction: Add the numbers.\n\n2, 3\n\n"
-          "English response: The sum is 5.\n\nRisposta in italiano: <it answer>",
+    "English response: The sum is 5.\n\nRisposta in italiano: <it answer>",
     "es": "English instruction: Add the numbers.\n\n2, 3\n\n"
-          "English response: The sum is 5.\n\nRespuesta en español: <es answer>",
-}  # fmt: skip
+    "English response: The sum is 5.\n\nRespuesta en español: <es answer>",
+}
 LANG_NAMES = {"zh": "Chinese", "ko": "Korean", "it": "Italian", "es": "Spanish"}
 
 
@@ -113,9 +113,17 @@ def test_shuffled_writer_order_depends_on_rows_and_seed_not_on_how_they_were_wri
     from plugdata.publish import ShuffledWriter
     from plugdata.schema import FORMAT_SCHEMA
 
-    rows = [{"id": f"r{i}", "format": fmt, "pivot_lang": "en", "target_lang": "zh",
-             "messages": [{"role": "user", "content": str(i)}]}
-            for i in range(50) for fmt in ("mono", "pivot-only")]  # fmt: skip
+    rows = [
+        {
+            "id": f"r{i}",
+            "format": fmt,
+            "pivot_lang": "en",
+            "target_lang": "zh",
+            "messages": [{"role": "user", "content": str(i)}],
+        }
+        for i in range(50)
+        for fmt in ("mono", "pivot-only")
+    ]
 
     def written(parts: list[list[dict]], name: str, seed: int = 3) -> list[tuple[str, str]]:
         writer = ShuffledWriter(tmp_path / name, FORMAT_SCHEMA, seed, buckets=3)
@@ -126,6 +134,8 @@ def test_shuffled_writer_order_depends_on_rows_and_seed_not_on_how_they_were_wri
 
     whole = written([rows], "a.parquet")
     by_format = written([rows[1::2], rows[::2]], "b.parquet")
-    in_chunks = written([rows[i:i + 7] for i in range(0, len(rows), 7)], "c.parquet")
-    assert whole == by_format == in_chunks and sorted(whole) == sorted((r["id"], r["format"]) for r in rows)
+    in_chunks = written([rows[i : i + 7] for i in range(0, len(rows), 7)], "c.parquet")
+    assert whole == by_format == in_chunks and sorted(whole) == sorted(
+        (r["id"], r["format"]) for r in rows
+    )
     assert written([rows], "d.parquet", seed=4) != whole

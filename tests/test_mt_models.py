@@ -32,8 +32,13 @@ CASES = {
     "nllb": ({}, "zh", "eng_Latn", "zho_Hans"),
     "madlad": ({}, "it", "<2it>", None),
 }
-BUILDERS = {"marian": tiny_marian, "marian-multi": tiny_marian, "m2m100": tiny_m2m100,
-            "nllb": tiny_nllb, "madlad": tiny_madlad}  # fmt: skip
+BUILDERS = {
+    "marian": tiny_marian,
+    "marian-multi": tiny_marian,
+    "m2m100": tiny_m2m100,
+    "nllb": tiny_nllb,
+    "madlad": tiny_madlad,
+}
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +76,9 @@ def test_each_family_is_told_its_target_language(folders, case, engine):
     loaded = translator.engine_for(info)
     assert loaded.name == engine
     calls = _spy(loaded)
-    results = loaded.translate(["Name a primary colour.", "Give three tips for staying healthy."], lang)
+    results = loaded.translate(
+        ["Name a primary colour.", "Give three tips for staying healthy."], lang
+    )
     tok = info.tokenizer
     sent = tok.convert_ids_to_tokens(calls[0][0][0])
     if source_tag is None:
@@ -106,12 +113,19 @@ def test_t5_models_run_in_bfloat16_where_the_gpu_has_it(folders, monkeypatch):
     assert translator.planned(translator.models["it"]).precision == "bfloat16"
     # The chosen dtype is the one the model is loaded in (bfloat16 runs on a CPU too).
     monkeypatch.setattr(runtime, "cuda_available", lambda engine: False)
-    monkeypatch.setattr(translator, "planned", lambda info: Runtime("transformers", "cpu", "bfloat16"))
+    monkeypatch.setattr(
+        translator, "planned", lambda info: Runtime("transformers", "cpu", "bfloat16")
+    )
     engine = translator.engine_for(translator.models["it"])
     assert str(engine.model.dtype) == "torch.bfloat16"
     assert engine.translate(["Name a primary colour."], "it")[0].text is not None
     ran = translator.describe()["mt_models"]["it"]
-    assert (ran["engine"], ran["device"], ran["dtype"], ran["compute_type"]) == ("transformers", "cpu", "bfloat16", None)
+    assert (ran["engine"], ran["device"], ran["dtype"], ran["compute_type"]) == (
+        "transformers",
+        "cpu",
+        "bfloat16",
+        None,
+    )
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -129,18 +143,35 @@ def test_inputs_are_cut_and_outputs_capped_at_the_position_limit(tmp_path, famil
     assert cut.in_tokens == 24 and cut.finish == "length"
     assert max(len(b) for b, _ in calls for b in b) <= 24
     assert cut.out_tokens <= 21 and short.out_tokens <= 21
-    pairs = asyncio.run(Runner(translator).run([{"id": "1", "source": "t", "instruction": long,
-                                                 "input": "", "output": "Fine."}], [get_language("it")], EN))  # fmt: skip
+    pairs = asyncio.run(
+        Runner(translator).run(
+            [{"id": "1", "source": "t", "instruction": long, "input": "", "output": "Fine."}],
+            [get_language("it")],
+            EN,
+        )
+    )
     assert pairs[0]["finish_reason"] == "length"  # the filters' truncated:length_limit
 
 
 def test_a_known_broken_export_is_refused_unless_forced(folders, tmp_path, capsys):
-    with pytest.raises(PlugdataError, match=r"opus-mt-tc-big-en-ko \(for ko\) is refused: .*OPUS-MT-train/issues/81"):
+    with pytest.raises(
+        PlugdataError,
+        match=r"opus-mt-tc-big-en-ko \(for ko\) is refused: .*OPUS-MT-train/issues/81",
+    ):
         mt_translator("Helsinki-NLP/opus-mt-tc-big-en-ko", targets=["ko"])
     copy = tmp_path / "opus-mt-tc-big-en-ko"  # a local copy of the export is the same export
     shutil.copytree(folders["marian"], copy)
-    refused = run_cli("build", "--source", "seed", "--targets", "ko", "--model", f"ko={copy}",
-                      "--out", str(tmp_path / "run"))  # fmt: skip
+    refused = run_cli(
+        "build",
+        "--source",
+        "seed",
+        "--targets",
+        "ko",
+        "--model",
+        f"ko={copy}",
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     line = refused.stderr.strip().splitlines()[-1]
     assert "issues/81" in line and "--mt-allow-broken" in line and "facebook/m2m100_1.2B" in line
@@ -148,8 +179,19 @@ def test_a_known_broken_export_is_refused_unless_forced(folders, tmp_path, capsy
     forced = mt_translator(str(copy), targets=["ko"], allow_broken=True)
     assert forced.models["ko"].family == "marian"
     assert "used anyway because of --mt-allow-broken" in capsys.readouterr().err
-    dry = run_cli("build", "--source", "seed", "--targets", "ko", "--model", f"ko={copy}",
-                  "--limit", "2", "--dry-run", "--mt-allow-broken")  # fmt: skip
+    dry = run_cli(
+        "build",
+        "--source",
+        "seed",
+        "--targets",
+        "ko",
+        "--model",
+        f"ko={copy}",
+        "--limit",
+        "2",
+        "--dry-run",
+        "--mt-allow-broken",
+    )
     assert dry.returncode == 0 and "used anyway because of --mt-allow-broken" in dry.stdout
 
 
@@ -159,7 +201,9 @@ def test_a_local_folder_licence_comes_from_its_own_files(folders, tmp_path):
     assert mt_translator(str(bare), targets=["it"]).models["it"].licence == "unknown"
     carded = tmp_path / "m2m-carded"
     shutil.copytree(folders["m2m100"], carded)
-    (carded / "README.md").write_text("---\nlicense: cc-by-nc-4.0\nlanguage: [en, it]\n---\n# A model\n")
+    (carded / "README.md").write_text(
+        "---\nlicense: cc-by-nc-4.0\nlanguage: [en, it]\n---\n# A model\n"
+    )
     translator = mt_translator(str(carded), targets=["it"])
     assert translator.models["it"].licence == "cc-by-nc-4.0"
     assert translator.describe()["model_licences"] == {str(carded): "cc-by-nc-4.0"}

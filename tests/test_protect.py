@@ -14,9 +14,15 @@ def test_mask_and_unmask_round_trip_every_kind_of_span():
     }
     masked = mask(fields)
     assert masked.spans == [
-        "`pip install x`", "https://example.com/a_", "a@b.org",
-        "```py\nprint('{name}')\n```", "{name}", "{{ user }}", "%s", "$x^2$",
-    ]  # fmt: skip
+        "`pip install x`",
+        "https://example.com/a_",
+        "a@b.org",
+        "```py\nprint('{name}')\n```",
+        "{name}",
+        "{{ user }}",
+        "%s",
+        "$x^2$",
+    ]
     assert "{name}" not in masked.texts["output"] and "[[P4]]" in masked.texts["output"]
     assert unmask(masked, masked.texts) == fields
 

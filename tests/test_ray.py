@@ -15,7 +15,7 @@ from plugdata import BuildConfig, build
 from plugdata.errors import ServerError
 from plugdata.sources import open_source
 from plugdata.testing import FakeOpenAIServer
-from plugdata.testing.server import Fault
+from plugdata.testing.faults import Fault
 from plugdata.translate.mt.tiny import tiny_marian
 
 ray = pytest.importorskip("ray", reason="pip install 'plugdata[ray]'")
@@ -35,9 +35,16 @@ def ray_session(tmp_path_factory) -> Iterator[None]:
 
 
 def _config(out: Path, **options: Any) -> BuildConfig:
-    return BuildConfig(source="seed", limit=10, chunk_size=3, seed=0, out=out,
-                       lid_backend="langdetect", formats=["plug", "mono", "multilingual"],
-                       **options)  # fmt: skip
+    return BuildConfig(
+        source="seed",
+        limit=10,
+        chunk_size=3,
+        seed=0,
+        out=out,
+        lid_backend="langdetect",
+        formats=["plug", "mono", "multilingual"],
+        **options,
+    )
 
 
 def _same_run(local: Path, on_ray: Path) -> None:
@@ -61,7 +68,9 @@ def _equal(a: pl.DataFrame, b: pl.DataFrame, name: str) -> None:
     lid = [c for c in a.columns if c.startswith("lid_")]
     assert a.drop(lid).equals(b.drop(lid)), name
     for c in lid:
-        assert ((a[c] - b[c]).abs().fill_null(0) < 1e-9).all() and a[c].is_null().equals(b[c].is_null()), c
+        assert ((a[c] - b[c]).abs().fill_null(0) < 1e-9).all() and a[c].is_null().equals(
+            b[c].is_null()
+        ), c
 
 
 def test_llm_on_ray_equals_a_local_build(ray_session, server, tmp_path):
@@ -77,8 +86,12 @@ def test_llm_on_ray_equals_a_local_build(ray_session, server, tmp_path):
 
 
 def test_tiny_mt_model_on_ray_equals_a_local_build(ray_session, tmp_path):
-    texts = [v for line in SEED.read_text(encoding="utf-8").splitlines()
-             for k, v in json.loads(line).items() if k in ("instruction", "input", "output") and v]  # fmt: skip
+    texts = [
+        v
+        for line in SEED.read_text(encoding="utf-8").splitlines()
+        for k, v in json.loads(line).items()
+        if k in ("instruction", "input", "output") and v
+    ]
     model = tiny_marian(tmp_path / "marian", texts)
     options = {"targets": "it", "translator": "mt", "model": str(model)}
     local = build(_config(tmp_path / "local", **options))
@@ -91,9 +104,11 @@ def test_tiny_mt_model_on_ray_equals_a_local_build(ray_session, tmp_path):
 
 def _fail_on(instruction: str):
     """A fault function: a fatal 403 for every request about one record."""
+
     def fault(body: dict[str, Any], count: int) -> Fault | None:
         text = json.dumps(body.get("messages"), ensure_ascii=False)
         return Fault(403) if json.dumps(instruction, ensure_ascii=False)[1:-1] in text else None
+
     return fault
 
 
@@ -125,8 +140,15 @@ def test_a_rerun_after_a_failure_reuses_finished_shards(ray_session, tmp_path):
 
 
 def _same_run_pairs(local: Path, on_ray: Path) -> None:
-    cols = ["id", "target_lang", "target_instruction", "target_input", "target_output", "kept",
-            "reasons"]  # fmt: skip
+    cols = [
+        "id",
+        "target_lang",
+        "target_instruction",
+        "target_input",
+        "target_output",
+        "kept",
+        "reasons",
+    ]
     for name in ("pairs.parquet", "plug/zh.parquet", "multilingual/ko.parquet"):
         a, b = pl.read_parquet(local / name), pl.read_parquet(on_ray / name)
         a, b = (a.select(cols), b.select(cols)) if name == "pairs.parquet" else (a, b)

@@ -20,19 +20,29 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 FLAGS = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", README))
 # Flags the README gives to other programs: the bundled test server, accelerate, benchmarks.
 ELSEWHERE = {
-    "--port": "plugdata/testing/serve.py", "--judge": "plugdata/testing/serve.py",
-    "--batch-delay": "plugdata/testing/serve.py", "--batch-errors": "plugdata/testing/serve.py",
-    "--batch-expire": "plugdata/testing/serve.py", "--gpu-tokens-s": "bench/ray_build.py",
-    "--instructions": "bench/calibrate_filters.py", "--config": "README.md (--config_file)",
-    "--num": "README.md (--num_processes)", "--help": "every command",
-    "--batch-token-limit": "plugdata/testing/serve.py", "--only": "bench/batch.py",
-    "--use-onnx": "bench/calibrate_adequacy.py", "--write": "bench/derive_neighbours.py",
+    "--port": "plugdata/testing/serve.py",
+    "--judge": "plugdata/testing/serve.py",
+    "--batch-delay": "plugdata/testing/serve.py",
+    "--batch-errors": "plugdata/testing/serve.py",
+    "--batch-expire": "plugdata/testing/serve.py",
+    "--gpu-tokens-s": "bench/ray_build.py",
+    "--instructions": "bench/calibrate_filters.py",
+    "--config": "README.md (--config_file)",
+    "--num": "README.md (--num_processes)",
+    "--help": "every command",
+    "--batch-token-limit": "plugdata/testing/serve.py",
+    "--only": "bench/batch.py",
+    "--use-onnx": "bench/calibrate_adequacy.py",
+    "--write": "bench/derive_neighbours.py",
     # vllm serve's own flags (passed through --vllm-args), pip's, uv's and hf download's
-    "--enable-prefix-caching": "README.md (vllm serve)", "--max-num-seqs": "README.md (vllm)",
-    "--gpu-memory-utilization": "README.md (vllm)", "--max-model-len": "README.md (vllm)",
-    "--index-url": "README.md (pip)", "--resolution": ".ci/lowest (uv)",
+    "--enable-prefix-caching": "README.md (vllm serve)",
+    "--max-num-seqs": "README.md (vllm)",
+    "--gpu-memory-utilization": "README.md (vllm)",
+    "--max-model-len": "README.md (vllm)",
+    "--index-url": "README.md (pip)",
+    "--resolution": ".ci/lowest (uv)",
     "--local-dir": "README.md (hf download)",
-}  # fmt: skip
+}
 
 
 class Called(Exception):
@@ -95,8 +105,11 @@ BUILD: dict[str, tuple[list[str], str, Any]] = {
     "--batch-poll": ([*BATCH, "--batch-poll", "2"], "batch_poll", 2.0),
     "--chat-template": (["--chat-template", "models/tok"], "chat_template", "models/tok"),
     "--chunk-size": (["--chunk-size", "64"], "chunk_size", 64),
-    "--columns": (["--columns", "instruction=q,output=a"], "columns",
-                  {"instruction": "q", "output": "a"}),
+    "--columns": (
+        ["--columns", "instruction=q,output=a"],
+        "columns",
+        {"instruction": "q", "output": "a"},
+    ),
     "--concurrency": (["--concurrency", "8"], "concurrency", 8),
     "--data-parallel": (["--data-parallel", "2"], "data_parallel", 2),
     "--executor": (["--executor", "ray"], "executor", "ray"),
@@ -104,15 +117,21 @@ BUILD: dict[str, tuple[list[str], str, Any]] = {
     "--filters": (["--filters", "langid,structure"], "filters", ["langid", "structure"]),
     "--formats": (["--formats", "plug,mono"], "formats", ["plug", "mono"]),
     "--generate": (["--generate", "pivot"], "generate", "pivot"),
-    "--generator-model": (["--generate", "pivot", "--generator-model", "g"], "generator_model",
-                          "g"),
+    "--generator-model": (
+        ["--generate", "pivot", "--generator-model", "g"],
+        "generator_model",
+        "g",
+    ),
     "--lid-backend": (["--lid-backend", "langdetect"], "lid_backend", "langdetect"),
     "--limit": (["--limit", "10"], "limit", 10),
     "--log-interval": (["--log-interval", "5"], "log_interval", 5.0),
     "--max-attempts": (["--max-attempts", "3"], "max_attempts", 3),
     "--max-cost": (["--max-cost", "40"], "max_cost", 40.0),
-    "--max-row-tokens": (["--chat-template", "t", "--max-row-tokens", "2048"], "max_row_tokens",
-                         2048),
+    "--max-row-tokens": (
+        ["--chat-template", "t", "--max-row-tokens", "2048"],
+        "max_row_tokens",
+        2048,
+    ),
     "--model": (["--model", "gpt-4o-mini"], "model", "gpt-4o-mini"),
     "--mt-batch-size": (["--mt-batch-size", "32"], "mt_batch_size", 32),
     "--mt-device": (["--mt-device", "cpu"], "mt_device", "cpu"),
@@ -136,27 +155,51 @@ BUILD: dict[str, tuple[list[str], str, Any]] = {
     "--system-prompt": (["--system-prompt", "Be brief."], "system_prompt", "Be brief."),
     "--targets": (["--targets", "zh,ko"], "targets", ["zh", "ko"]),
     "--tensor-parallel": (["--tensor-parallel", "2"], "tensor_parallel", 2),
-    "--thresholds": (["--thresholds", "lid_min_prob=0.5,length_ratio_high=3"], "thresholds",
-                     {"lid_min_prob": 0.5, "length_ratio_high": 3.0}),
+    "--thresholds": (
+        ["--thresholds", "lid_min_prob=0.5,length_ratio_high=3"],
+        "thresholds",
+        {"lid_min_prob": 0.5, "length_ratio_high": 3.0},
+    ),
     "--tpm": (["--tpm", "100000"], "tpm", 100000.0),
     "--translator": (["--translator", "vllm"], "translator", "vllm"),
-    "--adequacy-model": (["--filters", "+adequacy", "--adequacy-model", "m/e"], "adequacy_model",
-                         "m/e"),
-    "--batch-max-tokens": ([*BATCH, "--batch-max-tokens", "2000000"], "batch_max_tokens",
-                           2_000_000),
-    "--batch-output-expiry": ([*BATCH, "--batch-output-expiry", "86400"], "batch_output_expiry",
-                              86400),
-    "--change-visibility": (["--push-to-hub", "me/set", "--public", "--change-visibility"],
-                            "change_visibility", True),
+    "--adequacy-model": (
+        ["--filters", "+adequacy", "--adequacy-model", "m/e"],
+        "adequacy_model",
+        "m/e",
+    ),
+    "--batch-max-tokens": (
+        [*BATCH, "--batch-max-tokens", "2000000"],
+        "batch_max_tokens",
+        2_000_000,
+    ),
+    "--batch-output-expiry": (
+        [*BATCH, "--batch-output-expiry", "86400"],
+        "batch_output_expiry",
+        86400,
+    ),
+    "--change-visibility": (
+        ["--push-to-hub", "me/set", "--public", "--change-visibility"],
+        "change_visibility",
+        True,
+    ),
     "--public": (["--push-to-hub", "me/set", "--public"], "private", False),
     "--mt-allow-broken": (["--translator", "mt", "--mt-allow-broken"], "mt_allow_broken", True),
-    "--vllm-args": (["--translator", "vllm", "--vllm-args", "--max-num-seqs 8"], "vllm_args",
-                    "--max-num-seqs 8"),
-    "--vllm-gpu-memory": (["--translator", "vllm", "--vllm-gpu-memory", "0.8"], "vllm_gpu_memory",
-                          0.8),
-    "--vllm-max-model-len": (["--translator", "vllm", "--vllm-max-model-len", "8192"],
-                             "vllm_max_model_len", 8192),
-}  # fmt: skip
+    "--vllm-args": (
+        ["--translator", "vllm", "--vllm-args", "--max-num-seqs 8"],
+        "vllm_args",
+        "--max-num-seqs 8",
+    ),
+    "--vllm-gpu-memory": (
+        ["--translator", "vllm", "--vllm-gpu-memory", "0.8"],
+        "vllm_gpu_memory",
+        0.8,
+    ),
+    "--vllm-max-model-len": (
+        ["--translator", "vllm", "--vllm-max-model-len", "8192"],
+        "vllm_max_model_len",
+        8192,
+    ),
+}
 
 
 def test_every_build_flag_in_the_readme_is_checked_here():
@@ -212,7 +255,7 @@ TRAIN: dict[str, tuple[list[str], str, Any]] = {
     "--scheduler": (["--scheduler", "linear"], "scheduler", "linear"),
     "--seed": (["--seed", "7"], "seed", 7),
     "--warmup-ratio": (["--warmup-ratio", "0.1"], "warmup_ratio", 0.1),
-}  # fmt: skip
+}
 
 
 def test_every_train_flag_in_the_readme_is_checked_here():
@@ -255,20 +298,31 @@ OTHERS: dict[str, tuple[list[str], str, str, Any]] = {
     "eval generate --engine": ([*GEN, "--engine", "vllm"], ANSWER, "engine", "vllm"),
     "eval generate --benchmark": ([*GEN, "--benchmark", "xae"], ANSWER, "benchmark", "xae"),
     "eval generate --lid-threshold": ([*GEN, "--lid-threshold", "0.7"], ANSWER, "threshold", 0.7),
-    "eval generate --max-new-tokens": ([*GEN, "--max-new-tokens", "24"], ANSWER, "max_new_tokens",
-                                       24),
+    "eval generate --max-new-tokens": (
+        [*GEN, "--max-new-tokens", "24"],
+        ANSWER,
+        "max_new_tokens",
+        24,
+    ),
     "eval generate --batch-size": ([*GEN, "--batch-size", "2"], ANSWER, "batch_size", 2),
     "eval generate --limit": ([*GEN, "--limit", "5"], ANSWER, "limit", 5),
     "eval judge --intersect": ([*JUDGE, "--intersect"], FOLDERS, "intersect", True),
     "eval judge --max-asks": ([*JUDGE, "--max-asks", "5"], FOLDERS, "max_asks", 5),
-    "eval judge --wrong-language": ([*JUDGE, "--wrong-language", "loss"], FOLDERS, "wrong_language",
-                                    "loss"),
+    "eval judge --wrong-language": (
+        [*JUDGE, "--wrong-language", "loss"],
+        FOLDERS,
+        "wrong_language",
+        "loss",
+    ),
     "eval judge --prompt": ([*JUDGE, "--prompt", "p.yaml"], FOLDERS, "prompt", "p.yaml"),
     "eval judge --langs": ([*JUDGE, "--langs", "zh"], FOLDERS, "langs", ["zh"]),
-    "push --repo --private --dry-run": (["push", "run", "--repo", "me/set", "--private",
-                                         "--dry-run"], "plugdata.publish.push_run", "private",
-                                        True),
-}  # fmt: skip
+    "push --repo --private --dry-run": (
+        ["push", "run", "--repo", "me/set", "--private", "--dry-run"],
+        "plugdata.publish.push_run",
+        "private",
+        True,
+    ),
+}
 
 
 @pytest.mark.parametrize("case", sorted(OTHERS))

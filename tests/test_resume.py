@@ -20,16 +20,32 @@ CONCURRENCY = 4
 
 
 def _args(url: str, out: Path | None, *extra: str) -> list[str]:
-    args = ["build", "--source", "seed", "--targets", "zh,ko", "--model", "m", "--base-url", url,
-            "--concurrency", str(CONCURRENCY), "--no-filter", *extra]  # fmt: skip
+    args = [
+        "build",
+        "--source",
+        "seed",
+        "--targets",
+        "zh,ko",
+        "--model",
+        "m",
+        "--base-url",
+        url,
+        "--concurrency",
+        str(CONCURRENCY),
+        "--no-filter",
+        *extra,
+    ]
     return [*args, "--out", str(out)] if out else args
 
 
 def _start(args: list[str], cwd: Path | None = None) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "plugdata.cli", *args], cwd=cwd,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "plugdata.cli", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for(server: FakeOpenAIServer, n: int, proc: subprocess.Popen) -> None:
@@ -144,8 +160,18 @@ def test_dry_run_sends_and_writes_nothing(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Dry run: 71 records" in result.stdout and "unknown" in result.stdout
     assert list(tmp_path.iterdir()) == []
-    priced = run_cli("build", "--source", "seed", "--targets", "zh", "--model", "gpt-4o-mini",
-                     "--dry-run", "--api-key", "x")  # fmt: skip
+    priced = run_cli(
+        "build",
+        "--source",
+        "seed",
+        "--targets",
+        "zh",
+        "--model",
+        "gpt-4o-mini",
+        "--dry-run",
+        "--api-key",
+        "x",
+    )
     line = next(x for x in priced.stdout.splitlines() if "total" in x)
     assert float(line.split()[-2 if line.endswith("│") else -1].strip("│ ")) > 0
 

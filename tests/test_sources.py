@@ -48,7 +48,9 @@ def test_ids_are_stable_unique_and_shuffle_keeps_them(tmp_path):
     sample = [r["id"] for r in load_source(str(path), seed=3, limit=3).rows]
     assert len(set(sample)) == 3 and set(sample) <= set(ids)
     assert [r["id"] for r in load_source(str(path), seed=3, limit=2).rows] == sample[:2]
-    samples = {tuple(r["id"] for r in load_source(str(path), seed=s, limit=2).rows) for s in range(8)}
+    samples = {
+        tuple(r["id"] for r in load_source(str(path), seed=s, limit=2).rows) for s in range(8)
+    }
     assert len(samples) > 1  # the seed matters
 
 
@@ -150,22 +152,38 @@ def test_unreachable_hub_dataset_is_a_clear_error():
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("bad.json", '[\n {"instruction": "a", "output": "b"},\n {"instruction": "c" "output": "d"}\n]',
-         r"bad.json line 3: invalid JSON"),
-        ("bad.jsonl", '{"instruction": "a", "output": "b"}\n{"instruction": "c", \n',
-         r"bad.jsonl line 2: invalid JSON"),
-        ("lines.json", '{"instruction": "a", "output": "b"}\n{"instruction": "c", "output": "d"}\n',
-         r"lines.json line 2: .*name the file .jsonl"),
+        (
+            "bad.json",
+            '[\n {"instruction": "a", "output": "b"},\n {"instruction": "c" "output": "d"}\n]',
+            r"bad.json line 3: invalid JSON",
+        ),
+        (
+            "bad.jsonl",
+            '{"instruction": "a", "output": "b"}\n{"instruction": "c", \n',
+            r"bad.jsonl line 2: invalid JSON",
+        ),
+        (
+            "lines.json",
+            '{"instruction": "a", "output": "b"}\n{"instruction": "c", "output": "d"}\n',
+            r"lines.json line 2: .*name the file .jsonl",
+        ),
         ("empty.jsonl", "", r"empty.jsonl: file is empty"),
         ("blank.jsonl", "\n\n", r"blank.jsonl: no records"),
         ("obj.json", '{"instruction": "a"}', r"obj.json: expected a JSON array"),
-        ("missing.jsonl", '{"instruction": "a"}\n', r"missing.jsonl line 1: field 'output' is missing"),
-        ("nonstr.json", '[{"instruction": "a", "output": "b"},\n {"instruction": "a", "output": 3}]',
-         r"nonstr.json line 2: field output must be a string, found int"),
+        (
+            "missing.jsonl",
+            '{"instruction": "a"}\n',
+            r"missing.jsonl line 1: field 'output' is missing",
+        ),
+        (
+            "nonstr.json",
+            '[{"instruction": "a", "output": "b"},\n {"instruction": "a", "output": 3}]',
+            r"nonstr.json line 2: field output must be a string, found int",
+        ),
         ("list.jsonl", "[1, 2]\n", r"list.jsonl line 1: expected an object"),
         ("x.txt", "hello", r"unsupported file type '.txt'"),
     ],
-)  # fmt: skip
+)
 def test_bad_files_name_file_line_and_field(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")

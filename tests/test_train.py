@@ -14,7 +14,12 @@ from plugdata.sources import load_source  # noqa: E402
 from plugdata.testing import FakeOpenAIServer  # noqa: E402
 from plugdata.testing.tiny import NO_SYSTEM, tiny_llama, tiny_tokenizer  # noqa: E402
 from plugdata.train import held_out, parse, prepare_tokenizer, run  # noqa: E402
-from plugdata.train.masking import IGNORE, TRAINING_TEMPLATE, encode, has_generation_markers  # noqa: E402
+from plugdata.train.masking import (  # noqa: E402
+    IGNORE,
+    TRAINING_TEMPLATE,
+    encode,
+    has_generation_markers,
+)
 
 CONVERSATION = [
     {"role": "system", "content": "Answer in English, then Chinese."},
@@ -45,8 +50,18 @@ def model_dir(tmp_path_factory, tokenizer) -> Path:
 def run_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("data") / "run"
     with FakeOpenAIServer() as srv:
-        build(BuildConfig(source="seed", targets="zh,ko", model="m", base_url=srv.url, out=str(out),
-                          limit=40, filters=[], formats="plug,mono"))  # fmt: skip
+        build(
+            BuildConfig(
+                source="seed",
+                targets="zh,ko",
+                model="m",
+                base_url=srv.url,
+                out=str(out),
+                limit=40,
+                filters=[],
+                formats="plug,mono",
+            )
+        )
     return out
 
 
@@ -72,8 +87,12 @@ def test_labels_cover_exactly_the_assistant_turn_and_its_end(tokenizer, template
 def test_two_assistant_turns_and_a_template_without_system(tokenizer):
     tok = tokenizer
     tok.chat_template = NO_SYSTEM  # no markers, no system role
-    chat = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."},
-            {"role": "user", "content": "Bye"}, {"role": "assistant", "content": "Goodbye."}]  # fmt: skip
+    chat = [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello."},
+        {"role": "user", "content": "Bye"},
+        {"role": "assistant", "content": "Goodbye."},
+    ]
     enc = encode(tok, chat)
     assert trained_text(tok, enc) == "Hello.<|im_end|>Goodbye.<|im_end|>"
     tok.chat_template = TRAINING_TEMPLATE
@@ -102,8 +121,11 @@ def test_packed_examples_do_not_attend_to_each_other(tokenizer):
         alone_a = model(input_ids=a, use_cache=False).logits
         alone_b = model(input_ids=b, use_cache=False).logits
         # as in training: no cache, no attention mask, position ids restarting per example
-        packed = model(input_ids=torch.cat([a, b], dim=1), use_cache=False,
-                       position_ids=torch.tensor([[0, 1, 2, 3, 4, 5, 0, 1, 2, 3]])).logits  # fmt: skip
+        packed = model(
+            input_ids=torch.cat([a, b], dim=1),
+            use_cache=False,
+            position_ids=torch.tensor([[0, 1, 2, 3, 4, 5, 0, 1, 2, 3]]),
+        ).logits
     assert torch.allclose(packed[:, :6], alone_a, atol=1e-5)
     assert torch.allclose(packed[:, 6:], alone_b, atol=1e-5)
 
@@ -142,9 +164,32 @@ def _log(out: Path) -> list[dict]:
 
 def test_training_lowers_the_loss_then_resumes(run_dir, model_dir, tmp_path, capsys):
     out = tmp_path / "sft"
-    common = ["--data", str(run_dir), "--format", "plug", "--langs", "zh,ko", "--model", str(model_dir),
-              "--out", str(out), "--lr", "3e-3", "--batch-size", "4", "--max-length", "512",
-              "--logging-steps", "1", "--save-steps", "6", "--eval-fraction", "0.1", "--seed", "1"]  # fmt: skip
+    common = [
+        "--data",
+        str(run_dir),
+        "--format",
+        "plug",
+        "--langs",
+        "zh,ko",
+        "--model",
+        str(model_dir),
+        "--out",
+        str(out),
+        "--lr",
+        "3e-3",
+        "--batch-size",
+        "4",
+        "--max-length",
+        "512",
+        "--logging-steps",
+        "1",
+        "--save-steps",
+        "6",
+        "--eval-fraction",
+        "0.1",
+        "--seed",
+        "1",
+    ]
     final = run(parse([*common, "--max-steps", "12"]))
     printed = capsys.readouterr().out
     assert "⟦" in printed and "中文回复：" in printed  # the example with trained spans marked
@@ -168,17 +213,50 @@ def test_training_lowers_the_loss_then_resumes(run_dir, model_dir, tmp_path, cap
 
 def test_lora_trains_an_adapter(run_dir, model_dir, tmp_path):
     out = tmp_path / "lora"
-    final = run(parse(["--data", str(run_dir), "--langs", "zh", "--model", str(model_dir), "--out", str(out),
-                       "--lora", "--lora-r", "4", "--max-steps", "2", "--batch-size", "2",
-                       "--max-length", "512", "--logging-steps", "1"]))  # fmt: skip
+    final = run(
+        parse(
+            [
+                "--data",
+                str(run_dir),
+                "--langs",
+                "zh",
+                "--model",
+                str(model_dir),
+                "--out",
+                str(out),
+                "--lora",
+                "--lora-r",
+                "4",
+                "--max-steps",
+                "2",
+                "--batch-size",
+                "2",
+                "--max-length",
+                "512",
+                "--logging-steps",
+                "1",
+            ]
+        )
+    )
     assert (final / "adapter_config.json").is_file() and (out / "checkpoint-2").is_dir()
 
 
 def test_train_command_errors_are_clear(tmp_path, model_dir):
     from .conftest import run_cli
 
-    result = run_cli("train", "--data", str(tmp_path), "--model", str(model_dir), "--out",
-                     str(tmp_path / "o"), "--langs", "zh", "--max-steps", "1")  # fmt: skip
+    result = run_cli(
+        "train",
+        "--data",
+        str(tmp_path),
+        "--model",
+        str(model_dir),
+        "--out",
+        str(tmp_path / "o"),
+        "--langs",
+        "zh",
+        "--max-steps",
+        "1",
+    )
     assert result.returncode == 2 and "cannot load 'plug-zh'" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -190,7 +268,19 @@ def test_the_fast_path_compiles_layers_in_place_with_one_batch_shape(tokenizer, 
     keys = set(model.state_dict())
     assert compile_layers(model) == model.config.num_hidden_layers
     assert set(model.state_dict()) == keys  # checkpoints keep their names (no _orig_mod.)
-    args = parse(["--data", "d", "--model", "m", "--out", str(tmp_path), "--batch-size", "3",
-                  "--max-length", "256"])  # fmt: skip
+    args = parse(
+        [
+            "--data",
+            "d",
+            "--model",
+            "m",
+            "--out",
+            str(tmp_path),
+            "--batch-size",
+            "3",
+            "--max-length",
+            "256",
+        ]
+    )
     assert sft_config(args, False, False, fixed=True).pad_to_multiple_of == 3 * 256
     assert sft_config(args, False, False, fixed=False).pad_to_multiple_of is None

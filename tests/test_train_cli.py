@@ -56,14 +56,21 @@ def test_missing_extra_is_named_in_process(monkeypatch):
 
 
 def test_train_without_the_extra_prints_one_line(tmp_path: Path):
-    # A `torch` that cannot be imported, first on the path: the CLI in a fresh process sees no torch.
+    # A `torch` that cannot be imported, first on the path: a fresh CLI process sees no torch.
     fake = tmp_path / "site" / "torch"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text(
         "raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n"
     )
-    result = run_cli("train", *REQUIRED, "--langs", "zh", "--max-steps", "1",
-                     env={"PYTHONPATH": str(tmp_path / "site")})  # fmt: skip
+    result = run_cli(
+        "train",
+        *REQUIRED,
+        "--langs",
+        "zh",
+        "--max-steps",
+        "1",
+        env={"PYTHONPATH": str(tmp_path / "site")},
+    )
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'plugdata[train]'" in lines[0], result.stderr

@@ -8,7 +8,7 @@ from plugdata.errors import ServerError
 from plugdata.languages import get_language
 from plugdata.schema import PAIR_COLUMNS
 from plugdata.testing import FakeOpenAIServer
-from plugdata.testing.server import Fault
+from plugdata.testing.faults import Fault
 from plugdata.translate.llm import openai_translator, parse_reply
 
 EN, ZH = get_language("en"), get_language("zh")
@@ -62,8 +62,12 @@ def test_record_with_code_placeholders_and_empty_input_round_trips(server):
 def test_falls_back_to_json_object_when_schema_is_unsupported():
     with FakeOpenAIServer(json_schema=False) as srv:
         translator = openai_translator("m", base_url=srv.url)
-        pairs = translate_rows([{"id": "1", "instruction": "Hi", "input": "", "output": "Yo"}],
-                               ["ko", "it"], translator, concurrency=1)  # fmt: skip
+        pairs = translate_rows(
+            [{"id": "1", "instruction": "Hi", "input": "", "output": "Yo"}],
+            ["ko", "it"],
+            translator,
+            concurrency=1,
+        )
     assert all(p["kept"] for p in pairs)
     assert translator.client.response_format == "json_object"
     formats = [(b.get("response_format") or {}).get("type") for b in srv.requests]
@@ -74,8 +78,11 @@ def test_invalid_reply_is_retried_then_rejected_with_reason():
     with FakeOpenAIServer(
         fault=lambda body, n: Fault(content="Sure! Here is the translation")
     ) as srv:
-        (pair,) = translate_rows([{"id": "1", "instruction": "Hi", "input": "", "output": "Yo"}],
-                                 ["es"], openai_translator("m", base_url=srv.url))  # fmt: skip
+        (pair,) = translate_rows(
+            [{"id": "1", "instruction": "Hi", "input": "", "output": "Yo"}],
+            ["es"],
+            openai_translator("m", base_url=srv.url),
+        )
     assert not pair["kept"] and pair["reasons"] == ["invalid_json"]
     # three tries of the whole record, then three of the first field alone, then give up
     assert pair["target_output"] is None and pair["attempts"] == 6 and len(srv.requests) == 6
@@ -86,16 +93,22 @@ def test_a_bad_first_reply_is_repaired_by_the_second_attempt():
         return Fault(content='{"instruction": "x"}') if n == 1 else None
 
     with FakeOpenAIServer(fault=fault) as srv:
-        (pair,) = translate_rows([{"id": "1", "instruction": "Hi", "input": "", "output": "Yo"}],
-                                 ["es"], openai_translator("m", base_url=srv.url))  # fmt: skip
+        (pair,) = translate_rows(
+            [{"id": "1", "instruction": "Hi", "input": "", "output": "Yo"}],
+            ["es"],
+            openai_translator("m", base_url=srv.url),
+        )
     assert pair["kept"] and pair["attempts"] == 2 and pair["target_output"] == "[es] Yo"
 
 
 def test_truncated_reply_is_rejected():
     fault = Fault(content='{"instruction": "x", "output": "y"}', finish_reason="length")
     with FakeOpenAIServer(fault=lambda body, n: fault) as srv:
-        (pair,) = translate_rows([{"id": "1", "instruction": "Hi", "input": "", "output": "Yo"}],
-                                 ["es"], openai_translator("m", base_url=srv.url))  # fmt: skip
+        (pair,) = translate_rows(
+            [{"id": "1", "instruction": "Hi", "input": "", "output": "Yo"}],
+            ["es"],
+            openai_translator("m", base_url=srv.url),
+        )
     assert pair["reasons"] == ["truncated"]
 
 
@@ -103,8 +116,9 @@ def test_wrong_key_stops_with_a_clear_error():
     with FakeOpenAIServer(api_key="right") as srv:
         translator = openai_translator("m", base_url=srv.url, api_key="wrong")
         with pytest.raises(ServerError, match=r"rejected the API key \(401\)"):
-            translate_rows([{"id": "1", "instruction": "Hi", "input": "", "output": "Yo"}],
-                           ["es"], translator)  # fmt: skip
+            translate_rows(
+                [{"id": "1", "instruction": "Hi", "input": "", "output": "Yo"}], ["es"], translator
+            )
 
 
 def test_unknown_model_is_a_clear_error():
@@ -118,8 +132,9 @@ def test_unknown_model_is_a_clear_error():
 
 def test_messages_keep_order_across_targets_with_concurrency(server, records):
     rows = [{"id": str(i), **r} for i, r in enumerate(records * 4)]
-    pairs = translate_rows(rows, ["zh", "ko"], openai_translator("m", base_url=server.url),
-                           concurrency=5)  # fmt: skip
+    pairs = translate_rows(
+        rows, ["zh", "ko"], openai_translator("m", base_url=server.url), concurrency=5
+    )
     assert [(p["target_lang"], p["id"]) for p in pairs] == [
         (lang, row["id"]) for lang in ("zh", "ko") for row in rows
     ]

@@ -22,7 +22,9 @@ def _client(base_url: str, api_key: str = "EMPTY") -> ChatClient:
 
 def test_server_starts_answers_and_stops_with_its_process_group():
     port = free_port()
-    server = LocalServer([c.replace("{port}", str(port)) for c in STAND_IN], port, startup_timeout=60)
+    server = LocalServer(
+        [c.replace("{port}", str(port)) for c in STAND_IN], port, startup_timeout=60
+    )
     url = server.start()
     assert url == f"http://127.0.0.1:{port}/v1" and server.healthy()
     pid = server.process.pid
@@ -40,8 +42,11 @@ def test_translator_starts_the_server_on_first_use_and_stops_it_on_close():
 
     async def go():
         try:
-            return await translator.translate({"instruction": "Say hi.", "input": "", "output": "Hi."},
-                                              get_language("en"), get_language("it"))  # fmt: skip
+            return await translator.translate(
+                {"instruction": "Say hi.", "input": "", "output": "Hi."},
+                get_language("en"),
+                get_language("it"),
+            )
         finally:
             await translator.close()
 
@@ -51,8 +56,11 @@ def test_translator_starts_the_server_on_first_use_and_stops_it_on_close():
 
 
 def test_a_server_that_dies_at_start_is_one_clear_error():
-    server = LocalServer([sys.executable, "-c", "import sys; print('no GPU'); sys.exit(3)"],
-                         free_port(), startup_timeout=30)  # fmt: skip
+    server = LocalServer(
+        [sys.executable, "-c", "import sys; print('no GPU'); sys.exit(3)"],
+        free_port(),
+        startup_timeout=30,
+    )
     with pytest.raises(ServerError, match="exited with code 3 while starting: no GPU"):
         server.start()
     server.log.unlink()  # kept for reading after a failed start
@@ -64,8 +72,9 @@ def test_missing_vllm_says_how_to_install():
         vllm_translator("Qwen/Qwen2.5-0.5B-Instruct", make_client=_client)
 
 
-@pytest.mark.skipif(not vllm_installed() or shutil.which("nvidia-smi") is None,
-                    reason="needs vLLM and a GPU")  # fmt: skip
+@pytest.mark.skipif(
+    not vllm_installed() or shutil.which("nvidia-smi") is None, reason="needs vLLM and a GPU"
+)
 def test_real_vllm_serves_a_model():  # pragma: no cover - only where vLLM runs
     translator = vllm_translator("Qwen/Qwen2.5-0.5B-Instruct", make_client=_client)
     try:

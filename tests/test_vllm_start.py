@@ -25,7 +25,8 @@ from plugdata.testing import FakeOpenAIServer
 from plugdata.translate.vllm import LocalServer, free_port
 
 # The tail of a real vLLM 0.10 start that ran out of KV cache (vllm-project/vllm#2418 and
-# later reports): the root cause comes first, the generic line last.
+# later reports): the root cause comes first, the generic line last. Verbatim, so its lines
+# stay as long as vLLM wrote them (hence the noqa).
 KV_CACHE_LOG = """\
 INFO 05-02 10:11:12 [api_server.py:1805] vLLM API server version 0.10.1
 INFO 05-02 10:11:40 [gpu_model_runner.py:1953] Model loading took 14.2474 GiB and 21.5 seconds
@@ -38,7 +39,7 @@ INFO 05-02 10:11:40 [gpu_model_runner.py:1953] Model loading took 14.2474 GiB an
 Traceback (most recent call last):
   File "/venv/lib/python3.12/site-packages/vllm/v1/engine/core_client.py", line 92, in make_async_mp_client
 RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}
-"""
+"""  # noqa: E501
 
 FAKE_VLLM = """\
 import json, os, sys

@@ -24,9 +24,13 @@ LENIENT = ("win", "slight_win", "tie", "slight_loss", "loss")
 _SCORE = {"win": 1.0, "tie": 0.5, "loss": 0.0}
 _PLUG_WINS = ("win", "slight_win")
 _LENIENT = {
-    ("win", "win"): "win", ("win", "tie"): "slight_win", ("tie", "tie"): "tie",
-    ("win", "loss"): "tie", ("loss", "tie"): "slight_loss", ("loss", "loss"): "loss",
-}  # fmt: skip
+    ("win", "win"): "win",
+    ("win", "tie"): "slight_win",
+    ("tie", "tie"): "tie",
+    ("win", "loss"): "tie",
+    ("loss", "tie"): "slight_loss",
+    ("loss", "loss"): "loss",
+}
 
 
 def strict(first: str, second: str) -> str:
@@ -71,8 +75,13 @@ def bootstrap_ci(
     return [round(float(low), 4), round(float(high), 4)]
 
 
-def summarize(pairs: Sequence[tuple[str, ...]], groups: Sequence[Sequence[tuple[str, ...]]] | None = None,
-              *, samples: int = 2000, seed: int = 0) -> dict[str, Any]:  # fmt: skip
+def summarize(
+    pairs: Sequence[tuple[str, ...]],
+    groups: Sequence[Sequence[tuple[str, ...]]] | None = None,
+    *,
+    samples: int = 2000,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Counts and rates of one language (``pairs``), or overall (``groups``: one per language)."""
     groups = groups if groups is not None else [pairs]
     judged = [p for p in pairs if len(p) == 2]
@@ -90,7 +99,8 @@ def summarize(pairs: Sequence[tuple[str, ...]], groups: Sequence[Sequence[tuple[
         "strict": strict_counts,
         "lenient": lenient_counts,
         "win_rate_adjusted": round((strict_counts["win"] + 0.5 * strict_counts["tie"]) / n, 4)
-        if n else None,
+        if n
+        else None,
         "ci95": bootstrap_ci(scores, samples=samples, seed=seed),
         "plug_win_rate": round(plug_wins / n, 4) if n else None,
         "plug_win_rate_ci95": bootstrap_ci(plug_scores, samples=samples, seed=seed),
@@ -99,12 +109,16 @@ def summarize(pairs: Sequence[tuple[str, ...]], groups: Sequence[Sequence[tuple[
     }
 
 
-def aggregate_judgments(judgments: Iterable[Mapping[str, Any]], *, samples: int = 2000,
-              seed: int = 0) -> dict[str, Any]:  # fmt: skip
+def aggregate_judgments(
+    judgments: Iterable[Mapping[str, Any]], *, samples: int = 2000, seed: int = 0
+) -> dict[str, Any]:
     """``{"languages": {lang: summary}, "overall": summary}``."""
     by_lang = pair_outcomes(judgments)
-    languages = {lang: summarize(by_lang[lang], samples=samples, seed=seed) for lang in sorted(by_lang)}
+    languages = {
+        lang: summarize(by_lang[lang], samples=samples, seed=seed) for lang in sorted(by_lang)
+    }
     everything = [p for lang in sorted(by_lang) for p in by_lang[lang]]
-    overall = summarize(everything, [by_lang[lang] for lang in sorted(by_lang)],
-                        samples=samples, seed=seed)  # fmt: skip
+    overall = summarize(
+        everything, [by_lang[lang] for lang in sorted(by_lang)], samples=samples, seed=seed
+    )
     return {"languages": languages, "overall": overall}

@@ -30,8 +30,13 @@ def read_folder(folder: str | Path) -> dict[str, dict[str, Answer]]:
     path = Path(folder)
     if not path.is_dir():
         raise PlugdataError(f"answer folder {path} does not exist")
-    files = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file()
-                   and not p.name.startswith((".", "generation", "report")))  # fmt: skip
+    files = sorted(
+        p
+        for p in path.iterdir()
+        if p.suffix in SUFFIXES
+        and p.is_file()
+        and not p.name.startswith((".", "generation", "report"))
+    )
     if not files:
         raise PlugdataError(f"no <lang>.jsonl answer files in {path}")
     out: dict[str, dict[str, Answer]] = {}
@@ -54,8 +59,9 @@ def _read_file(file: Path) -> dict[str, Answer]:
         item_id = str(row["id"])
         if item_id in answers:
             raise InputError(f"{file}: record {line}: id {item_id!r} appears twice")
-        answers[item_id] = Answer(item_id, str(row["instruction"] or ""), value or "",
-                                  bool(row.get("wrong_language")))  # fmt: skip
+        answers[item_id] = Answer(
+            item_id, str(row["instruction"] or ""), value or "", bool(row.get("wrong_language"))
+        )
     return answers
 
 
@@ -96,8 +102,10 @@ def align(
             pairs[lang] = [(item, right[item.id]) for item in shared]
         dropped[lang] = len(only_a) + len(only_b)
     if problems and not intersect:
-        raise PlugdataError(f"the answer ids differ ({'; '.join(problems)}); "
-                            "pass --intersect to judge the shared ids only")  # fmt: skip
+        raise PlugdataError(
+            f"the answer ids differ ({'; '.join(problems)}); "
+            "pass --intersect to judge the shared ids only"
+        )
     if not pairs:
         raise PlugdataError("no shared ids to judge")
     return pairs, dropped

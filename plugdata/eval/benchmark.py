@@ -122,7 +122,10 @@ def load_benchmark(
         files = {lang: _from_hub(source, lang) for lang in langs}
     else:
         raise PlugdataError(f"--benchmark {source}: no such file or folder")
-    out = {lang: read_items(file)[:limit] if limit else read_items(file) for lang, file in files.items()}
+    out = {
+        lang: read_items(file)[:limit] if limit else read_items(file)
+        for lang, file in files.items()
+    }
     for lang, items in out.items():
         if not items:
             raise InputError(f"{files[lang]}: no items for {lang}")

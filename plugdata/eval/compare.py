@@ -30,11 +30,15 @@ def answer_stats(pairs: Sequence[tuple[Answer, Answer]]) -> dict[str, Any]:
     """Mean answer length in characters and wrong-language answers, for A and B."""
     n = len(pairs) or 1
     return {
-        "mean_length": {"a": round(sum(len(a.answer) for a, _ in pairs) / n, 1),
-                        "b": round(sum(len(b.answer) for _, b in pairs) / n, 1)},
-        "wrong_language": {"a": sum(a.wrong_language for a, _ in pairs),
-                           "b": sum(b.wrong_language for _, b in pairs)},
-    }  # fmt: skip
+        "mean_length": {
+            "a": round(sum(len(a.answer) for a, _ in pairs) / n, 1),
+            "b": round(sum(len(b.answer) for _, b in pairs) / n, 1),
+        },
+        "wrong_language": {
+            "a": sum(a.wrong_language for a, _ in pairs),
+            "b": sum(b.wrong_language for _, b in pairs),
+        },
+    }
 
 
 def judge_folders(
@@ -64,10 +68,22 @@ def judge_folders(
     folder.mkdir(parents=True, exist_ok=True)
     total = 2 * sum(len(p) for p in pairs.values())
     with RequestCache(folder / CACHE_NAME) as cache:
-        client = ChatClient(judge_model, base_url=base_url, api_key=api_key,
-                            response_format="none", cache=cache, rpm=rpm, tpm=tpm)  # fmt: skip
-        judge = Judge(client, prompt=prompt, max_asks=max_asks, concurrency=concurrency,
-                      wrong_language=wrong_language)  # fmt: skip
+        client = ChatClient(
+            judge_model,
+            base_url=base_url,
+            api_key=api_key,
+            response_format="none",
+            cache=cache,
+            rpm=rpm,
+            tpm=tpm,
+        )
+        judge = Judge(
+            client,
+            prompt=prompt,
+            max_asks=max_asks,
+            concurrency=concurrency,
+            wrong_language=wrong_language,
+        )
         done = [0]
 
         def tick(step: int) -> None:
@@ -86,14 +102,20 @@ def judge_folders(
     report = aggregate_judgments(rows, samples=bootstrap)
     for lang, stats in report["languages"].items():
         stats.update(answer_stats(pairs[lang]), dropped=dropped.get(lang, 0))
-    report["overall"].update(answer_stats([p for part in pairs.values() for p in part]),
-                             dropped=sum(dropped.values()))  # fmt: skip
+    report["overall"].update(
+        answer_stats([p for part in pairs.values() for p in part]), dropped=sum(dropped.values())
+    )
     report["meta"] = {
-        "a": str(a_dir), "b": str(b_dir), "judge_model": judge_model, "base_url": base_url,
-        "prompt": judge.template.version, "wrong_language": wrong_language,
-        "intersect": intersect, "judge_calls": sum(j.source == "judge" for j in judgments),
+        "a": str(a_dir),
+        "b": str(b_dir),
+        "judge_model": judge_model,
+        "base_url": base_url,
+        "prompt": judge.template.version,
+        "wrong_language": wrong_language,
+        "intersect": intersect,
+        "judge_calls": sum(j.source == "judge" for j in judgments),
         **spent,
-    }  # fmt: skip
+    }
     write_report(folder, report)
     write_eval_page(folder, report, rows, pairs)
     return report

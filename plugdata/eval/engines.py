@@ -47,14 +47,30 @@ class ApiEngine:
 
     name = "openai"
 
-    def __init__(self, model: str, cache: RequestCache, *, base_url: str | None = None,
-                 api_key: str | None = None, concurrency: int = 16, max_new_tokens: int = 1024,
-                 rpm: float | None = None, tpm: float | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model: str,
+        cache: RequestCache,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        concurrency: int = 16,
+        max_new_tokens: int = 1024,
+        rpm: float | None = None,
+        tpm: float | None = None,
+    ) -> None:
         from plugdata.translate.chat import ChatClient
 
         self.model = model
-        self.client = ChatClient(model, base_url=base_url, api_key=api_key, response_format="none",
-                                 cache=cache, rpm=rpm, tpm=tpm)  # fmt: skip
+        self.client = ChatClient(
+            model,
+            base_url=base_url,
+            api_key=api_key,
+            response_format="none",
+            cache=cache,
+            rpm=rpm,
+            tpm=tpm,
+        )
         self.concurrency = max(1, concurrency)
         self.max_new_tokens = max_new_tokens
 
@@ -69,8 +85,9 @@ class ApiEngine:
         async def one(messages: Messages) -> Reply:
             async with gate:
                 try:
-                    reply = await self.client.chat(messages, temperature=0.0,
-                                                   max_tokens=self.max_new_tokens)  # fmt: skip
+                    reply = await self.client.chat(
+                        messages, temperature=0.0, max_tokens=self.max_new_tokens
+                    )
                 except RequestRejected as exc:
                     return Reply("", "error", exc.reason)
                 return Reply(reply.content, reply.finish_reason)
@@ -104,7 +121,9 @@ class _LocalEngine:
     def render(self, messages: Messages) -> str:
         """The prompt text: the training template, its special tokens scrubbed from the text."""
         prepared = self.renderer.prepare(messages)
-        return self.tokenizer.apply_chat_template(prepared, tokenize=False, add_generation_prompt=True)
+        return self.tokenizer.apply_chat_template(
+            prepared, tokenize=False, add_generation_prompt=True
+        )
 
     def _key(self, text: str) -> str:
         params = {"max_new_tokens": self.max_new_tokens, "greedy": True}
@@ -137,8 +156,9 @@ class TransformersEngine(_LocalEngine):
 
     name = "transformers"
 
-    def __init__(self, model: str, cache: RequestCache, *, batch_size: int = 8,
-                 max_new_tokens: int = 1024) -> None:  # fmt: skip
+    def __init__(
+        self, model: str, cache: RequestCache, *, batch_size: int = 8, max_new_tokens: int = 1024
+    ) -> None:
         super().__init__(model, cache, max_new_tokens)
         self.batch_size = max(1, batch_size)
         self._model = _load_causal_lm(model)
@@ -152,13 +172,22 @@ class TransformersEngine(_LocalEngine):
         eos_ids.discard(None)
         for start in range(0, len(texts), self.batch_size):
             batch = texts[start : start + self.batch_size]
-            enc = self.tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=False,
-                                 return_token_type_ids=False)  # generate() takes none before 5.0
+            enc = self.tokenizer(
+                batch,
+                return_tensors="pt",
+                padding=True,
+                add_special_tokens=False,
+                return_token_type_ids=False,
+            )  # generate() takes none before 5.0
             enc = {k: v.to(model.device) for k, v in enc.items()}
             with torch.inference_mode():
-                out = model.generate(**enc, do_sample=False, max_new_tokens=self.max_new_tokens,
-                                     pad_token_id=self.tokenizer.pad_token_id,
-                                     eos_token_id=sorted(eos_ids))  # fmt: skip
+                out = model.generate(
+                    **enc,
+                    do_sample=False,
+                    max_new_tokens=self.max_new_tokens,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                    eos_token_id=sorted(eos_ids),
+                )
             new = out[:, enc["input_ids"].shape[1] :]
             for offset, ids in enumerate(new.tolist()):
                 ended = any(t in eos_ids for t in ids)
@@ -209,8 +238,14 @@ def _load_causal_lm(model: str) -> Any:
     return loaded.to(device).eval()
 
 
-def make_engine(model: str, cache: RequestCache, *, engine: str = "auto",
-                base_url: str | None = None, **options: Any) -> Engine:  # fmt: skip
+def make_engine(
+    model: str,
+    cache: RequestCache,
+    *,
+    engine: str = "auto",
+    base_url: str | None = None,
+    **options: Any,
+) -> Engine:
     """``openai`` when ``base_url`` is given; else ``vllm`` when installed (``auto``) or named,
     else ``transformers``."""
     api_only = ("api_key", "concurrency", "rpm", "tpm")

@@ -30,11 +30,18 @@ def _frame(answers: list[str], target: str, pivot: str) -> pl.DataFrame:
     """The answers as pairs whose target output is the answer (nothing on the pivot side)."""
     n = len(answers)
     empty = [""] * n
-    return pl.DataFrame({
-        "pivot_lang": [pivot] * n, "target_lang": [target] * n,
-        "pivot_instruction": empty, "pivot_input": empty, "pivot_output": empty,
-        "target_instruction": empty, "target_input": empty, "target_output": answers,
-    })  # fmt: skip
+    return pl.DataFrame(
+        {
+            "pivot_lang": [pivot] * n,
+            "target_lang": [target] * n,
+            "pivot_instruction": empty,
+            "pivot_input": empty,
+            "pivot_output": empty,
+            "target_instruction": empty,
+            "target_input": empty,
+            "target_output": answers,
+        }
+    )
 
 
 def _languages(answers: list[str], target: str, pivot: str, lid: Any) -> tuple[list, list]:
@@ -48,7 +55,7 @@ def _languages(answers: list[str], target: str, pivot: str, lid: Any) -> tuple[l
         .then(pl.lit(target))
         .otherwise(pl.col("label"))
         .alias("_lang")
-    )  # fmt: skip
+    )
     top = segs.group_by("row", "_lang").agg(pl.col("weight").sum()).sort("weight", descending=True)
     major = dict(top.group_by("row", maintain_order=True).agg(pl.col("_lang").first()).iter_rows())
     shares = accounting.fields["share_target_output"].to_list()

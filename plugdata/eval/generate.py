@@ -51,7 +51,9 @@ def answer_benchmark(
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]]]:
     """Rows and a summary per language; every language's prompts go to the engine at once."""
     jobs = [(lang, item) for lang, part in items.items() for item in part]
-    replies = engine.generate([prompt_messages(recipe, item.instruction, lang) for lang, item in jobs])
+    replies = engine.generate(
+        [prompt_messages(recipe, item.instruction, lang) for lang, item in jobs]
+    )
     rows: dict[str, list[dict[str, Any]]] = {lang: [] for lang in items}
     for (lang, item), reply in zip(jobs, replies, strict=True):
         rows[lang].append(answer_row(item, reply, recipe, lang))

@@ -80,13 +80,18 @@ class Judge:
     def __post_init__(self) -> None:
         self.template: PromptTemplate = load_prompt(self.prompt)
 
-    def messages(self, lang: str, instruction: str, first: str, second: str) -> list[dict[str, str]]:
+    def messages(
+        self, lang: str, instruction: str, first: str, second: str
+    ) -> list[dict[str, str]]:
         """The judge prompt with ``first`` shown as answer A and ``second`` as answer B."""
         known = LANGUAGES.get(lang)
         return self.template.render(
-            lang_name=known.name if known else lang, lang_code=lang, instruction=instruction,
-            answer_a=first, answer_b=second,
-        )  # fmt: skip
+            lang_name=known.name if known else lang,
+            lang_code=lang,
+            instruction=instruction,
+            answer_a=first,
+            answer_b=second,
+        )
 
     async def judge_one(self, lang: str, a: Answer, b: Answer, order: str) -> Judgment:
         """One order of one pair."""
@@ -102,16 +107,32 @@ class Judge:
             verdict = parse_verdict(content)
             return (verdict,) if verdict is not None else "no_verdict"
 
-        found = await ask(self.client, messages, outcome, validate, max_asks=self.max_asks,
-                          truncated="truncated", max_tokens=self.max_tokens)  # fmt: skip
+        found = await ask(
+            self.client,
+            messages,
+            outcome,
+            validate,
+            max_asks=self.max_asks,
+            truncated="truncated",
+            max_tokens=self.max_tokens,
+        )
         raw = last[-1] if last else ""
         attempts = len(last)
         if found is None:
-            return Judgment(lang, a.id, order, None, None, error=outcome.reason or "no_verdict",
-                            raw=raw, attempts=attempts)  # fmt: skip
+            return Judgment(
+                lang,
+                a.id,
+                order,
+                None,
+                None,
+                error=outcome.reason or "no_verdict",
+                raw=raw,
+                attempts=attempts,
+            )
         (verdict,) = found
-        return Judgment(lang, a.id, order, verdict, outcome_for_a(order, verdict), raw=raw,
-                        attempts=attempts)  # fmt: skip
+        return Judgment(
+            lang, a.id, order, verdict, outcome_for_a(order, verdict), raw=raw, attempts=attempts
+        )
 
     async def judge_all(
         self,
@@ -128,8 +149,12 @@ class Judge:
                 progress(1)
             return result
 
-        jobs = [one(lang, a, b, order) for lang, part in pairs.items() for a, b in part
-                for order in ORDERS]  # fmt: skip
+        jobs = [
+            one(lang, a, b, order)
+            for lang, part in pairs.items()
+            for a, b in part
+            for order in ORDERS
+        ]
         try:
             return list(await asyncio.gather(*jobs))
         finally:

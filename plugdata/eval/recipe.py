@@ -29,8 +29,12 @@ from plugdata.formats import FORMATS, MIXED_FORMATS, format_rows
 TRAIN_RECIPE = "plugdata_train.json"
 PLUG_FORMATS = ("plug", "plug-target-first")
 KEYS = ("format", "system_prompt", "no_system", "pivot")
-_DEFAULTS: dict[str, Any] = {"format": "plug", "system_prompt": None, "no_system": False,
-                             "pivot": "en"}  # fmt: skip
+_DEFAULTS: dict[str, Any] = {
+    "format": "plug",
+    "system_prompt": None,
+    "no_system": False,
+    "pivot": "en",
+}
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,9 @@ def resolve_recipe(model: str | None, data: str | None = None, **flags: Any) -> 
             values[key], sources[key] = _DEFAULTS[key], "default"
     fmt = values["format"]
     if fmt not in FORMATS and fmt not in MIXED_FORMATS:
-        raise PlugdataError(f"unknown format {fmt!r}; known: {', '.join([*FORMATS, *MIXED_FORMATS])}")
+        raise PlugdataError(
+            f"unknown format {fmt!r}; known: {', '.join([*FORMATS, *MIXED_FORMATS])}"
+        )
     return Recipe(fmt, values["system_prompt"], bool(values["no_system"]), values["pivot"], sources)
 
 
@@ -121,10 +127,17 @@ def prompt_messages(recipe: Recipe, instruction: str, target: str) -> list[dict[
     if fmt in MIXED_FORMATS:
         fmt = MIXED_FORMATS[fmt][-1]
     pair = {
-        "id": "eval", "pivot_lang": recipe.pivot, "target_lang": target,
-        "pivot_instruction": instruction, "pivot_input": "", "pivot_output": "",
-        "target_instruction": instruction, "target_input": "", "target_output": "",
-    }  # fmt: skip
-    (row,) = format_rows([pair], fmt, system_prompt=recipe.system_prompt,
-                         no_system=recipe.no_system, shuffle=False)  # fmt: skip
+        "id": "eval",
+        "pivot_lang": recipe.pivot,
+        "target_lang": target,
+        "pivot_instruction": instruction,
+        "pivot_input": "",
+        "pivot_output": "",
+        "target_instruction": instruction,
+        "target_input": "",
+        "target_output": "",
+    }
+    (row,) = format_rows(
+        [pair], fmt, system_prompt=recipe.system_prompt, no_system=recipe.no_system, shuffle=False
+    )
     return [m for m in row["messages"] if m["role"] != "assistant"]

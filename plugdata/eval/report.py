@@ -37,24 +37,42 @@ def _wrong(stats: Mapping[str, Any]) -> str:
     return f"{wrong.get('a', 0)} / {wrong.get('b', 0)}"
 
 
-HEADER = ["language", "n", "strict W/T/L", "lenient W/sW/T/sL/L", "win rate (adj.)", "95% CI",
-          "PLUG win rate", "95% CI (PLUG)", "consistency", "errors", "mean chars A/B",
-          "wrong lang A/B"]  # fmt: skip
+HEADER = [
+    "language",
+    "n",
+    "strict W/T/L",
+    "lenient W/sW/T/sL/L",
+    "win rate (adj.)",
+    "95% CI",
+    "PLUG win rate",
+    "95% CI (PLUG)",
+    "consistency",
+    "errors",
+    "mean chars A/B",
+    "wrong lang A/B",
+]
 
 
 def table_rows(report: Mapping[str, Any]) -> list[list[str]]:
     """One row of strings per language, then overall (the columns of :data:`HEADER`)."""
     out = []
     for name, stats in _rows(report):
-        out.append([
-            name, str(stats["n"]),
-            "/".join(str(stats["strict"][k]) for k in STRICT),
-            "/".join(str(stats["lenient"][k]) for k in LENIENT),
-            _pct(stats["win_rate_adjusted"]), _ci(stats["ci95"]),
-            _pct(stats.get("plug_win_rate")), _ci(stats.get("plug_win_rate_ci95")),
-            _pct(stats["position_consistency"]), str(stats["errors"]),
-            _length(stats), _wrong(stats),
-        ])  # fmt: skip
+        out.append(
+            [
+                name,
+                str(stats["n"]),
+                "/".join(str(stats["strict"][k]) for k in STRICT),
+                "/".join(str(stats["lenient"][k]) for k in LENIENT),
+                _pct(stats["win_rate_adjusted"]),
+                _ci(stats["ci95"]),
+                _pct(stats.get("plug_win_rate")),
+                _ci(stats.get("plug_win_rate_ci95")),
+                _pct(stats["position_consistency"]),
+                str(stats["errors"]),
+                _length(stats),
+                _wrong(stats),
+            ]
+        )
     return out
 
 
@@ -75,15 +93,17 @@ def title(report: Mapping[str, Any]) -> str:
 
 def markdown(report: Mapping[str, Any]) -> str:
     """The report as a Markdown table with a short legend."""
-    lines = [f"# {title(report)}", "",
-             "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]  # fmt: skip
+    lines = [f"# {title(report)}", "", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(report)]
-    lines += ["", "Rates are for system A. Strict (FastChat): a win or loss only when both orders "
-              "agree. Lenient (PLUG): a win and a tie is a slight win, a win and a loss a tie. "
-              "Win rate (adj.) = (win + 0.5·tie) / n over strict counts; PLUG win rate = (win + "
-              "slight win) / n over lenient counts, the rate the PLUG paper reports; each with a "
-              "95% bootstrap interval. Consistency: share of pairs whose two orders agree.",
-              ""]  # fmt: skip
+    lines += [
+        "",
+        "Rates are for system A. Strict (FastChat): a win or loss only when both orders "
+        "agree. Lenient (PLUG): a win and a tie is a slight win, a win and a loss a tie. "
+        "Win rate (adj.) = (win + 0.5·tie) / n over strict counts; PLUG win rate = (win + "
+        "slight win) / n over lenient counts, the rate the PLUG paper reports; each with a "
+        "95% bootstrap interval. Consistency: share of pairs whose two orders agree.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -124,14 +144,18 @@ def write_chart(path: Path, report: Mapping[str, Any]) -> None:
     stack.set_ylim(0, 1)
     stack.legend(fontsize=8, loc="upper right")
     width = 0.4
-    for k, (key, ci, label, colour) in enumerate((
-        ("win_rate_adjusted", "ci95", "adjusted (strict)", "#3b7dd8"),
-        ("plug_win_rate", "plug_win_rate_ci95", "PLUG (win + slight win)", "#f08c00"),
-    )):  # fmt: skip
+    for k, (key, ci, label, colour) in enumerate(
+        (
+            ("win_rate_adjusted", "ci95", "adjusted (strict)", "#3b7dd8"),
+            ("plug_win_rate", "plug_win_rate_ci95", "PLUG (win + slight win)", "#f08c00"),
+        )
+    ):
         values = [s.get(key) or 0.0 for _, s in rows]
         bounds = [s.get(ci) or [v, v] for v, (_, s) in zip(values, rows, strict=True)]
-        errors = [[v - b[0] for v, b in zip(values, bounds, strict=True)],
-                  [b[1] - v for v, b in zip(values, bounds, strict=True)]]  # fmt: skip
+        errors = [
+            [v - b[0] for v, b in zip(values, bounds, strict=True)],
+            [b[1] - v for v, b in zip(values, bounds, strict=True)],
+        ]
         where = [i + (k - 0.5) * width for i in range(len(rows))]
         rate.bar(where, values, width, yerr=errors, capsize=3, color=colour, label=label)
     rate.set_xticks(range(len(rows)), names)

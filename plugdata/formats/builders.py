@@ -140,11 +140,13 @@ def format_rows(
         if not pair.get("kept", True):
             continue
         pivot, target = get_language(pair["pivot_lang"]), get_language(pair["target_lang"])
-        out.append({
-            "id": pair["id"],
-            "format": fmt,
-            "pivot_lang": pivot.code,
-            "target_lang": target.code,
-            "messages": build(pair, pivot, target, system_prompt, no_system),
-        })  # fmt: skip
+        out.append(
+            {
+                "id": pair["id"],
+                "format": fmt,
+                "pivot_lang": pivot.code,
+                "target_lang": target.code,
+                "messages": build(pair, pivot, target, system_prompt, no_system),
+            }
+        )
     return out

@@ -112,5 +112,9 @@ def token_stats(lengths: Sequence[int]) -> dict[str, float]:
         return {"rows": 0, "mean": 0.0, "p95": 0, "max": 0}
     ordered = sorted(lengths)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"rows": len(ordered), "mean": round(sum(ordered) / len(ordered), 1), "p95": p95,
-            "max": ordered[-1]}  # fmt: skip
+    return {
+        "rows": len(ordered),
+        "mean": round(sum(ordered) / len(ordered), 1),
+        "p95": p95,
+        "max": ordered[-1],
+    }

@@ -4,4 +4,13 @@ from plugdata.pipeline.build import BuildResult, Interrupted, batch_ledgers, bui
 from plugdata.pipeline.estimate import estimate
 from plugdata.pipeline.plan import Plan, default_out, make_plan
 
-__all__ = ["BuildResult", "Interrupted", "Plan", "batch_ledgers", "build", "default_out", "estimate", "make_plan"]
+__all__ = [
+    "BuildResult",
+    "Interrupted",
+    "Plan",
+    "batch_ledgers",
+    "build",
+    "default_out",
+    "estimate",
+    "make_plan",
+]

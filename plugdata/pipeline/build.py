@@ -85,8 +85,9 @@ def build(
         sink: ChunkSink | None = None
         try:  # whatever stops the run (an error, Ctrl-C, SIGTERM), paid work is kept
             # Clients first: a missing API key or model fails before the source is read.
-            translator, generator = make_clients(config, spend, cache, staging=run.staging,
-                                                 notify=on_status)  # fmt: skip
+            translator, generator = make_clients(
+                config, spend, cache, staging=run.staging, notify=on_status
+            )
             source = _open_checked(config)
             sink = _sink(run, plan, source, on_rejected)
             if on_start is not None:
@@ -120,11 +121,17 @@ def push(result: BuildResult, config: BuildConfig) -> BuildResult:
             )
         except KeyboardInterrupt as exc:
             words, code = stopped_by(exc)
-            raise Interrupted(f"{words} during the upload; the run is complete in {result.out}: "
-                              f"upload it with `plugdata push {result.out} --repo "
-                              f"{config.push_to_hub}`", code) from None  # fmt: skip
-        result.stats["pushed"] = {"repo": pushed.repo_id, "files": len(pushed.files),
-                                  "commit_url": pushed.commit_url}  # fmt: skip
+            raise Interrupted(
+                f"{words} during the upload; the run is complete in {result.out}: "
+                f"upload it with `plugdata push {result.out} --repo "
+                f"{config.push_to_hub}`",
+                code,
+            ) from None
+        result.stats["pushed"] = {
+            "repo": pushed.repo_id,
+            "files": len(pushed.files),
+            "commit_url": pushed.commit_url,
+        }
     return result
 
 
@@ -138,8 +145,9 @@ def batch_ledgers(out: Path) -> dict[str, Ledger]:
 
 def _refuse_open_batches(staging: Path) -> None:
     """A live resume of a run with requests waiting in batches would pay for them twice."""
-    waiting = sum(s.requests for ledger in _ledgers_in(staging).values()
-                  for s in ledger.open_shards())  # fmt: skip
+    waiting = sum(
+        s.requests for ledger in _ledgers_in(staging).values() for s in ledger.open_shards()
+    )
     if waiting:
         raise PlugdataError(
             f"this run has {waiting:,} request(s) waiting in submitted Batch API batches: run "
@@ -164,7 +172,8 @@ def _refuse_batch_failures(sink: ChunkSink, staging: Path) -> None:
     reasons = ", ".join(f"{reason}: {n:,}" for reason, n in counts.most_common())
     raise BatchFailures(
         f"{failed:,} of {pairs:,} pairs failed at the batch level ({reasons})"
-        + (f"; {errors[-1]}" if errors else "") + f"; the run was not committed: it is kept in "
+        + (f"; {errors[-1]}" if errors else "")
+        + f"; the run was not committed: it is kept in "
         f"{staging}; fix the cause and run the same command again (answered requests are "
         "replayed from the cache)"
     )
@@ -172,16 +181,24 @@ def _refuse_batch_failures(sink: ChunkSink, staging: Path) -> None:
 
 def _ledgers_in(root: Path) -> dict[str, Ledger]:
     """The Batch API ledgers under one run folder, by role (translate, generate)."""
-    return {path.parent.name: Ledger(path.parent)
-            for path in sorted((root / BATCHES_DIR).glob("*/ledger.json"))}  # fmt: skip
+    return {
+        path.parent.name: Ledger(path.parent)
+        for path in sorted((root / BATCHES_DIR).glob("*/ledger.json"))
+    }
 
 
 def _open_checked(config: BuildConfig) -> Source:
     """Read the whole source once before anything is sent, so a bad record at the end of a
     big file fails the run for free; then open it again to stream (with an exact total)."""
+
     def open_() -> Source:
-        return open_source(config.source, columns=config.columns, limit=config.limit,
-                           seed=config.seed, split=config.split)  # fmt: skip
+        return open_source(
+            config.source,
+            columns=config.columns,
+            limit=config.limit,
+            seed=config.seed,
+            split=config.split,
+        )
 
     total = sum(len(chunk) for chunk in open_().chunks(4096))
     source = open_()
@@ -199,22 +216,35 @@ def _runner(plan: Plan, translator: Translator, generator: LLMGenerator | None) 
     return Runner(translator, generator, config.generate, concurrency, window)  # type: ignore[arg-type]
 
 
-def _sink(run: RunDirectory, plan: Plan, source: Source,
-          on_rejected: Callable[[str, int], None] | None = None) -> ChunkSink:  # fmt: skip
+def _sink(
+    run: RunDirectory,
+    plan: Plan,
+    source: Source,
+    on_rejected: Callable[[str, int], None] | None = None,
+) -> ChunkSink:
     config = plan.config
     pair_filter = None
     if plan.filters:
         pair_filter = PairFilter(plan.filters, plan.filter_config, lid_backend=config.lid_backend)
     expected = source.total * len(plan.targets) if source.total is not None else None
-    return ChunkSink(run, targets=list(config.targets), formats=list(config.formats),
-                     ext=config.file_format, pair_filter=pair_filter, renderer=plan.renderer,
-                     system_prompt=config.system_prompt, no_system=config.no_system,
-                     seed=config.seed or 0, expected_pairs=expected,
-                     on_rejected=on_rejected)  # fmt: skip
+    return ChunkSink(
+        run,
+        targets=list(config.targets),
+        formats=list(config.formats),
+        ext=config.file_format,
+        pair_filter=pair_filter,
+        renderer=plan.renderer,
+        system_prompt=config.system_prompt,
+        no_system=config.no_system,
+        seed=config.seed or 0,
+        expected_pairs=expected,
+        on_rejected=on_rejected,
+    )
 
 
-async def _translate(plan: Plan, source: Source, sink: ChunkSink, runner: Runner,
-                     on_pair: PairCallback | None) -> None:  # fmt: skip
+async def _translate(
+    plan: Plan, source: Source, sink: ChunkSink, runner: Runner, on_pair: PairCallback | None
+) -> None:
     """Translate chunk by chunk; each finished chunk is sunk on a worker thread, in order."""
     loop = asyncio.get_running_loop()
     pending: asyncio.Future[None] | None = None
@@ -233,14 +263,16 @@ async def _translate(plan: Plan, source: Source, sink: ChunkSink, runner: Runner
                 await runner.generator.close()
 
 
-def _keep_for_resume(run: RunDirectory, cache: RequestCache, config: BuildConfig, plan: Plan,
-                     exc: BaseException) -> None:  # fmt: skip
+def _keep_for_resume(
+    run: RunDirectory, cache: RequestCache, config: BuildConfig, plan: Plan, exc: BaseException
+) -> None:
     """Keep the staging folder (and its cache) when anything was paid for, and say how to go on."""
     kept = len(cache)
     with contextlib.suppress(CacheWriteError):  # told already, or told below with `exc`
         cache.close()
-    waiting = sum(s.requests for ledger in _ledgers_in(run.staging).values()
-                  for s in ledger.open_shards())  # fmt: skip
+    waiting = sum(
+        s.requests for ledger in _ledgers_in(run.staging).values() for s in ledger.open_shards()
+    )
     submitted = any((run.staging / BATCHES_DIR).glob("*/ledger.json"))
     if isinstance(exc, KeyboardInterrupt) and kept == 0 and not submitted:
         how, code = stopped_by(exc)
@@ -252,10 +284,14 @@ def _keep_for_resume(run: RunDirectory, cache: RequestCache, config: BuildConfig
         raise BatchesPending(f"{exc} (they are recorded in {run.staging})") from None
     unit = "translated sentence(s)" if config.translator == "mt" else "completed request(s)"
     where = f"{kept} {unit} are kept in {run.staging}"
-    how = "run the same command again to resume" + ("" if config.out else f" (or pass --out {plan.out})")
+    how = "run the same command again to resume" + (
+        "" if config.out else f" (or pass --out {plan.out})"
+    )
     if waiting:
-        where += (f", and {waiting:,} request(s) wait in Batch API batches still running on the "
-                  f"server (`plugdata batches {plan.out}` lists them)")  # fmt: skip
+        where += (
+            f", and {waiting:,} request(s) wait in Batch API batches still running on the "
+            f"server (`plugdata batches {plan.out}` lists them)"
+        )
         how = how.replace("to resume", "to collect them and resume")
     if isinstance(exc, KeyboardInterrupt):
         words, code = stopped_by(exc)

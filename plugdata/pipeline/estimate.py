@@ -17,8 +17,16 @@ from plugdata.translate.pricing import Price, estimate_tokens, price_for
 from plugdata.translate.protect import mask, needs_translation
 
 # Rough output/input token ratios of a translation, by script.
-EXPANSION = {"Latn": 1.2, "Hans": 1.1, "Jpan": 1.2, "Hang": 1.3, "Cyrl": 1.4, "Arab": 1.4,
-              "Deva": 2.0, "Thai": 1.8}  # fmt: skip
+EXPANSION = {
+    "Latn": 1.2,
+    "Hans": 1.1,
+    "Jpan": 1.2,
+    "Hang": 1.3,
+    "Cyrl": 1.4,
+    "Arab": 1.4,
+    "Deva": 2.0,
+    "Thai": 1.8,
+}
 
 
 def estimate(config: BuildConfig | Mapping[str, Any]) -> dict[str, Any]:
@@ -33,19 +41,30 @@ def estimate(config: BuildConfig | Mapping[str, Any]) -> dict[str, Any]:
 
         return estimate_mt(config)
     plan = make_plan(config, preflight=False)
-    source = open_source(config.source, columns=config.columns, limit=config.limit,
-                         seed=config.seed, split=config.split)  # fmt: skip
+    source = open_source(
+        config.source,
+        columns=config.columns,
+        limit=config.limit,
+        seed=config.seed,
+        split=config.split,
+    )
     model = config.model or config.translator
-    translator = LLMTranslator(ChatClient(model, base_url="http://dry-run.invalid/v1",
-                                          api_key="dry-run"), prompt=config.prompt)  # fmt: skip
+    translator = LLMTranslator(
+        ChatClient(model, base_url="http://dry-run.invalid/v1", api_key="dry-run"),
+        prompt=config.prompt,
+    )
     paid = config.translator == "llm"
     price = price_for(model, config.price_in, config.price_out) if paid else price_for("", 0, 0)
     gen_price = price_for(config.generator_model or model, config.price_in, config.price_out)
     if config.batch_api:  # the Batch API bills half the live price
-        price, gen_price = (Price(p.input * BATCH_DISCOUNT, p.output * BATCH_DISCOUNT, p.known)
-                            for p in (price, gen_price))  # fmt: skip
-    sums = {t.code: {"requests": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
-            for t in plan.targets}  # fmt: skip
+        price, gen_price = (
+            Price(p.input * BATCH_DISCOUNT, p.output * BATCH_DISCOUNT, p.known)
+            for p in (price, gen_price)
+        )
+    sums = {
+        t.code: {"requests": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
+        for t in plan.targets
+    }
     records = 0
     for chunk in source.chunks():
         for row in chunk:
@@ -53,12 +72,16 @@ def estimate(config: BuildConfig | Mapping[str, Any]) -> dict[str, Any]:
             fields = {name: row[name] for name in FIELDS}
             if config.generate == "target":
                 fields.pop("output")
-            send = {k: v for k, v in mask(fields).texts.items() if v.strip() and needs_translation(v)}
+            send = {
+                k: v for k, v in mask(fields).texts.items() if v.strip() and needs_translation(v)
+            }
             for i, target in enumerate(plan.targets):
                 entry = sums[target.code]
                 if send:
-                    prompt = sum(estimate_tokens(m["content"])
-                                 for m in translator.messages(send, plan.pivot, target))  # fmt: skip
+                    prompt = sum(
+                        estimate_tokens(m["content"])
+                        for m in translator.messages(send, plan.pivot, target)
+                    )
                     ratio = EXPANSION.get(target.script, 1.3)
                     out = int(sum(estimate_tokens(v) for v in send.values()) * ratio) + 8
                     entry["requests"] += 1

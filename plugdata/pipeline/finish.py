@@ -23,23 +23,38 @@ from plugdata.translate.generate import LLMGenerator
 from plugdata.translate.pricing import Spend
 
 
-def finish(run: RunDirectory, plan: Plan, source: Source, sink: ChunkSink, spend: Spend,
-           translator: Translator, generator: LLMGenerator | None, started: float) -> dict[str, Any]:  # fmt: skip
+def finish(
+    run: RunDirectory,
+    plan: Plan,
+    source: Source,
+    sink: ChunkSink,
+    spend: Spend,
+    translator: Translator,
+    generator: LLMGenerator | None,
+    started: float,
+) -> dict[str, Any]:
     """Write the run's metadata files; return its stats."""
     config = plan.config
-    stats: dict[str, Any] = {"source_skipped": source.skipped, **sink.tally.stats(),
-                             "formats": sink.counts, "seconds": round(time.monotonic() - started, 3)}  # fmt: skip
+    stats: dict[str, Any] = {
+        "source_skipped": source.skipped,
+        **sink.tally.stats(),
+        "formats": sink.counts,
+        "seconds": round(time.monotonic() - started, 3),
+    }
     funnel = sink.filter_stats()
     if funnel is not None:
         stats["filters"] = funnel
     if plan.renderer is not None:
         stats["tokens"], stats["dropped_too_long"] = sink.token_stats(), sink.too_long
     stats["this_run"] = {
-        "requests_sent": spend.requests, "replayed_from_cache": spend.cached,
-        "prompt_tokens": spend.prompt_tokens, "completion_tokens": spend.completion_tokens,
-        "cost_usd": round(spend.cost, 6), "resumed": run.resumed,
+        "requests_sent": spend.requests,
+        "replayed_from_cache": spend.cached,
+        "prompt_tokens": spend.prompt_tokens,
+        "completion_tokens": spend.completion_tokens,
+        "cost_usd": round(spend.cost, 6),
+        "resumed": run.resumed,
         "run_total_cost_usd": round(spend.total, 6),
-    }  # fmt: skip
+    }
     recipe = _recipe(plan, source, stats, translator, generator)
     run.write_yaml("config.yaml", recipe)
     run.write_json("stats.json", stats)
@@ -56,12 +71,18 @@ def _write_report(run: RunDirectory) -> None:
         write_build_report(run.staging)
     except Exception as exc:  # the report is a view of files already written
         message = f"report.html was not written ({type(exc).__name__}: {exc}); "
-        warnings.warn(message + f"run `plugdata report {run.out}` to try again", RuntimeWarning,
-                      stacklevel=2)
+        warnings.warn(
+            message + f"run `plugdata report {run.out}` to try again", RuntimeWarning, stacklevel=2
+        )
 
 
-def _recipe(plan: Plan, source: Source, stats: dict[str, Any], translator: Translator,
-            generator: LLMGenerator | None) -> dict[str, Any]:  # fmt: skip
+def _recipe(
+    plan: Plan,
+    source: Source,
+    stats: dict[str, Any],
+    translator: Translator,
+    generator: LLMGenerator | None,
+) -> dict[str, Any]:
     """``config.yaml``: the config (no key), versions, the model server, prices and cost."""
     client = getattr(translator, "client", None)
     price = getattr(client, "price", None)
@@ -75,12 +96,19 @@ def _recipe(plan: Plan, source: Source, stats: dict[str, Any], translator: Trans
         "prompt_version": translator.prompt_version,
         "generate_prompt_version": generator.prompt_version if generator else None,
         "cost_usd": stats["totals"]["cost_usd"],
-        "source_info": {"name": source.name, "origin": source.origin, "license": source.license,
-                        "rows": source.total},
-    }  # fmt: skip
+        "source_info": {
+            "name": source.name,
+            "origin": source.origin,
+            "license": source.license,
+            "rows": source.total,
+        },
+    }
     if price is not None:
-        recipe["price_per_million"] = {"input": price.input, "output": price.output,
-                                       "known": price.known}  # fmt: skip
+        recipe["price_per_million"] = {
+            "input": price.input,
+            "output": price.output,
+            "known": price.known,
+        }
     describe = getattr(translator, "describe", None)
     if callable(describe):  # local models: ids, licences and attribution
         recipe.update(describe())

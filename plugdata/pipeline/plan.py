@@ -45,8 +45,15 @@ def make_plan(config: BuildConfig, *, preflight: bool = True) -> Plan:
     filter_config = FilterConfig.parse(config.thresholds)
     if config.adequacy_model:
         filter_config.adequacy_model = config.adequacy_model
-    plan = Plan(config, get_language(config.pivot), [get_language(t) for t in config.targets],
-                out, filters, filter_config, renderer)  # fmt: skip
+    plan = Plan(
+        config,
+        get_language(config.pivot),
+        [get_language(t) for t in config.targets],
+        out,
+        filters,
+        filter_config,
+        renderer,
+    )
     if preflight:
         check_writable(out)
         if "adequacy" in filters:  # the meaning check's encoder can be loaded
@@ -79,16 +86,20 @@ def check_writable(out: Path) -> None:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         reason = exc.strerror or exc
-        raise ConfigError("out", f"cannot create the folder {parent} (the system says: {reason}); "
-                                 "choose another --out") from None  # fmt: skip
+        raise ConfigError(
+            "out",
+            f"cannot create the folder {parent} (the system says: {reason}); choose another --out",
+        ) from None
     probe = parent / f".plugdata-write-test-{os.getpid()}"
     try:
         probe.mkdir()
         probe.rmdir()
     except OSError as exc:  # read-only, no permission, or a special filesystem such as /proc
         reason = exc.strerror or exc
-        raise ConfigError("out", f"cannot create folders in {parent} (the system says: {reason}); "
-                                 "choose another --out") from None  # fmt: skip
+        raise ConfigError(
+            "out",
+            f"cannot create folders in {parent} (the system says: {reason}); choose another --out",
+        ) from None
 
 
 def check_hub_login(repo: str) -> None:

@@ -49,8 +49,11 @@ _COLUMNS = "content, finish_reason, prompt_tokens, completion_tokens, cost_usd"
 _SPENT = ("prompt_tokens", "completion_tokens", "cost", "requests", "cached")
 
 
-def build_on_ray(config: BuildConfig, on_pair: PairCallback | None = None,
-                 on_start: Callable[[dict[str, int | None]], None] | None = None) -> BuildResult:  # fmt: skip
+def build_on_ray(
+    config: BuildConfig,
+    on_pair: PairCallback | None = None,
+    on_start: Callable[[dict[str, int | None]], None] | None = None,
+) -> BuildResult:
     """:func:`plugdata.pipeline.build` on Ray Data: the same run directory as a local build."""
     started = time.monotonic()
     try:
@@ -75,8 +78,10 @@ def build_on_ray(config: BuildConfig, on_pair: PairCallback | None = None,
         sink = _sink(run, plan, source)
         if on_start is not None:
             on_start({t.code: source.total for t in plan.targets})
-        items = [{"shard": i, "rows": pickle.dumps(rows)}
-                 for i, rows in enumerate(source.chunks(config.chunk_size))]  # fmt: skip
+        items = [
+            {"shard": i, "rows": pickle.dumps(rows)}
+            for i, rows in enumerate(source.chunks(config.chunk_size))
+        ]
         owned = _connect(ray, config)
         try:
             meta = _run_pipeline(ray, plan, items, sink, spend, shards, earlier, on_pair)
@@ -116,8 +121,12 @@ def _connect(ray: Any, config: BuildConfig) -> bool:
         if config.ray_address:
             ray.init(address=config.ray_address, log_to_driver=True, logging_level=logging.WARNING)
         else:
-            ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1",
-                     logging_level=logging.WARNING)  # fmt: skip
+            ray.init(
+                address="local",
+                include_dashboard=False,
+                _node_ip_address="127.0.0.1",
+                logging_level=logging.WARNING,
+            )
     except Exception as exc:  # ConnectionError, ValueError, RuntimeError: Ray names the cause
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         where = f"the Ray cluster at {config.ray_address}" if config.ray_address else "a local Ray"
@@ -138,9 +147,16 @@ def _layout(ray: Any, config: BuildConfig) -> tuple[int, dict[str, float]]:
     return actors, {"num_cpus": max(0.1, min(1.0, (cpus - 1.0) / actors))}
 
 
-def _run_pipeline(ray: Any, plan: Plan, items: list[dict[str, Any]], sink: ChunkSink,
-                  spend: Spend, shards: Path, earlier: float,
-                  on_pair: PairCallback | None) -> dict[str, Any]:  # fmt: skip
+def _run_pipeline(
+    ray: Any,
+    plan: Plan,
+    items: list[dict[str, Any]],
+    sink: ChunkSink,
+    spend: Spend,
+    shards: Path,
+    earlier: float,
+    on_pair: PairCallback | None,
+) -> dict[str, Any]:
     """Run the three stages over every shard and write what comes back, in shard order."""
     from ray.data import DataContext
 
@@ -153,19 +169,41 @@ def _run_pipeline(ray: Any, plan: Plan, items: list[dict[str, Any]], sink: Chunk
     actors, resources = _layout(ray, config)
     budget = None if config.max_cost is None else max(0.0, config.max_cost - earlier) / actors
     worker = _worker_config(config, actors)
-    meta: dict[str, Any] = {"actors": actors, "shards": len(items), "reused_shards": 0,
-                            "funnel": None, "describe": None}  # fmt: skip
+    meta: dict[str, Any] = {
+        "actors": actors,
+        "shards": len(items),
+        "reused_shards": 0,
+        "funnel": None,
+        "describe": None,
+    }
     if not items:
         return meta
     ds = ray.data.from_items(items, override_num_blocks=len(items))
-    ds = ds.map_batches(_Translate, fn_constructor_args=(worker, str(shards), budget),
-                        batch_size=1, batch_format="pyarrow", compute=pool(size=actors),
-                        **resources)  # fmt: skip
+    ds = ds.map_batches(
+        _Translate,
+        fn_constructor_args=(worker, str(shards), budget),
+        batch_size=1,
+        batch_format="pyarrow",
+        compute=pool(size=actors),
+        **resources,
+    )
     if plan.filters:
-        ds = ds.map_batches(_Filter, fn_constructor_args=(config,), batch_size=1,
-                            batch_format="pyarrow", compute=pool(size=1), num_cpus=0.5)  # fmt: skip
-    ds = ds.map_batches(_Format, fn_constructor_args=(config,), batch_size=1,
-                        batch_format="pyarrow", compute=pool(size=1), num_cpus=0.5)  # fmt: skip
+        ds = ds.map_batches(
+            _Filter,
+            fn_constructor_args=(config,),
+            batch_size=1,
+            batch_format="pyarrow",
+            compute=pool(size=1),
+            num_cpus=0.5,
+        )
+    ds = ds.map_batches(
+        _Format,
+        fn_constructor_args=(config,),
+        batch_size=1,
+        batch_format="pyarrow",
+        compute=pool(size=1),
+        num_cpus=0.5,
+    )
     for row in map(dict, ds.iter_rows()):
         used = pickle.loads(row["spend"])
         for name in _SPENT:
@@ -211,7 +249,9 @@ def _write(sink: ChunkSink, row: dict[str, Any], on_pair: PairCallback | None) -
     frame = _frame(row["pairs"])
     sink.write_pairs(frame)
     for fmt, lang, blob, dropped, example in pickle.loads(row["formats"]):
-        sink.write_formatted(fmt, lang, _frame(blob) if blob is not None else None, dropped, example)
+        sink.write_formatted(
+            fmt, lang, _frame(blob) if blob is not None else None, dropped, example
+        )
     if on_pair is not None:
         for pair in frame.iter_rows(named=True):
             on_pair(pair)
@@ -223,13 +263,18 @@ class _ShardCache:
 
     def __init__(self, base: Path) -> None:
         self.own: RequestCache | None = None
-        self.base = (sqlite3.connect(f"file:{base}?immutable=1", uri=True, check_same_thread=False)
-                     if base.is_file() else None)  # fmt: skip
+        self.base = (
+            sqlite3.connect(f"file:{base}?immutable=1", uri=True, check_same_thread=False)
+            if base.is_file()
+            else None
+        )
 
     def get(self, key: str) -> CachedReply | None:
         hit = self.own.get(key) if self.own is not None else None
         if hit is None and self.base is not None:
-            row = self.base.execute(f"SELECT {_COLUMNS} FROM replies WHERE key = ?", (key,)).fetchone()
+            row = self.base.execute(
+                f"SELECT {_COLUMNS} FROM replies WHERE key = ?", (key,)
+            ).fetchone()
             hit = CachedReply(*row) if row else None
         return hit
 
@@ -269,8 +314,16 @@ class _Translate:
         describe = getattr(self.runner.translator, "describe", None)
         info = describe() if callable(describe) and not reused and not self.described else None
         self.described = self.described or info is not None
-        return _table({"shard": shard, "pairs": _blob(frame), "spend": pickle.dumps(used),
-                       "reused": reused, "describe": pickle.dumps(info), "error": error})  # fmt: skip
+        return _table(
+            {
+                "shard": shard,
+                "pairs": _blob(frame),
+                "spend": pickle.dumps(used),
+                "reused": reused,
+                "describe": pickle.dumps(info),
+                "error": error,
+            }
+        )
 
     def _shard(self, shard: int, rows: list[dict[str, Any]]) -> tuple[pl.DataFrame, bool]:
         """The shard's pairs, from an earlier run's file or translated now (and saved)."""
@@ -280,7 +333,9 @@ class _Translate:
             return frame, True
         self.cache.own = RequestCache(self.shards / f"cache-{shard:05d}.sqlite")
         try:
-            pairs = self.loop.run_until_complete(self.runner.run(rows, self.plan.targets, self.plan.pivot))
+            pairs = self.loop.run_until_complete(
+                self.runner.run(rows, self.plan.targets, self.plan.pivot)
+            )
         finally:
             self.cache.own.close()
             self.cache.own = None
@@ -329,8 +384,11 @@ class _Format:
 
     def __init__(self, config: BuildConfig) -> None:
         self.config = config
-        self.renderer = (ChatRenderer(load_tokenizer(config.chat_template), config.max_row_tokens)
-                         if config.chat_template else None)  # fmt: skip
+        self.renderer = (
+            ChatRenderer(load_tokenizer(config.chat_template), config.max_row_tokens)
+            if config.chat_template
+            else None
+        )
 
     def __call__(self, batch: Any) -> Any:
         config, schema = self.config, RENDERED_SCHEMA if self.renderer else FORMAT_SCHEMA
@@ -342,7 +400,11 @@ class _Format:
         parts: list[tuple[str, str, bytes | None, int, Any]] = []
         for (lang,), part in kept.group_by("target_lang", maintain_order=True):
             for fmt, out, dropped, example in format_language(
-                part.to_dicts(), config.formats, self.renderer, config.system_prompt, config.no_system
+                part.to_dicts(),
+                config.formats,
+                self.renderer,
+                config.system_prompt,
+                config.no_system,
             ):
                 blob = _blob(pl.DataFrame(out, schema=schema)) if out else None
                 parts.append((fmt, str(lang), blob, dropped, example))
@@ -365,15 +427,18 @@ def _merge_caches(main: Path, shards: Path) -> None:
     try:
         for path in sorted(shards.glob("cache-*.sqlite")):
             db.execute("ATTACH DATABASE ? AS shard", (str(path),))
-            db.execute("INSERT OR IGNORE INTO replies SELECT key, content, finish_reason, "
-                       "prompt_tokens, completion_tokens, cost_usd FROM shard.replies")  # fmt: skip
+            db.execute(
+                "INSERT OR IGNORE INTO replies SELECT key, content, finish_reason, "
+                "prompt_tokens, completion_tokens, cost_usd FROM shard.replies"
+            )
             db.execute("DETACH DATABASE shard")
     finally:
         db.close()
 
 
-def _keep_shards(run: RunDirectory, shards: Path, config: BuildConfig, plan: Plan,
-                 exc: BaseException) -> None:  # fmt: skip
+def _keep_shards(
+    run: RunDirectory, shards: Path, config: BuildConfig, plan: Plan, exc: BaseException
+) -> None:
     """Keep finished shards and every paid request for the next run (a local one too)."""
     _merge_caches(run.staging / CACHE_NAME, shards)
     if any(shards.glob("shard-*.parquet")):

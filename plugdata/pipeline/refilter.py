@@ -20,9 +20,13 @@ def read_pair_frame(path: str | Path) -> pl.DataFrame:
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
-        frame = pl.read_ndjson(path) if path.suffix in (".jsonl", ".json") else pl.read_parquet(path)
+        frame = (
+            pl.read_ndjson(path) if path.suffix in (".jsonl", ".json") else pl.read_parquet(path)
+        )
     except Exception as exc:  # polars raises several types for unreadable files
-        raise InputError(_bad_line(path) or f"{path}: cannot read pairs: {str(exc).splitlines()[0]}") from None
+        raise InputError(
+            _bad_line(path) or f"{path}: cannot read pairs: {str(exc).splitlines()[0]}"
+        ) from None
     missing = [c for c in REQUIRED_PAIR_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: missing pair column(s): {', '.join(missing)}")

@@ -35,12 +35,19 @@ FILTER_ROWS = 16_384
 Formatted = tuple[str, list[dict[str, Any]], int, list[dict[str, str]] | None]
 
 
-def format_language(rows: list[dict[str, Any]], formats: list[str], renderer: ChatRenderer | None,
-                    system_prompt: str | None, no_system: bool) -> Iterator[Formatted]:  # fmt: skip
+def format_language(
+    rows: list[dict[str, Any]],
+    formats: list[str],
+    renderer: ChatRenderer | None,
+    system_prompt: str | None,
+    no_system: bool,
+) -> Iterator[Formatted]:
     """One language's kept pairs in every format: (format, rows, rows dropped as too long by
     the chat template, the first PLUG example's messages or None)."""
     for fmt in formats:
-        out = format_rows(rows, fmt, system_prompt=system_prompt, no_system=no_system, shuffle=False)
+        out = format_rows(
+            rows, fmt, system_prompt=system_prompt, no_system=no_system, shuffle=False
+        )
         dropped = 0
         if renderer is not None:
             out, dropped = renderer.render(out)
@@ -50,11 +57,21 @@ def format_language(rows: list[dict[str, Any]], formats: list[str], renderer: Ch
 class ChunkSink:
     """Filters, writes and formats pair chunks into a run directory being written."""
 
-    def __init__(self, run: RunDirectory, *, targets: list[str], formats: list[str], ext: str,
-                 pair_filter: PairFilter | None, renderer: ChatRenderer | None,
-                 system_prompt: str | None, no_system: bool, seed: int,
-                 expected_pairs: int | None,
-                 on_rejected: Callable[[str, int], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        run: RunDirectory,
+        *,
+        targets: list[str],
+        formats: list[str],
+        ext: str,
+        pair_filter: PairFilter | None,
+        renderer: ChatRenderer | None,
+        system_prompt: str | None,
+        no_system: bool,
+        seed: int,
+        expected_pairs: int | None,
+        on_rejected: Callable[[str, int], None] | None = None,
+    ) -> None:
         self.targets, self.formats = targets, formats
         self.on_rejected = on_rejected  # (language, pairs the filters rejected) per chunk
         self.filter, self.renderer = pair_filter, renderer
@@ -115,8 +132,14 @@ class ChunkSink:
         self.rejected.write(frame.filter(~pl.col("kept")))
         self.tally.add(frame)
 
-    def write_formatted(self, fmt: str, lang: str, out: pl.DataFrame | None, dropped: int,
-                        example: list[dict[str, str]] | None) -> None:  # fmt: skip
+    def write_formatted(
+        self,
+        fmt: str,
+        lang: str,
+        out: pl.DataFrame | None,
+        dropped: int,
+        example: list[dict[str, str]] | None,
+    ) -> None:
         """Append one format's rows for one language (made here or elsewhere, e.g. on Ray)."""
         self.too_long[fmt][lang] += dropped
         if example is not None and lang not in self.examples:
@@ -160,5 +183,7 @@ class ChunkSink:
 
     def token_stats(self) -> dict[str, dict[str, Any]]:
         """Rows, mean, p95 and max tokens per format and language (with a chat template)."""
-        return {fmt: {lang: token_stats(n) for lang, n in per_lang.items()}
-                for fmt, per_lang in self.tokens.items()}  # fmt: skip
+        return {
+            fmt: {lang: token_stats(n) for lang, n in per_lang.items()}
+            for fmt, per_lang in self.tokens.items()
+        }

@@ -45,8 +45,13 @@ class Tally:
 
     def _entry(self, lang: str) -> dict[str, Any]:
         if lang not in self.languages:
-            self.languages[lang] = {"pairs": 0, "kept": 0, "rejected": 0, "reasons": Counter(),
-                                    **{key: 0 for key in _SUMS}}  # fmt: skip
+            self.languages[lang] = {
+                "pairs": 0,
+                "kept": 0,
+                "rejected": 0,
+                "reasons": Counter(),
+                **{key: 0 for key in _SUMS},
+            }
         return self.languages[lang]
 
     def stats(self) -> dict[str, dict[str, Any]]:
@@ -54,15 +59,26 @@ class Tally:
         per_lang: dict[str, Any] = {}
         for lang, entry in self.languages.items():
             per_lang[lang] = {
-                "pairs": entry["pairs"], "kept": entry["kept"], "rejected": entry["rejected"],
+                "pairs": entry["pairs"],
+                "kept": entry["kept"],
+                "rejected": entry["rejected"],
                 "reasons": dict(entry["reasons"].most_common()),
                 "prompt_tokens": entry["prompt_tokens"],
                 "completion_tokens": entry["completion_tokens"],
-                "cost_usd": round(entry["cost_usd"], 6), "requests": entry["attempts"],
+                "cost_usd": round(entry["cost_usd"], 6),
+                "requests": entry["attempts"],
                 "cached": entry["cached"],
-            }  # fmt: skip
-        keys = ("pairs", "kept", "rejected", "prompt_tokens", "completion_tokens", "cost_usd",
-                "requests", "cached")  # fmt: skip
+            }
+        keys = (
+            "pairs",
+            "kept",
+            "rejected",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_usd",
+            "requests",
+            "cached",
+        )
         totals = {key: sum(v[key] for v in per_lang.values()) for key in keys}
         totals["cost_usd"] = round(totals["cost_usd"], 6)
         return {"languages": per_lang, "totals": totals}

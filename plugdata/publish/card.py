@@ -26,25 +26,90 @@ CITATION = """@inproceedings{zhang2024plug,
 }"""
 # The licence ids the Hub takes in card metadata (its list in the hub-docs, a snapshot); any
 # other licence is written as ``other`` with its name in ``license_name``.
-HUB_LICENSES = frozenset((
-    "apache-2.0", "mit", "openrail", "bigscience-openrail-m", "creativeml-openrail-m",
-    "bigscience-bloom-rail-1.0", "bigcode-openrail-m", "afl-3.0", "artistic-2.0", "bsl-1.0",
-    "bsd", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear", "c-uda", "cc", "cc0-1.0",
-    "cc-by-2.0", "cc-by-2.5", "cc-by-3.0", "cc-by-4.0", "cc-by-sa-3.0", "cc-by-sa-4.0",
-    "cc-by-nc-2.0", "cc-by-nc-3.0", "cc-by-nc-4.0", "cc-by-nd-4.0", "cc-by-nc-nd-3.0",
-    "cc-by-nc-nd-4.0", "cc-by-nc-sa-2.0", "cc-by-nc-sa-3.0", "cc-by-nc-sa-4.0",
-    "cdla-sharing-1.0", "cdla-permissive-1.0", "cdla-permissive-2.0", "wtfpl", "ecl-2.0",
-    "epl-1.0", "epl-2.0", "etalab-2.0", "eupl-1.1", "agpl-3.0", "gfdl", "gpl", "gpl-2.0",
-    "gpl-3.0", "lgpl", "lgpl-2.1", "lgpl-3.0", "isc", "lppl-1.3c", "ms-pl", "mpl-2.0", "odc-by",
-    "odbl", "openrail++", "osl-3.0", "postgresql", "ofl-1.1", "ncsa", "unlicense", "zlib", "pddl",
-    "lgpl-lr", "deepfloyd-if-license", "llama2", "gemma", "unknown", "other",
-))  # fmt: skip
+HUB_LICENSES = frozenset(
+    (
+        "apache-2.0",
+        "mit",
+        "openrail",
+        "bigscience-openrail-m",
+        "creativeml-openrail-m",
+        "bigscience-bloom-rail-1.0",
+        "bigcode-openrail-m",
+        "afl-3.0",
+        "artistic-2.0",
+        "bsl-1.0",
+        "bsd",
+        "bsd-2-clause",
+        "bsd-3-clause",
+        "bsd-3-clause-clear",
+        "c-uda",
+        "cc",
+        "cc0-1.0",
+        "cc-by-2.0",
+        "cc-by-2.5",
+        "cc-by-3.0",
+        "cc-by-4.0",
+        "cc-by-sa-3.0",
+        "cc-by-sa-4.0",
+        "cc-by-nc-2.0",
+        "cc-by-nc-3.0",
+        "cc-by-nc-4.0",
+        "cc-by-nd-4.0",
+        "cc-by-nc-nd-3.0",
+        "cc-by-nc-nd-4.0",
+        "cc-by-nc-sa-2.0",
+        "cc-by-nc-sa-3.0",
+        "cc-by-nc-sa-4.0",
+        "cdla-sharing-1.0",
+        "cdla-permissive-1.0",
+        "cdla-permissive-2.0",
+        "wtfpl",
+        "ecl-2.0",
+        "epl-1.0",
+        "epl-2.0",
+        "etalab-2.0",
+        "eupl-1.1",
+        "agpl-3.0",
+        "gfdl",
+        "gpl",
+        "gpl-2.0",
+        "gpl-3.0",
+        "lgpl",
+        "lgpl-2.1",
+        "lgpl-3.0",
+        "isc",
+        "lppl-1.3c",
+        "ms-pl",
+        "mpl-2.0",
+        "odc-by",
+        "odbl",
+        "openrail++",
+        "osl-3.0",
+        "postgresql",
+        "ofl-1.1",
+        "ncsa",
+        "unlicense",
+        "zlib",
+        "pddl",
+        "lgpl-lr",
+        "deepfloyd-if-license",
+        "llama2",
+        "gemma",
+        "unknown",
+        "other",
+    )
+)
 
 
 def size_category(n: int) -> str:
     """The Hub's size bucket for ``n`` rows."""
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
-                        (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):  # fmt: skip
+    for limit, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+        (10_000_000, "1M<n<10M"),
+    ):
         if n < limit:
             return name
     return "10M<n<100M"
@@ -60,8 +125,10 @@ def configs(counts: Mapping[str, Mapping[str, int]], ext: str) -> list[dict[str,
         for lang, rows in per_lang.items():
             if not rows:
                 continue
-            entry: dict[str, Any] = {"config_name": f"{fmt}-{lang}",
-                                     "data_files": [{"split": "train", "path": f"{fmt}/{lang}.{ext}"}]}  # fmt: skip
+            entry: dict[str, Any] = {
+                "config_name": f"{fmt}-{lang}",
+                "data_files": [{"split": "train", "path": f"{fmt}/{lang}.{ext}"}],
+            }
             if not out:
                 entry["default"] = True
             out.append(entry)
@@ -80,8 +147,9 @@ def hub_license(license_id: str | None) -> dict[str, str]:
     return {"license": "other", "license_name": name}
 
 
-def card_data(recipe: Mapping[str, Any], stats: Mapping[str, Any], targets: Sequence[str],
-              ext: str) -> Any:  # fmt: skip
+def card_data(
+    recipe: Mapping[str, Any], stats: Mapping[str, Any], targets: Sequence[str], ext: str
+) -> Any:
     """The card's metadata as ``DatasetCardData``."""
     from huggingface_hub import DatasetCardData
 
@@ -113,8 +181,13 @@ def render_card(
 
     data = card_data(recipe, stats, targets, ext)
     source = recipe.get("source_info", {})
-    languages = {lang: {**row, "reason_text": ", ".join(f"{k}: {v}" for k, v in row["reasons"].items()) or "-"}
-                 for lang, row in stats["languages"].items()}  # fmt: skip
+    languages = {
+        lang: {
+            **row,
+            "reason_text": ", ".join(f"{k}: {v}" for k, v in row["reasons"].items()) or "-",
+        }
+        for lang, row in stats["languages"].items()
+    }
     tokens = [
         {"name": f"{fmt}-{lang}", **t}
         for fmt, per_lang in stats.get("tokens", {}).items()
@@ -140,26 +213,41 @@ def render_card(
         tokens=tokens,
         first_config=data.configs[0]["config_name"],
         citation=CITATION,
-        mt_licences=", ".join(f"{m} ({lic})" for m, lic in (recipe.get("model_licences") or {}).items()),
+        mt_licences=", ".join(
+            f"{m} ({lic})" for m, lic in (recipe.get("model_licences") or {}).items()
+        ),
     )
     return str(card)
 
 
 def _config_rows(counts: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
-    return [{"name": f"{fmt}-{lang}", "rows": n} for fmt, per in counts.items() for lang, n in per.items()]
+    return [
+        {"name": f"{fmt}-{lang}", "rows": n}
+        for fmt, per in counts.items()
+        for lang, n in per.items()
+    ]
 
 
 def _translation(recipe: Mapping[str, Any]) -> str:
     models = recipe.get("models_used")
     if models:  # local translation models: name and credit each one, and say where it ran
         credit = recipe.get("model_attribution") or {}
-        named = [f"`{m}`" + (f" ({credit[m]})" if isinstance(credit, dict) and credit.get(m) else "")
-                 + _ran(m, recipe.get("mt_models") or {}) for m in models]  # fmt: skip
-        return f"local translation model(s) {', '.join(named)}, decoding `{recipe.get('prompt_version')}`"
-    return (f"`{recipe['model']}` via an OpenAI-compatible API, prompt "
-            f"`{recipe.get('prompt_version', recipe.get('prompt'))}`, temperature "
-            f"{recipe.get('temperature')}, structured output "
-            f"`{recipe.get('response_format_used', 'json')}`")  # fmt: skip
+        named = [
+            f"`{m}`"
+            + (f" ({credit[m]})" if isinstance(credit, dict) and credit.get(m) else "")
+            + _ran(m, recipe.get("mt_models") or {})
+            for m in models
+        ]
+        return (
+            f"local translation model(s) {', '.join(named)}, "
+            f"decoding `{recipe.get('prompt_version')}`"
+        )
+    return (
+        f"`{recipe['model']}` via an OpenAI-compatible API, prompt "
+        f"`{recipe.get('prompt_version', recipe.get('prompt'))}`, temperature "
+        f"{recipe.get('temperature')}, structured output "
+        f"`{recipe.get('response_format_used', 'json')}`"
+    )
 
 
 def _ran(model: str, per_lang: Mapping[str, Any]) -> str:
@@ -174,9 +262,14 @@ def _ran(model: str, per_lang: Mapping[str, Any]) -> str:
 
 def _filters(filters: Mapping[str, Any] | None) -> str:
     if not filters:
-        return ("Quality filters were **not** run (`--no-filter`): every translated pair is "
-                "kept, including bad translations.")  # fmt: skip
-    return f"Filters: {', '.join(filters.get('names', []))}; thresholds: `{filters.get('thresholds', {})}`."
+        return (
+            "Quality filters were **not** run (`--no-filter`): every translated pair is "
+            "kept, including bad translations."
+        )
+    return (
+        f"Filters: {', '.join(filters.get('names', []))}; "
+        f"thresholds: `{filters.get('thresholds', {})}`."
+    )
 
 
 def _adequacy(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:

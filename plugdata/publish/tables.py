@@ -50,8 +50,9 @@ class TableWriter:
             extra = [c for c in frame.columns if c not in self.schema]
             self._columns = [*self.schema, *extra]
             self.schema.update({c: frame.schema[c] for c in extra})
-        missing = [pl.lit(None, self.schema[c]).alias(c) for c in self._columns
-                   if c not in frame.columns]  # fmt: skip
+        missing = [
+            pl.lit(None, self.schema[c]).alias(c) for c in self._columns if c not in frame.columns
+        ]
         return frame.with_columns(missing).select(
             [pl.col(c).cast(self.schema[c]) for c in self._columns]
         )
@@ -81,8 +82,9 @@ class ShuffledWriter:
     def __init__(self, path: Path, schema: Mapping[str, Any], seed: int, buckets: int) -> None:
         self.path, self.schema, self.seed = path, dict(schema), seed
         self._dir = path.parent / f".{path.stem}.buckets"
-        self._buckets = [TableWriter(self._dir / f"{i:04d}.parquet", schema)
-                         for i in range(max(1, buckets))]  # fmt: skip
+        self._buckets = [
+            TableWriter(self._dir / f"{i:04d}.parquet", schema) for i in range(max(1, buckets))
+        ]
 
     def write(self, frame: pl.DataFrame) -> None:
         """Spread ``frame``'s rows over the buckets."""
@@ -106,7 +108,9 @@ class ShuffledWriter:
             bucket.close()
             part = pl.read_parquet(bucket.path)
             if part.height:
-                part = part.sort([c for c in ("id", "format") if c in part.columns], maintain_order=True)
+                part = part.sort(
+                    [c for c in ("id", "format") if c in part.columns], maintain_order=True
+                )
                 order = list(range(part.height))
                 rng.shuffle(order)
                 out.write(part[order])

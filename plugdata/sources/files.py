@@ -172,8 +172,14 @@ def open_hub(path: str, split: str) -> tuple[Iterator[Located], int]:
             ds = datasets.load_dataset(path, split=split)
     except Exception as exc:  # datasets wraps network, auth and layout errors in many types
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        where = " (the Hugging Face Hub cannot be reached, and it is not in the local cache)" if offline else ""
-        raise PlugdataError(f"cannot load dataset {path!r} (split {split!r}){where}: {detail}") from None
+        where = (
+            " (the Hugging Face Hub cannot be reached, and it is not in the local cache)"
+            if offline
+            else ""
+        )
+        raise PlugdataError(
+            f"cannot load dataset {path!r} (split {split!r}){where}: {detail}"
+        ) from None
 
     def rows() -> Iterator[Located]:
         n = 0

@@ -29,8 +29,13 @@ class Normaliser:
     remembered as 64-bit hashes, so memory stays small however long the stream.
     """
 
-    def __init__(self, mapping: Mapping[str, str] | None = None, source: str = "", *,
-                 needs_output: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self,
+        mapping: Mapping[str, str] | None = None,
+        source: str = "",
+        *,
+        needs_output: bool = True,
+    ) -> None:
         self.mapping = dict(mapping or {})
         self.source = source
         # Fields a usable record must fill (records to be answered need no output).
@@ -48,8 +53,10 @@ class Normaliser:
     def row(self, where: str, record: Any) -> dict[str, str] | None:
         """One source row, or None for a record skipped as empty."""
         if not isinstance(record, Mapping):
-            raise InputError(f"{where}: expected an object with instruction/input/output, "
-                             f"found {type(record).__name__}")  # fmt: skip
+            raise InputError(
+                f"{where}: expected an object with instruction/input/output, "
+                f"found {type(record).__name__}"
+            )
         values = {name: self._field(where, record, name) for name in FIELDS}
         empty = [name for name in self.required if not values[name].strip()]
         if empty:
@@ -68,7 +75,9 @@ class Normaliser:
             return ""
         if not isinstance(value, str):
             label = name if column == name else f"{name} (column {column!r})"
-            raise InputError(f"{where}: field {label} must be a string, found {type(value).__name__}")
+            raise InputError(
+                f"{where}: field {label} must be a string, found {type(value).__name__}"
+            )
         return value
 
     def _column(self, name: str, record: Mapping[str, Any]) -> str | None:
@@ -79,7 +88,10 @@ class Normaliser:
 
     def _hint(self, name: str, record: Mapping[str, Any]) -> str:
         if name in self.mapping:
-            return f" (the column mapping names {self.mapping[name]!r}; columns here: {', '.join(record)})"
+            return (
+                f" (the column mapping names {self.mapping[name]!r}; "
+                f"columns here: {', '.join(record)})"
+            )
         return f" (columns here: {', '.join(record)}; map one with --columns {name}=COLUMN)"
 
     def _id(self, where: str, record: Mapping[str, Any], values: Mapping[str, str]) -> str:
@@ -113,8 +125,9 @@ def as_records(data: Any, *, source: str = "", needs_output: bool = True) -> lis
     ``needs_output=False`` accepts records without an output (instructions to be answered).
     """
     if isinstance(data, Mapping):
-        raise InputError("records must be a list of dicts, a datasets.Dataset or a DataFrame, "
-                         "not one dict")  # fmt: skip
+        raise InputError(
+            "records must be a list of dicts, a datasets.Dataset or a DataFrame, not one dict"
+        )
     if hasattr(data, "iter_rows"):  # polars
         items: Iterable[Any] = data.iter_rows(named=True)
     elif hasattr(data, "features") and hasattr(data, "to_list"):  # datasets.Dataset

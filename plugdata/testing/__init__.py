@@ -9,9 +9,12 @@ import importlib
 from typing import Any
 
 __all__ = ["FAULT_KINDS", "FakeOpenAIServer", "Fault", "fault_mix", "tag_answer", "tag_translate"]
+# These come from plugdata.testing.faults, the rest from plugdata.testing.server.
+_FAULTS = ("FAULT_KINDS", "Fault", "fault_mix")
 
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        return getattr(importlib.import_module("plugdata.testing.server"), name)
+        module = "faults" if name in _FAULTS else "server"
+        return getattr(importlib.import_module(f"plugdata.testing.{module}"), name)
     raise AttributeError(f"module 'plugdata.testing' has no attribute {name!r}")

@@ -179,8 +179,9 @@ class BatchService:
     def _upload(self, headers: Any, raw: bytes) -> Answer:
         head = f"Content-Type: {headers.get('Content-Type', '')}\r\n\r\n".encode()
         form = BytesParser(policy=HTTP).parsebytes(head + raw)
-        fields = {part.get_param("name", header="content-disposition"): part
-                  for part in form.iter_parts()}  # fmt: skip
+        fields = {
+            part.get_param("name", header="content-disposition"): part for part in form.iter_parts()
+        }
         if "file" not in fields:
             return 400, {"error": {"message": "no file in the upload"}}, {}
         purpose = fields["purpose"].get_payload(decode=True).decode() if "purpose" in fields else ""
@@ -196,13 +197,21 @@ class BatchService:
             batch_id = f"batch_{len(self.batches) + 1:06d}"
             now = int(time.time())
             self.batches[batch_id] = {
-                "id": batch_id, "object": "batch", "endpoint": body.get("endpoint"),
-                "input_file_id": file_id, "completion_window": body.get("completion_window"),
-                "status": "validating", "created_at": now, "expires_at": now + 86400,
-                "metadata": body.get("metadata"), "output_file_id": None, "error_file_id": None,
-                "request_counts": {"total": 0, "completed": 0, "failed": 0}, "errors": None,
+                "id": batch_id,
+                "object": "batch",
+                "endpoint": body.get("endpoint"),
+                "input_file_id": file_id,
+                "completion_window": body.get("completion_window"),
+                "status": "validating",
+                "created_at": now,
+                "expires_at": now + 86400,
+                "metadata": body.get("metadata"),
+                "output_file_id": None,
+                "error_file_id": None,
+                "request_counts": {"total": 0, "completed": 0, "failed": 0},
+                "errors": None,
                 "output_expires_after": body.get("output_expires_after"),
-            }  # fmt: skip
+            }
             self.created.append(hashlib.sha256(self.data[file_id]).hexdigest())
             over = self._over_token_limit(batch_id, lines)
             self.calls["create"] += 1
@@ -298,8 +307,11 @@ class BatchService:
             batch["error_file_id"] = self._store(
                 b"".join(errors), f"{batch_id}_error.jsonl", "batch_output"
             )["id"]
-        batch["request_counts"] = {"total": len(lines), "completed": len(outputs),
-                                   "failed": len(errors) - expired}  # fmt: skip
+        batch["request_counts"] = {
+            "total": len(lines),
+            "completed": len(outputs),
+            "failed": len(errors) - expired,
+        }
         batch["expired_at" if expired else "completed_at"] = int(time.time())
         batch["status"] = "expired" if expired else "completed"
 
@@ -324,11 +336,17 @@ class BatchService:
             }
             if roll < self.faults.expire:
                 expired += 1
-                item["error"] = {"code": "batch_expired", "message": "This request could not be "
-                                 "executed before the completion window expired."}  # fmt: skip
+                item["error"] = {
+                    "code": "batch_expired",
+                    "message": "This request could not be "
+                    "executed before the completion window expired.",
+                }
             elif roll < self.faults.expire + self.faults.error:
-                item["response"] = {"status_code": 500, "request_id": f"req_{n}",
-                                    "body": {"error": {"message": "injected error line"}}}  # fmt: skip
+                item["response"] = {
+                    "status_code": 500,
+                    "request_id": f"req_{n}",
+                    "body": {"error": {"message": "injected error line"}},
+                }
             else:
                 status, payload, _ = self.chat.answer(line["body"])
                 item["response"] = {

@@ -15,13 +15,8 @@ import threading
 from typing import Any
 
 from plugdata.testing.batches import BatchFaults
-from plugdata.testing.server import (
-    FAULT_KINDS,
-    JUDGE_POLICIES,
-    FakeOpenAIServer,
-    fault_mix,
-    judge_policy,
-)
+from plugdata.testing.faults import FAULT_KINDS, fault_mix
+from plugdata.testing.server import JUDGE_POLICIES, FakeOpenAIServer, judge_policy
 
 
 class RecordingServer(FakeOpenAIServer):

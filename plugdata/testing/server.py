@@ -14,17 +14,16 @@ Run it by hand with ``python -m plugdata.testing.server --port 8000 [--judge fir
 from __future__ import annotations
 
 import json
-import random
 import re
 import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from plugdata.testing.batches import CUT_HEADER, BatchFaults, BatchService, prompt_tokens
+from plugdata.testing.faults import FaultFn
 
 _INTO = re.compile(r"\binto [^()\n]+? \((\w+)\)")  # translation prompts
 _IN = re.compile(r"\bin [^()\n]+? \((\w+)\)")  # generation prompts
@@ -50,8 +49,11 @@ def tag_answer(prompt: str, lang: str) -> str:
 
 
 def _verdict(which: str) -> str:
-    reasons = {"A": "Answer A follows the request better.", "B": "Answer B follows the request better.",
-               "C": "Both answers are equally good."}  # fmt: skip
+    reasons = {
+        "A": "Answer A follows the request better.",
+        "B": "Answer B follows the request better.",
+        "C": "Both answers are equally good.",
+    }
     return f"{reasons[which]} Final verdict: [[{which}]]"
 
 
@@ -74,48 +76,6 @@ def judge_policy(spec: str) -> JudgePolicy:
             "C" if (marker in first) == (marker in second) else "A" if marker in first else "B"
         )
     raise ValueError(f"unknown judge policy {spec!r}; known: {', '.join(JUDGE_POLICIES)}")
-
-
-@dataclass
-class Fault:
-    """What to send instead of a normal answer: an HTTP error, or a reply with odd content."""
-
-    status: int = 200
-    content: str | None = None
-    finish_reason: str = "stop"
-    headers: dict[str, str] | None = None
-    drop: bool = False  # close the connection without answering
-    delay: float = 0.0  # extra seconds before answering (for timeouts)
-
-
-FaultFn = Callable[[dict[str, Any], int], "Fault | None"]
-
-FAULT_KINDS: dict[str, Fault] = {
-    "429": Fault(429, headers={"Retry-After": "0"}),
-    "500": Fault(500),
-    "503": Fault(503),
-    "drop": Fault(drop=True),
-    "malformed": Fault(content='{"instruction": "half a reply'),
-    "truncated": Fault(content='{"instruction": "cut', finish_reason="length"),
-    "chatter": Fault(content="Sure! Here is the translation you asked for."),
-}
-
-
-def fault_mix(rate: float, kinds: list[str] | None = None, seed: int = 0) -> FaultFn:
-    """A fault function that injects one of ``kinds`` into a ``rate`` share of requests.
-
-    The choice is a pure function of the request number, so a run is repeatable.
-    """
-    names = kinds or list(FAULT_KINDS)
-    unknown = [k for k in names if k not in FAULT_KINDS]
-    if unknown:
-        raise ValueError(f"unknown fault kind(s) {unknown}; known: {list(FAULT_KINDS)}")
-
-    def pick(body: dict[str, Any], count: int) -> Fault | None:
-        rng = random.Random(seed * 1_000_003 + count)
-        return FAULT_KINDS[rng.choice(names)] if rng.random() < rate else None
-
-    return pick
 
 
 class FakeOpenAIServer:
@@ -241,22 +201,28 @@ class FakeOpenAIServer:
             content, finish = "{" + " " * (4 * max(0, self.max_model_len - prompt) - 1), "length"
         else:
             content, finish = self._translate(messages), "stop"
-        return 200, {
-            "id": f"chatcmpl-{count}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": finish,
-            }],
-            "usage": {
-                "prompt_tokens": prompt,
-                "completion_tokens": len(content) // 4,
-                "total_tokens": prompt + len(content) // 4,
+        return (
+            200,
+            {
+                "id": f"chatcmpl-{count}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": finish,
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": len(content) // 4,
+                    "total_tokens": prompt + len(content) // 4,
+                },
             },
-        }, {}  # fmt: skip
+            {},
+        )
 
     def _translate(self, messages: list[dict[str, Any]]) -> str:
         system = next((m["content"] for m in messages if m.get("role") == "system"), "")
@@ -328,7 +294,10 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
 
         def _refused(self) -> bool:
             """Answer 401 when the server demands a key and this request lacks it."""
-            if server.api_key is None or self.headers.get("Authorization", "") == f"Bearer {server.api_key}":
+            if (
+                server.api_key is None
+                or self.headers.get("Authorization", "") == f"Bearer {server.api_key}"
+            ):
                 return False
             self._send(401, _error("Incorrect API key provided.", "invalid_api_key"), {})
             return True
@@ -347,8 +316,9 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if self._batch_api("GET", b""):
                 return
             if self.path.rstrip("/").endswith("/stats"):  # for benchmarks: what was received
-                self._send(200, {"requests": len(server.requests),
-                                 "rate_limited": server.rate_limited}, {})  # fmt: skip
+                self._send(
+                    200, {"requests": len(server.requests), "rate_limited": server.rate_limited}, {}
+                )
             elif self.path.rstrip("/").endswith("/models"):
                 names = sorted(server.models or {"fake-model"})
                 self._send(

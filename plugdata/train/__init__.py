@@ -36,7 +36,7 @@ TRAIN_MODULES = ("torch", "trl", "peft", "accelerate")
 
 
 def require_train_extra() -> None:
-    """Raise a one-line :class:`PlugdataError` naming the install command if the extra is missing."""
+    """Raise a one-line :class:`PlugdataError` with the install command if the extra is missing."""
     missing = [name for name in TRAIN_MODULES if importlib.util.find_spec(name) is None]
     if not missing:
         try:
@@ -66,5 +66,8 @@ def main(argv: list[str] | None = None) -> Any:
         return run(args)
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the checkpoints saved so far stay
         words, code = stopped_by(exc)
-        raise Interrupted(f"{words}; the checkpoints saved so far stay in {args.out}; run the "
-                          "same command with --resume to continue from the latest", code) from None
+        raise Interrupted(
+            f"{words}; the checkpoints saved so far stay in {args.out}; run the "
+            "same command with --resume to continue from the latest",
+            code,
+        ) from None

@@ -17,12 +17,28 @@ from plugdata.errors import PlugdataError
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The PLUG paper's published settings (full fine-tuning).
-    "plug-paper": {"lora": False, "lr": 5e-6, "scheduler": "linear", "warmup_ratio": 0.03,
-                   "epochs": 4.0, "max_length": 4096, "global_batch": 64},
+    "plug-paper": {
+        "lora": False,
+        "lr": 5e-6,
+        "scheduler": "linear",
+        "warmup_ratio": 0.03,
+        "epochs": 4.0,
+        "max_length": 4096,
+        "global_batch": 64,
+    },
     # A sensible LoRA default for one GPU.
-    "lora": {"lora": True, "lr": 2e-4, "scheduler": "cosine", "warmup_ratio": 0.03, "epochs": 3.0,
-             "max_length": 2048, "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05},
-}  # fmt: skip
+    "lora": {
+        "lora": True,
+        "lr": 2e-4,
+        "scheduler": "cosine",
+        "warmup_ratio": 0.03,
+        "epochs": 3.0,
+        "max_length": 2048,
+        "lora_r": 16,
+        "lora_alpha": 32,
+        "lora_dropout": 0.05,
+    },
+}
 
 
 def _opt(default: Any, help: str) -> Any:
@@ -31,7 +47,7 @@ def _opt(default: Any, help: str) -> Any:
 
 @dataclass
 class TrainArgs:
-    """Options of `plugdata train`; each field is a ``--flag`` (``--max-steps`` for ``max_steps``)."""
+    """Options of `plugdata train`, one ``--flag`` a field (``--max-steps`` sets ``max_steps``)."""
 
     data: str = field(metadata={"help": "A run directory or a Hub dataset id."})
     model: str = field(metadata={"help": "Base model (Hub id or local folder)."})
@@ -56,9 +72,10 @@ class TrainArgs:
     lora_dropout: float = _opt(0.05, "Dropout on the LoRA path.")
     gradient_checkpointing: bool = _opt(False, "Recompute activations to save GPU memory.")
     compile: bool | None = _opt(
-        None, "torch.compile each decoder layer, with fixed-shape packed batches "
+        None,
+        "torch.compile each decoder layer, with fixed-shape packed batches "
         "(default: on with a GPU and packing, off otherwise).",
-    )  # fmt: skip
+    )
     resume: bool = _opt(False, "Continue from the latest checkpoint in --out.")
     save_steps: int = _opt(500, "Save a checkpoint (and evaluate) every this many steps.")
     logging_steps: int = _opt(10, "Log loss and throughput every this many steps.")
@@ -66,9 +83,10 @@ class TrainArgs:
     seed: int = _opt(0, "Random seed.")
     bf16: bool | None = _opt(None, "bfloat16 training (default: on where the GPU supports it).")
     attn: str | None = _opt(
-        None, "Attention backend (default: flash_attention_2 if installed, else "
+        None,
+        "Attention backend (default: flash_attention_2 if installed, else "
         "flex_attention on a GPU, sdpa on the CPU).",
-    )  # fmt: skip
+    )
     report_to: str = _opt("none", "Trackers to report to, comma-separated (wandb, tensorboard).")
     merge: bool = _opt(False, "Also save a merged model after LoRA.")
 
@@ -117,14 +135,25 @@ def build_parser(*, only_given: bool = False) -> argparse.ArgumentParser:
         help_text = f.metadata["help"]
         default = argparse.SUPPRESS if only_given else f.default
         if kind is bool:
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
-                                default=default, help=help_text)  # fmt: skip
+            parser.add_argument(
+                flag,
+                dest=f.name,
+                action=argparse.BooleanOptionalAction,
+                default=default,
+                help=help_text,
+            )
         else:
             if not required and f.default not in (None, ""):
                 help_text += f" Default: {f.default}."
-            parser.add_argument(flag, dest=f.name, type=kind, required=required,
-                                default=None if required and not only_given else default,
-                                help=help_text, metavar=f.name.upper())  # fmt: skip
+            parser.add_argument(
+                flag,
+                dest=f.name,
+                type=kind,
+                required=required,
+                default=None if required and not only_given else default,
+                help=help_text,
+                metavar=f.name.upper(),
+            )
     return parser
 
 

@@ -74,8 +74,10 @@ def _encode_by_offsets(
         if not (
             full.startswith(before) and full.startswith(through) and len(through) > len(before)
         ):
-            raise PlugdataError("the chat template does not render turns as prefixes of the whole "
-                                "conversation; give it {% generation %} markers instead")  # fmt: skip
+            raise PlugdataError(
+                "the chat template does not render turns as prefixes of the whole "
+                "conversation; give it {% generation %} markers instead"
+            )
         end = len(through.rstrip("\n"))  # the end-of-turn token, not the newline after it
         spans.append((len(before), end))
     enc = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)

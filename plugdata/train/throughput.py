@@ -36,7 +36,7 @@ class Rate:
         return self.tokens / self.seconds if self.seconds > 0 else 0.0
 
     def mfu(self, n_params: int, peak_flops: float) -> float:
-        """Model FLOPs utilisation: 6 x parameters x tokens/s over the peak (attention not counted)."""
+        """Model FLOPs utilisation: 6 x params x tokens/s over the peak (attention not counted)."""
         return 6 * n_params * self.tokens_per_second / peak_flops
 
 
@@ -135,10 +135,13 @@ def throughput_callback(
                 return
             if not self.reported and state.is_world_process_zero:
                 self.reported = True
-                print(f"Warm-up: the first {warmup} step(s) took {self.clock.warmup_seconds:.1f} s "
-                      f"(compilation, autotuning, first allocations), {self.clock.warmup_cost():.1f} s "
-                      f"more than steady steps; window_* figures leave them out and cover the "
-                      f"last {window} steps at most.", flush=True)  # fmt: skip
+                print(
+                    f"Warm-up: the first {warmup} step(s) took {self.clock.warmup_seconds:.1f} s "
+                    f"(compilation, autotuning, first allocations), "
+                    f"{self.clock.warmup_cost():.1f} s more than steady steps; window_* figures "
+                    f"leave them out and cover the last {window} steps at most.",
+                    flush=True,
+                )
             for entry in entries:
                 entry.update(_figures(rate, n_params, peak))
 
@@ -148,15 +151,20 @@ def throughput_callback(
                 return
             figures = _figures(rate, n_params, peak)
             mfu = f", MFU {figures['window_mfu']:.1%}" if "window_mfu" in figures else ""
-            print(f"Throughput after warm-up ({rate.steps} steps): "
-                  f"{rate.tokens_per_second:,.0f} tokens/s{mfu}", flush=True)  # fmt: skip
+            print(
+                f"Throughput after warm-up ({rate.steps} steps): "
+                f"{rate.tokens_per_second:,.0f} tokens/s{mfu}",
+                flush=True,
+            )
 
     return Throughput()
 
 
 def _figures(rate: Rate, n_params: int, peak: float | None) -> dict[str, float]:
-    figures = {"window_tokens_per_second": round(rate.tokens_per_second, 1),
-               "window_steps": rate.steps}  # fmt: skip
+    figures = {
+        "window_tokens_per_second": round(rate.tokens_per_second, 1),
+        "window_steps": rate.steps,
+    }
     if peak:
         figures["window_mfu"] = round(rate.mfu(n_params, peak), 4)
     return figures

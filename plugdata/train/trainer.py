@@ -72,9 +72,11 @@ def load_model(args: TrainArgs, bf16: bool, vocab_size: int | None) -> Any:
         except ImportError:
             raise PlugdataError("--qlora needs bitsandbytes (pip install bitsandbytes)") from None
         kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
             bnb_4bit_compute_dtype=torch.bfloat16,
-        )  # fmt: skip
+        )
     try:
         model = AutoModelForCausalLM.from_pretrained(args.model, **kwargs)
     except (OSError, ValueError) as exc:  # a missing folder or Hub id, a config it cannot read
@@ -106,20 +108,34 @@ def sft_config(args: TrainArgs, bf16: bool, has_eval: bool, fixed: bool) -> Any:
         grad_accum = max(1, args.global_batch // (args.batch_size * world))
     liger = cuda and importlib.util.find_spec("liger_kernel") is not None
     return SFTConfig(
-        output_dir=args.out, max_steps=args.max_steps, num_train_epochs=args.epochs,
-        learning_rate=args.lr, lr_scheduler_type=args.scheduler, warmup_steps=args.warmup_ratio,
-        per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=args.batch_size,
-        gradient_accumulation_steps=grad_accum, max_length=args.max_length,
-        packing=args.packing, packing_strategy="bfd", padding_free=args.packing,
+        output_dir=args.out,
+        max_steps=args.max_steps,
+        num_train_epochs=args.epochs,
+        learning_rate=args.lr,
+        lr_scheduler_type=args.scheduler,
+        warmup_steps=args.warmup_ratio,
+        per_device_train_batch_size=args.batch_size,
+        per_device_eval_batch_size=args.batch_size,
+        gradient_accumulation_steps=grad_accum,
+        max_length=args.max_length,
+        packing=args.packing,
+        packing_strategy="bfd",
+        padding_free=args.packing,
         pad_to_multiple_of=args.batch_size * args.max_length if fixed and args.packing else None,
-        activation_checkpointing=args.gradient_checkpointing, bf16=bf16, seed=args.seed,
-        use_liger_kernel=liger, save_strategy="steps", save_steps=args.save_steps,
-        logging_steps=args.logging_steps, eval_strategy="steps" if has_eval else "no",
+        activation_checkpointing=args.gradient_checkpointing,
+        bf16=bf16,
+        seed=args.seed,
+        use_liger_kernel=liger,
+        save_strategy="steps",
+        save_steps=args.save_steps,
+        logging_steps=args.logging_steps,
+        eval_strategy="steps" if has_eval else "no",
         eval_steps=args.save_steps,
         report_to=[] if args.report_to == "none" else args.report_to.split(","),
-        optim="adamw_torch_fused" if cuda else "adamw_torch", use_cpu=not cuda,
+        optim="adamw_torch_fused" if cuda else "adamw_torch",
+        use_cpu=not cuda,
         include_num_input_tokens_seen="non_padding",
-    )  # fmt: skip
+    )
 
 
 def build_trainer(args: TrainArgs) -> Any:
@@ -141,8 +157,12 @@ def build_trainer(args: TrainArgs) -> Any:
     added = prepare_tokenizer(tokenizer)
     train_data, eval_data = tokenize_splits(args, tokenizer)
     first = train_data[0]
-    print("One training example; the trained spans are in ⟦ ⟧:\n" + show_example(
-        tokenizer, first["input_ids"], first["labels"]) + "\n", flush=True)  # fmt: skip
+    print(
+        "One training example; the trained spans are in ⟦ ⟧:\n"
+        + show_example(tokenizer, first["input_ids"], first["labels"])
+        + "\n",
+        flush=True,
+    )
 
     cuda = torch.cuda.is_available()
     bf16 = args.bf16 if args.bf16 is not None else bool(cuda and torch.cuda.is_bf16_supported())
@@ -152,20 +172,31 @@ def build_trainer(args: TrainArgs) -> Any:
     if args.lora or args.qlora:
         from peft import LoraConfig
 
-        peft_config = LoraConfig(r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
-                                 target_modules="all-linear", task_type="CAUSAL_LM")  # fmt: skip
+        peft_config = LoraConfig(
+            r=args.lora_r,
+            lora_alpha=args.lora_alpha,
+            lora_dropout=args.lora_dropout,
+            target_modules="all-linear",
+            task_type="CAUSAL_LM",
+        )
     compiled = use_compile(args)
     n_params = sum(p.numel() for p in model.parameters())
     trainer = SFTTrainer(
-        model=model, args=sft_config(args, bf16, eval_data is not None, fixed=compiled),
-        train_dataset=train_data, eval_dataset=eval_data, processing_class=tokenizer,
+        model=model,
+        args=sft_config(args, bf16, eval_data is not None, fixed=compiled),
+        train_dataset=train_data,
+        eval_dataset=eval_data,
+        processing_class=tokenizer,
         peft_config=peft_config,
         callbacks=[throughput_callback(n_params, peak_flops()), _final_checkpoint()],
-    )  # fmt: skip
+    )
     if compiled:
         layers = compile_layers(trainer.model)
-        print(f"Compiling {layers} decoder layers with torch.compile (the first steps take "
-              "longer; --no-compile turns it off).", flush=True)  # fmt: skip
+        print(
+            f"Compiling {layers} decoder layers with torch.compile (the first steps take "
+            "longer; --no-compile turns it off).",
+            flush=True,
+        )
     return trainer
 
 
@@ -221,6 +252,10 @@ def _write_recipe(args: TrainArgs, out: Path) -> None:
     import json
 
     data = Path(args.data)
-    recipe = {"format": args.format, "langs": args.langs, "model": args.model,
-              "data": str(data.resolve()) if data.exists() else args.data}  # fmt: skip
+    recipe = {
+        "format": args.format,
+        "langs": args.langs,
+        "model": args.model,
+        "data": str(data.resolve()) if data.exists() else args.data,
+    }
     (out / "plugdata_train.json").write_text(json.dumps(recipe, indent=2) + "\n", encoding="utf-8")

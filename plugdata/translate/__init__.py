@@ -2,6 +2,7 @@
 
 - :mod:`~plugdata.translate.base`: the :class:`Translator` interface and :class:`Outcome`;
 - :mod:`~plugdata.translate.chat`: the OpenAI-compatible client (limits, HTTP retries, cache);
+  :mod:`~plugdata.translate.chat_errors` reads its errors (reason, Retry-After);
 - :mod:`~plugdata.translate.llm`: one JSON object per record, validated (:class:`LLMTranslator`);
 - :mod:`~plugdata.translate.generate`: answers in a given language (:class:`LLMGenerator`);
 - :mod:`~plugdata.translate.runner`: concurrency with no batch barrier, chunk by chunk;

@@ -34,9 +34,12 @@ async def ask(
     for attempt in range(1, max_asks + 1):
         try:
             reply = await client.chat(
-                messages, schema=schema, temperature=temperature, max_tokens=max_tokens,
+                messages,
+                schema=schema,
+                temperature=temperature,
+                max_tokens=max_tokens,
                 tag="" if attempt == 1 else f"attempt-{attempt}",
-            )  # fmt: skip
+            )
         except RequestRejected as exc:
             outcome.reason = exc.reason
             outcome.sent += exc.http_tries

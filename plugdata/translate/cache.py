@@ -117,7 +117,9 @@ class RequestCache:
             return None
         self.flush()
         with self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM replies WHERE key = ?", (key,)).fetchone()
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM replies WHERE key = ?", (key,)
+            ).fetchone()
         return CachedReply(*row) if row else None
 
     def put(self, key: str, reply: CachedReply) -> None:
@@ -125,8 +127,16 @@ class RequestCache:
         :class:`CacheWriteError` once a write has failed."""
         self._raise_failure()
         self._known.add(_prefix(key))
-        self._queue.put((key, reply.content, reply.finish_reason, reply.prompt_tokens,
-                         reply.completion_tokens, reply.cost_usd))  # fmt: skip
+        self._queue.put(
+            (
+                key,
+                reply.content,
+                reply.finish_reason,
+                reply.prompt_tokens,
+                reply.completion_tokens,
+                reply.cost_usd,
+            )
+        )
 
     async def aget(self, key: str) -> CachedReply | None:
         """:meth:`get` without blocking the event loop (a miss costs no thread hop)."""

@@ -8,10 +8,8 @@ structured-output negotiation, error mapping and spend accounting.
 from __future__ import annotations
 
 import dataclasses
-import email.utils
 import os
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +26,7 @@ from tenacity import (
 
 from plugdata.errors import ServerError
 from plugdata.translate.cache import CachedReply, RequestCache, request_key
+from plugdata.translate.chat_errors import about_format, describe, refused, retry_after
 from plugdata.translate.pricing import Price, Spend, estimate_tokens
 
 ResponseFormat = Literal["auto", "json_schema", "json_object", "none"]
@@ -144,16 +143,27 @@ class ChatClient:
         ``schema`` asks for a JSON object of that shape; ``tag`` separates requests that are
         otherwise identical (a second attempt at the same record), so each is cached apart.
         """
-        key = self.key(messages, schema=schema, temperature=temperature, max_tokens=max_tokens, tag=tag)
+        key = self.key(
+            messages, schema=schema, temperature=temperature, max_tokens=max_tokens, tag=tag
+        )
         hit = await self._replay(key)
         if hit is not None:
             return hit
         self.spend.check()
         reply = await self._with_retries(messages, schema, temperature, max_tokens)
-        return self._store(key, reply, self.price.cost(reply.prompt_tokens, reply.completion_tokens))
+        return self._store(
+            key, reply, self.price.cost(reply.prompt_tokens, reply.completion_tokens)
+        )
 
-    def key(self, messages: list[dict[str, str]], *, schema: dict[str, Any] | None = None,
-            temperature: float = 0.0, max_tokens: int | None = None, tag: str = "") -> str:  # fmt: skip
+    def key(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        schema: dict[str, Any] | None = None,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+        tag: str = "",
+    ) -> str:
         """The request's cache key: the same for live and batch requests."""
         params = {"temperature": temperature, "max_tokens": max_tokens, "json": schema, "tag": tag}
         return request_key(self.backend, self.model, messages, params)
@@ -170,8 +180,16 @@ class ChatClient:
         """Count a paid reply and put it in the cache at once."""
         self.spend.add(reply.prompt_tokens, reply.completion_tokens, cost)
         if self.cache is not None:
-            self.cache.put(key, CachedReply(reply.content, reply.finish_reason, reply.prompt_tokens,
-                                            reply.completion_tokens, cost))  # fmt: skip
+            self.cache.put(
+                key,
+                CachedReply(
+                    reply.content,
+                    reply.finish_reason,
+                    reply.prompt_tokens,
+                    reply.completion_tokens,
+                    cost,
+                ),
+            )
         return dataclasses.replace(reply, cost_usd=cost)
 
     async def _with_retries(
@@ -195,49 +213,54 @@ class ChatClient:
                     await self._throttle(messages, max_tokens)
                     reply = await self._send_negotiating(messages, schema, temperature, max_tokens)
                     self._answered = True
-                    return ChatReply(reply.content, reply.finish_reason, reply.prompt_tokens,
-                                     reply.completion_tokens, http_tries=tries)  # fmt: skip
+                    return ChatReply(
+                        reply.content,
+                        reply.finish_reason,
+                        reply.prompt_tokens,
+                        reply.completion_tokens,
+                        http_tries=tries,
+                    )
         except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-            raise RequestRejected("bad_request", _describe(exc), tries) from None
+            raise RequestRejected("bad_request", describe(exc), tries) from None
         except openai.AuthenticationError as exc:
             raise ServerError(
-                f"the server at {self.base_url} rejected the API key (401): {_describe(exc)}"
+                f"the server at {self.base_url} rejected the API key (401): {describe(exc)}"
             ) from None
         except openai.PermissionDeniedError as exc:
             raise ServerError(
-                f"the server at {self.base_url} refused access (403): {_describe(exc)}"
+                f"the server at {self.base_url} refused access (403): {describe(exc)}"
             ) from None
         except openai.NotFoundError as exc:
             raise ServerError(
                 f"model {self.model!r} or endpoint not found at {self.base_url} (404): "
-                f"{_describe(exc)}"
+                f"{describe(exc)}"
             ) from None
         except openai.RateLimitError as exc:
-            raise RequestRejected("rate_limited", _describe(exc), tries) from None
+            raise RequestRejected("rate_limited", describe(exc), tries) from None
         except openai.APITimeoutError as exc:
-            raise RequestRejected("timeout", _describe(exc), tries) from None
+            raise RequestRejected("timeout", describe(exc), tries) from None
         except openai.APIConnectionError as exc:
-            if not self._answered and _refused(exc):
+            if not self._answered and refused(exc):
                 raise ServerError(
-                    f"cannot reach the model server at {self.base_url}: {_describe(exc)}"
+                    f"cannot reach the model server at {self.base_url}: {describe(exc)}"
                 ) from None
-            raise RequestRejected("connection_error", _describe(exc), tries) from None
+            raise RequestRejected("connection_error", describe(exc), tries) from None
         except openai.APIStatusError as exc:
             raise RequestRejected(
-                "server_error", f"{exc.status_code}: {_describe(exc)}", tries
+                "server_error", f"{exc.status_code}: {describe(exc)}", tries
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _transient(self, exc: BaseException) -> bool:
         if isinstance(exc, openai.APIConnectionError):  # includes timeouts
-            return self._answered or not _refused(exc)
+            return self._answered or not refused(exc)
         if isinstance(exc, openai.APIStatusError):
             return exc.status_code in (408, 409, 429) or exc.status_code >= 500
         return False
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        hinted = _retry_after(exc)
+        hinted = retry_after(exc)
         if hinted is not None:  # the server knows best; only refuse absurd waits
             return min(hinted, _MAX_RETRY_AFTER)
         # "full jitter": uniform in [0, initial * 2**n], capped at maximum
@@ -264,11 +287,11 @@ class ChatClient:
             try:
                 return await self._send(messages, schema, fmt, temperature, max_tokens)
             except openai.BadRequestError as exc:
-                renamed = "max_completion_tokens" in _describe(exc)  # a reasoning model's 400
+                renamed = "max_completion_tokens" in describe(exc)  # a reasoning model's 400
                 if max_tokens is not None and self.budget_key == "max_tokens" and renamed:
                     self.budget_key = "max_completion_tokens"
                     continue
-                if schema is None or not self._negotiate or not _about_format(exc):
+                if schema is None or not self._negotiate or not about_format(exc):
                     raise
                 if fmt != self.response_format:
                     continue  # another request already stepped down; use its format
@@ -287,11 +310,19 @@ class ChatClient:
         kwargs = self.body(messages, schema, fmt, temperature, max_tokens)
         # The client's generic ``post`` sends the body as is: the typed ``create`` re-walks
         # every message against its TypedDicts, a quarter of the CPU a request costs here.
-        response = await self.openai().post("/chat/completions", body=kwargs, cast_to=ChatCompletion)
+        response = await self.openai().post(
+            "/chat/completions", body=kwargs, cast_to=ChatCompletion
+        )
         return reply_of(response)
 
-    def body(self, messages: list[dict[str, str]], schema: dict[str, Any] | None, fmt: str,
-             temperature: float, max_tokens: int | None) -> dict[str, Any]:  # fmt: skip
+    def body(
+        self,
+        messages: list[dict[str, str]],
+        schema: dict[str, Any] | None,
+        fmt: str,
+        temperature: float,
+        max_tokens: int | None,
+    ) -> dict[str, Any]:
         """The JSON body of one chat completion request."""
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
         kwargs["temperature"] = temperature
@@ -310,9 +341,11 @@ class ChatClient:
         """The HTTP client (made lazily: an async client belongs to one event loop)."""
         if self._client is None:
             self._client = openai.AsyncOpenAI(
-                api_key=self._key, base_url=self.base_url,
-                timeout=self.retry.timeout, max_retries=0,
-            )  # fmt: skip
+                api_key=self._key,
+                base_url=self.base_url,
+                timeout=self.retry.timeout,
+                max_retries=0,
+            )
         return self._client
 
     async def close(self) -> None:
@@ -325,8 +358,15 @@ class ChatClient:
 def replayed(hit: CachedReply) -> ChatReply:
     """A reply from the cache, with what it cost when it was paid for (a Batch API reply at
     the batch price, whatever today's price table says): it is not paid, nor counted, again."""
-    return ChatReply(hit.content, hit.finish_reason, hit.prompt_tokens, hit.completion_tokens,
-                     cached=True, http_tries=0, cost_usd=hit.cost_usd)  # fmt: skip
+    return ChatReply(
+        hit.content,
+        hit.finish_reason,
+        hit.prompt_tokens,
+        hit.completion_tokens,
+        cached=True,
+        http_tries=0,
+        cost_usd=hit.cost_usd,
+    )
 
 
 def reply_of(response: ChatCompletion) -> ChatReply:
@@ -341,59 +381,3 @@ def reply_of(response: ChatCompletion) -> ChatReply:
         prompt_tokens=usage.prompt_tokens if usage else 0,
         completion_tokens=usage.completion_tokens if usage else 0,
     )
-
-
-def _refused(exc: BaseException) -> bool:
-    """A connection that could not be opened at all (as opposed to one that dropped)."""
-    cause = exc.__cause__
-    return type(cause).__name__ in {"ConnectError", "ConnectTimeout"} or isinstance(
-        cause, ConnectionRefusedError
-    )
-
-
-def _retry_after(exc: BaseException | None) -> float | None:
-    """Seconds the server asked us to wait (``retry-after-ms`` or ``Retry-After``)."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, parsed.timestamp() - time.time())
-
-
-def _about_format(exc: openai.OpenAIError) -> bool:
-    """Whether a 400 complains about structured output rather than about this request."""
-    return mentions_format(f"{_describe(exc)} {getattr(exc, 'body', '')}")
-
-
-def mentions_format(text: str) -> bool:
-    """Whether an error message is about structured output (``response_format``, schemas)."""
-    return any(word in text.lower() for word in ("response_format", "json_schema", "json", "schema"))
-
-
-def _describe(exc: BaseException) -> str:
-    """A one-line reason from an openai exception, without the request dump."""
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        message = body.get("message") or (body.get("error") or {}).get("message")
-        if message:
-            return str(message)
-    cause = exc.__cause__
-    text = str(exc) if not cause else f"{exc} ({cause})"
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -44,9 +44,15 @@ class LLMGenerator:
             return {"output": content.strip()} if content.strip() else "generation_empty"
 
         fields = await ask(
-            self.client, messages, outcome, validate, max_asks=self.max_asks,
-            temperature=self.temperature, max_tokens=self.max_tokens, truncated="generation_truncated",
-        )  # fmt: skip
+            self.client,
+            messages,
+            outcome,
+            validate,
+            max_asks=self.max_asks,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            truncated="generation_truncated",
+        )
         if fields is not None:
             outcome.fields, outcome.reason = fields, None
         return outcome

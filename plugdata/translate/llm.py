@@ -188,10 +188,17 @@ class LLMTranslator:
 
         max_tokens, ceiling = self._budget(send, messages)
         return await ask(
-            self.client, messages, outcome, validate, max_asks=self.max_asks, schema=schema,
-            temperature=self.temperature, max_tokens=max_tokens, truncated="truncated",
+            self.client,
+            messages,
+            outcome,
+            validate,
+            max_asks=self.max_asks,
+            schema=schema,
+            temperature=self.temperature,
+            max_tokens=max_tokens,
+            truncated="truncated",
             ceiling=ceiling,
-        )  # fmt: skip
+        )
 
     def _budget(
         self, send: Mapping[str, str], messages: list[dict[str, str]]

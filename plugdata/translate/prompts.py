@@ -56,8 +56,10 @@ def load_prompt(version: str) -> PromptTemplate:
         raise PlugdataError(f"prompt file {path} is not valid YAML{where}: {problem}") from None
     if not isinstance(data, dict):
         found = type(data).__name__ if data is not None else "nothing"
-        raise PlugdataError(f"prompt file {path} must be a mapping with the string fields "
-                            f"version, system and user, not {found}")  # fmt: skip
+        raise PlugdataError(
+            f"prompt file {path} must be a mapping with the string fields "
+            f"version, system and user, not {found}"
+        )
     missing = [key for key in ("version", "system", "user") if not isinstance(data.get(key), str)]
     if missing:
         raise PlugdataError(f"prompt file {path} lacks string field(s): {', '.join(missing)}")

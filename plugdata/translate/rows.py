@@ -80,8 +80,12 @@ async def agenerate_responses(
             row = source[index]
             result = await generator.generate(row["instruction"], row["input"], language)
             ok = result.fields is not None
-            out[index] = {**row, "output": result.fields["output"] if result.fields else None,
-                          "kept": ok, "reasons": [] if ok else [result.reason or "failed"]}  # fmt: skip
+            out[index] = {
+                **row,
+                "output": result.fields["output"] if result.fields else None,
+                "kept": ok,
+                "reasons": [] if ok else [result.reason or "failed"],
+            }
 
     await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
     return [row for row in out if row is not None]

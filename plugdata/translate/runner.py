@@ -73,7 +73,9 @@ class Runner:
             for rows in chunks:
                 await slots.acquire()
                 n = len(rows) * len(langs)
-                chunk = _Chunk([dict(r) for r in rows], [None] * n, halted.get_loop().create_future(), n)
+                chunk = _Chunk(
+                    [dict(r) for r in rows], [None] * n, halted.get_loop().create_future(), n
+                )
                 await ordered.put(chunk)
                 if n == 0:
                     chunk.done.set_result(None)
@@ -105,7 +107,9 @@ class Runner:
         failed = asyncio.ensure_future(_first_failure([producer, *crew]))
         try:
             while (chunk := await ordered.get()) is not None:
-                await asyncio.wait({chunk.done, halted, failed}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    {chunk.done, halted, failed}, return_when=asyncio.FIRST_COMPLETED
+                )
                 if failed.done():
                     failed.result()  # a fatal error (ServerError) surfaces here
                 if not chunk.done.done():
@@ -120,8 +124,9 @@ class Runner:
             await asyncio.gather(producer, *crew, failed, return_exceptions=True)
 
     @staticmethod
-    async def _halt(producer: asyncio.Task[None], crew: list[asyncio.Task[None]],
-                    jobs: asyncio.Queue[Any]) -> None:  # fmt: skip
+    async def _halt(
+        producer: asyncio.Task[None], crew: list[asyncio.Task[None]], jobs: asyncio.Queue[Any]
+    ) -> None:
         """Stop issuing work and wait for the requests in flight (they land in the cache)."""
         producer.cancel()
         while not jobs.empty():
@@ -143,7 +148,9 @@ class Runner:
             out += part
         return out
 
-    async def _pivot_answer(self, chunk: _Chunk, index: int, pivot: Language) -> tuple[Outcome, bool]:
+    async def _pivot_answer(
+        self, chunk: _Chunk, index: int, pivot: Language
+    ) -> tuple[Outcome, bool]:
         """The generated pivot answer of a row, made once and shared by every language."""
         owner = index not in chunk.pivots
         if owner:
@@ -154,7 +161,9 @@ class Runner:
             )
         return await chunk.pivots[index], owner
 
-    async def _one(self, chunk: _Chunk, index: int, pivot: Language, lang: Language) -> dict[str, Any]:
+    async def _one(
+        self, chunk: _Chunk, index: int, pivot: Language, lang: Language
+    ) -> dict[str, Any]:
         row = dict(chunk.rows[index])
         spent = Outcome()
         if self.generate == "pivot":
@@ -190,8 +199,12 @@ class Runner:
         reason: str | None,
         spent: Outcome,
     ) -> dict[str, Any]:
-        pair: dict[str, Any] = {"id": row["id"], "source": row.get("source", ""),
-                                "pivot_lang": pivot.code, "target_lang": target.code}  # fmt: skip
+        pair: dict[str, Any] = {
+            "id": row["id"],
+            "source": row.get("source", ""),
+            "pivot_lang": pivot.code,
+            "target_lang": target.code,
+        }
         for name in FIELDS:
             pair[f"pivot_{name}"] = row[name]
         for name in FIELDS:

@@ -171,7 +171,8 @@ def _attach_rows(run: Path, views: dict[str, Any], formats: list[str]) -> None:
         rows = formatted_rows(path, [v["id"] for v in shown])
         for view in shown:
             if view["id"] in rows:
-                view["row"], view["row_format"] = rows[view["id"]], path.parent.name  # type: ignore[union-attr]
+                view["row"] = rows[view["id"]]
+                view["row_format"] = path.parent.name  # type: ignore[union-attr]
 
 
 def build_report_data(run_dir: str | Path, limits: Limits | None = None) -> dict[str, Any]:

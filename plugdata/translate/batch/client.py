@@ -27,10 +27,10 @@ from plugdata.translate.chat import (
     ChatClient,
     ChatReply,
     RequestRejected,
-    mentions_format,
     replayed,
     reply_of,
 )
+from plugdata.translate.chat_errors import mentions_format
 from plugdata.translate.pricing import estimate_tokens
 
 BATCH_DISCOUNT = 0.5  # the Batch API's price relative to live requests
@@ -82,7 +82,9 @@ class BatchChatClient(ChatClient):
         tag: str = "",
     ) -> ChatReply:
         """The reply from a batch (or the cache); see :meth:`ChatClient.chat`."""
-        key = self.key(messages, schema=schema, temperature=temperature, max_tokens=max_tokens, tag=tag)
+        key = self.key(
+            messages, schema=schema, temperature=temperature, max_tokens=max_tokens, tag=tag
+        )
         hit = await self._replay(key)
         if hit is not None:
             return hit
@@ -102,12 +104,19 @@ class BatchChatClient(ChatClient):
                 break
             if self.fallback == "live":
                 reply = await self._with_retries(messages, schema, temperature, max_tokens)
-                return self._store(key, reply, self.price.cost(reply.prompt_tokens, reply.completion_tokens))
+                return self._store(
+                    key, reply, self.price.cost(reply.prompt_tokens, reply.completion_tokens)
+                )
         raise RequestRejected(why.reason, why.detail, tries)
 
     def _step_down(self, fmt: str, schema: dict[str, Any] | None, detail: str) -> bool:
         """A refused structured-output format: use the next one (as the live client does)."""
-        if schema is None or not self._negotiate or not mentions_format(detail) or fmt not in FORMAT_STEPS:
+        if (
+            schema is None
+            or not self._negotiate
+            or not mentions_format(detail)
+            or fmt not in FORMAT_STEPS
+        ):
             return False
         if self.response_format == fmt:
             self.response_format = FORMAT_STEPS[fmt]

@@ -154,9 +154,13 @@ class Ledger:
             state = "collected" if shard.collected else shard.status
             states[state] = states.get(state, 0) + 1
         waiting = sum(s.requests for s in self.open_shards())
-        return {"batches": len(self.shards), "states": states, "waiting": waiting,
-                "kept": sum(s.kept for s in self.shards.values()),
-                "resent": sum(s.resent for s in self.shards.values())}  # fmt: skip
+        return {
+            "batches": len(self.shards),
+            "states": states,
+            "waiting": waiting,
+            "kept": sum(s.kept for s in self.shards.values()),
+            "resent": sum(s.resent for s in self.shards.values()),
+        }
 
 
 def prompt_tokens(body: dict[str, Any]) -> int:

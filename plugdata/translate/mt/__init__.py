@@ -45,10 +45,18 @@ def _say(line: str) -> None:
         sys.stderr.write(f"plugdata: {line}\n")
 
 
-def mt_translator(model: str | None = None, *, targets: Sequence[str], pivot: str = "en",
-                  cache: Any = None, engine: str = "auto", device: str | None = None,
-                  batch_size: int | None = None, allow_broken: bool = False,
-                  **_: Any) -> MTTranslator:  # fmt: skip
+def mt_translator(
+    model: str | None = None,
+    *,
+    targets: Sequence[str],
+    pivot: str = "en",
+    cache: Any = None,
+    engine: str = "auto",
+    device: str | None = None,
+    batch_size: int | None = None,
+    allow_broken: bool = False,
+    **_: Any,
+) -> MTTranslator:
     """An :class:`MTTranslator` for ``targets``, every model checked before any work.
 
     ``model`` is one model id or folder, ``zh=ID,ko=ID`` per language, or None for the
@@ -58,8 +66,9 @@ def mt_translator(model: str | None = None, *, targets: Sequence[str], pivot: st
     if engine not in ENGINES:
         raise PlugdataError(f"--mt-engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine == "ctranslate2" and not ctranslate2_installed():
-        raise PlugdataError("--mt-engine ctranslate2: CTranslate2 is not installed; "
-                            "pip install 'plugdata[mt]'")  # fmt: skip
+        raise PlugdataError(
+            "--mt-engine ctranslate2: CTranslate2 is not installed; pip install 'plugdata[mt]'"
+        )
     source = get_language(pivot)
     chosen = assign_models(model, targets)
     by_model: dict[str, list[str]] = {}
@@ -74,10 +83,19 @@ def mt_translator(model: str | None = None, *, targets: Sequence[str], pivot: st
             _say(f"{lang}: {name} ({info.licence}), default because {why}")
         if info.licence in NON_COMMERCIAL or info.family == "nllb":
             licence = info.licence if info.licence in NON_COMMERCIAL else "CC-BY-NC-4.0 (NLLB-200)"
-            _say(f"{name} is licensed {licence}: non-commercial use only, and its card "
-                 "says it is not meant for production")  # fmt: skip
-    return MTTranslator(infos, source, cache=cache, engine=engine, device=device,
-                        batch_size=batch_size, reasons={k: v[1] for k, v in chosen.items()})  # fmt: skip
+            _say(
+                f"{name} is licensed {licence}: non-commercial use only, and its card "
+                "says it is not meant for production"
+            )
+    return MTTranslator(
+        infos,
+        source,
+        cache=cache,
+        engine=engine,
+        device=device,
+        batch_size=batch_size,
+        reasons={k: v[1] for k, v in chosen.items()},
+    )
 
 
 def _inspect_all(by_model: dict[str, list[str]], source: Any) -> dict[str, ModelInfo]:

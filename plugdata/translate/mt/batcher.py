@@ -80,7 +80,11 @@ class Batcher:
         A batch still running (the run was interrupted) is not waited for: a model can take
         many seconds over one, and its result is not wanted any more.
         """
-        if self._task is not None and not self._task.done() and self._loop is asyncio.get_running_loop():
+        if (
+            self._task is not None
+            and not self._task.done()
+            and self._loop is asyncio.get_running_loop()
+        ):
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         idle = not self._busy

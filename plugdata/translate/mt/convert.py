@@ -51,7 +51,9 @@ def _converter(info: ModelInfo) -> Any:
         def load_tokenizer(self, tokenizer_class: Any, path: str, **kwargs: Any) -> Any:
             tokenizer = super().load_tokenizer(tokenizer_class, path, **kwargs)
             if info.family == "m2m100":
-                full = {tokenizer.convert_ids_to_tokens(i): i for i in range(len(tokenizer.encoder))}
+                full = {
+                    tokenizer.convert_ids_to_tokens(i): i for i in range(len(tokenizer.encoder))
+                }
                 full.update(getattr(tokenizer, "lang_token_to_id", {}))
                 tokenizer.get_vocab = lambda: dict(full)
             return tokenizer

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 
 from plugdata.errors import PlugdataError
 
-OPUS_ATTRIBUTION = ("OPUS-MT, Helsinki-NLP: Tiedemann & Thottingal, EAMT 2020; Tiedemann et "
-                    "al., Language Resources and Evaluation 2023")  # fmt: skip
+OPUS_ATTRIBUTION = (
+    "OPUS-MT, Helsinki-NLP: Tiedemann & Thottingal, EAMT 2020; Tiedemann et "
+    "al., Language Resources and Evaluation 2023"
+)
 M2M_ATTRIBUTION = "M2M100, Meta AI: Fan et al., Beyond English-Centric Multilingual MT, JMLR 2021"
 NLLB_ATTRIBUTION = "NLLB-200, Meta AI: NLLB Team, No Language Left Behind, 2022"
 MADLAD_ATTRIBUTION = "MADLAD-400, Google: Kudugunta et al., NeurIPS 2023"
@@ -34,9 +36,12 @@ OPUS_ES = "Helsinki-NLP/opus-mt-tc-big-en-es"
 DEFAULT_MODELS: dict[str, tuple[str, str]] = {
     "it": (OPUS_IT, "FLORES-200 chrF 59.0 / COMET .712 vs NLLB-600M 56.3 / .648"),
     "es": (OPUS_ES, "FLORES-200 chrF 56.4 vs NLLB-600M 54.0"),
-    "ko": (M2M_BIG, "FLORES-200 chrF 32.9 (MIT); the OPUS-MT tc-big en-ko export is broken (OPUS-MT-train#81)"),
+    "ko": (
+        M2M_BIG,
+        "FLORES-200 chrF 32.9 (MIT); the OPUS-MT tc-big en-ko export is broken (OPUS-MT-train#81)",
+    ),
     "zh": (M2M_BIG, "OPUS-MT en-zh is poor (WMT20 COMET -0.21); M2M100-1.2B scores .33"),
-}  # fmt: skip
+}
 FALLBACK_REASON = "a permissive (MIT) many-to-many model covering this language"
 
 
@@ -56,58 +61,88 @@ class Checked:
     sources: tuple[str, ...]
 
 
-_OPUS_ISSUES = ("transformers#26216 / #26271: tc-big checkpoints gave garbage from transformers "
-                "4.29 on (after transformers PR #24310); fixed on the Hub by 'Update checkpoint for "
-                "transformers>=4.29', merged into main on 2023-10-10 (its card example returns "
-                "'Ehi, impariamo insieme')")  # fmt: skip
-_OPUS_FILES = ("config.json", "generation_config.json", "model.safetensors", "source.spm",
-               "target.spm", "special_tokens_map.json", "tokenizer_config.json", "vocab.json",
-               "README.md")  # fmt: skip
+_OPUS_ISSUES = (
+    "transformers#26216 / #26271: tc-big checkpoints gave garbage from transformers "
+    "4.29 on (after transformers PR #24310); fixed on the Hub by 'Update checkpoint for "
+    "transformers>=4.29', merged into main on 2023-10-10 (its card example returns "
+    "'Ehi, impariamo insieme')"
+)
+_OPUS_FILES = (
+    "config.json",
+    "generation_config.json",
+    "model.safetensors",
+    "source.spm",
+    "target.spm",
+    "special_tokens_map.json",
+    "tokenizer_config.json",
+    "vocab.json",
+    "README.md",
+)
 CHECKED: dict[str, Checked] = {
     OPUS_IT: Checked(
-        family="marian", licence="CC-BY-4.0", files=_OPUS_FILES, size="about 467 MB",
+        family="marian",
+        licence="CC-BY-4.0",
+        files=_OPUS_FILES,
+        size="about 467 MB",
         card="license cc-by-4.0; single target (no >>ita<< token needed); FLORES-200 chrF 59.0",
         tokenizer="source.spm + target.spm with one shared vocab.json (1.34 MB), as trained",
         config="marian, vocab_size 54422, share_encoder_decoder_embeddings true, float16 weights",
         issues=_OPUS_ISSUES,
-        sources=("https://huggingface.co/Helsinki-NLP/opus-mt-tc-big-en-it",
-                 "https://huggingface.co/Helsinki-NLP/opus-mt-tc-big-en-it/commit/4a86e1ee6420984c49c0ae7cb88e543d84d891be",
-                 "https://github.com/huggingface/transformers/issues/26216",
-                 "https://github.com/Helsinki-NLP/OPUS-MT-leaderboard/blob/master/scores/eng-ita"),
+        sources=(
+            "https://huggingface.co/Helsinki-NLP/opus-mt-tc-big-en-it",
+            "https://huggingface.co/Helsinki-NLP/opus-mt-tc-big-en-it/commit/4a86e1ee6420984c49c0ae7cb88e543d84d891be",
+            "https://github.com/huggingface/transformers/issues/26216",
+            "https://github.com/Helsinki-NLP/OPUS-MT-leaderboard/blob/master/scores/eng-ita",
+        ),
     ),
     OPUS_ES: Checked(
-        family="marian", licence="CC-BY-4.0", files=_OPUS_FILES, size="about 469 MB",
+        family="marian",
+        licence="CC-BY-4.0",
+        files=_OPUS_FILES,
+        size="about 469 MB",
         card="license cc-by-4.0; single target; FLORES-200 chrF 56.4",
         tokenizer="source.spm + target.spm with one shared vocab.json (1.38 MB), as trained",
         config="marian, share_encoder_decoder_embeddings true, float16 weights",
         issues=_OPUS_ISSUES + "; merged as #6 (commit 8f4d492)",
-        sources=("https://huggingface.co/Helsinki-NLP/opus-mt-tc-big-en-es",
-                 "https://github.com/huggingface/transformers/issues/26216",
-                 "https://github.com/Helsinki-NLP/OPUS-MT-leaderboard/blob/master/scores/eng-spa"),
+        sources=(
+            "https://huggingface.co/Helsinki-NLP/opus-mt-tc-big-en-es",
+            "https://github.com/huggingface/transformers/issues/26216",
+            "https://github.com/Helsinki-NLP/OPUS-MT-leaderboard/blob/master/scores/eng-spa",
+        ),
     ),
     M2M_BIG: Checked(
-        family="m2m100", licence="MIT",
-        files=("config.json", "generation_config.json", "pytorch_model.bin",
-               "sentencepiece.bpe.model", "special_tokens_map.json", "tokenizer_config.json",
-               "vocab.json", "README.md"),
+        family="m2m100",
+        licence="MIT",
+        files=(
+            "config.json",
+            "generation_config.json",
+            "pytorch_model.bin",
+            "sentencepiece.bpe.model",
+            "special_tokens_map.json",
+            "tokenizer_config.json",
+            "vocab.json",
+            "README.md",
+        ),
         size="about 4.97 GB",
         card="license mit; source tagged with src_lang, target forced with forced_bos_token_id "
-             "(__ko__, __zh__); FLORES-200 devtest chrF en-ko 32.9, en-it 56.6, en-es 53.8",
+        "(__ko__, __zh__); FLORES-200 devtest chrF en-ko 32.9, en-it 56.6, en-es 53.8",
         tokenizer="M2M100Tokenizer: sentencepiece.bpe.model + vocab.json (128,112 entries with "
-                  "the 100 __xx__ language tokens kept outside get_vocab in recent transformers)",
+        "the 100 __xx__ language tokens kept outside get_vocab in recent transformers)",
         config="m2m_100, 24+24 layers, d_model 1024, max_position_embeddings 1024 (as carried "
-               "by its fine-tunes' configs); weights only as pytorch_model.bin on main (the "
-               "safetensors conversion waits in refs/pr/7), so torch >= 2.6 is needed to load "
-               "it (transformers refuses torch.load below 2.6, CVE-2025-32434)",
+        "by its fine-tunes' configs); weights only as pytorch_model.bin on main (the "
+        "safetensors conversion waits in refs/pr/7), so torch >= 2.6 is needed to load "
+        "it (transformers refuses torch.load below 2.6, CVE-2025-32434)",
         issues="transformers#13221: the card's example names the 418M checkpoint, and place "
-               "names are sometimes mistranslated (no fix); CTranslate2 needs the language "
-               "tokens passed to its converter (done in convert.py)",
-        sources=("https://huggingface.co/facebook/m2m100_1.2B",
-                 "https://huggingface.co/facebook/m2m100_1.2B/tree/refs%2Fpr%2F7",
-                 "https://github.com/huggingface/transformers/issues/13221",
-                 "https://github.com/Helsinki-NLP/OPUS-MT-leaderboard/blob/master/models/facebook/m2m100_1.2B.chrf-scores.txt"),
+        "names are sometimes mistranslated (no fix); CTranslate2 needs the language "
+        "tokens passed to its converter (done in convert.py)",
+        sources=(
+            "https://huggingface.co/facebook/m2m100_1.2B",
+            "https://huggingface.co/facebook/m2m100_1.2B/tree/refs%2Fpr%2F7",
+            "https://github.com/huggingface/transformers/issues/13221",
+            "https://github.com/Helsinki-NLP/OPUS-MT-leaderboard/blob/master/models/facebook/m2m100_1.2B.chrf-scores.txt",
+        ),
     ),
-}  # fmt: skip
+}
 
 # Hugging Face exports known to translate into something else: refused unless forced.
 BROKEN: dict[str, tuple[str, str]] = {
@@ -125,8 +160,12 @@ _KNOWN = [
     (r"m2m100", "MIT", M2M_ATTRIBUTION),
     (r"madlad", "Apache-2.0", MADLAD_ATTRIBUTION),
 ]
-_FAMILY_CREDIT = {"marian": OPUS_ATTRIBUTION, "m2m100": M2M_ATTRIBUTION,
-                  "nllb": NLLB_ATTRIBUTION, "madlad": MADLAD_ATTRIBUTION}  # fmt: skip
+_FAMILY_CREDIT = {
+    "marian": OPUS_ATTRIBUTION,
+    "m2m100": M2M_ATTRIBUTION,
+    "nllb": NLLB_ATTRIBUTION,
+    "madlad": MADLAD_ATTRIBUTION,
+}
 NON_COMMERCIAL = ("CC-BY-NC-4.0", "cc-by-nc-4.0")
 
 

@@ -54,8 +54,8 @@ def looping(ids: Sequence[int]) -> bool:
         reps = 8 if size == 1 else 4
         if n < size * reps:
             continue
-        tail = list(ids[n - size:])
-        if all(list(ids[n - size * (k + 1): n - size * k]) == tail for k in range(reps)):
+        tail = list(ids[n - size :])
+        if all(list(ids[n - size * (k + 1) : n - size * k]) == tail for k in range(reps)):
             return True
     return False
 
@@ -69,7 +69,9 @@ class Engine:
 
     name = "engine"
 
-    def __init__(self, info: ModelInfo, pivot: Language, runtime: Runtime, batch_size: int | None) -> None:
+    def __init__(
+        self, info: ModelInfo, pivot: Language, runtime: Runtime, batch_size: int | None
+    ) -> None:
         self.info, self.tokenizer, self.runtime = info, info.tokenizer, runtime
         self.device, self.limit = runtime.device, info.max_positions
         self.batch_size = batch_size or (128 if self.device == "cuda" else 32)
@@ -77,7 +79,11 @@ class Engine:
             self.tokenizer.src_lang = pivot.code
         elif info.family == "nllb":
             self.tokenizer.src_lang = nllb_code(pivot)
-        special = (self.tokenizer.pad_token_id, self.tokenizer.eos_token_id, self.tokenizer.bos_token_id)
+        special = (
+            self.tokenizer.pad_token_id,
+            self.tokenizer.eos_token_id,
+            self.tokenizer.bos_token_id,
+        )
         self._skip = {i for i in special if i is not None}
 
     def translate(self, texts: Sequence[str], lang: str) -> list[Result]:
@@ -104,14 +110,22 @@ class Engine:
         cut = [len(a) > len(b) for a, b in zip(whole, encoded, strict=True)]
         return self._retry_loops(encoded, outputs, target, cut)
 
-    def _retry_loops(self, encoded: list[list[int]], outputs: list[list[int]],
-                     target: Target, cut: list[bool]) -> list[Result]:  # fmt: skip
+    def _retry_loops(
+        self, encoded: list[list[int]], outputs: list[list[int]], target: Target, cut: list[bool]
+    ) -> list[Result]:
         results: list[Result] = []
-        redo = [i for i, out in enumerate(outputs)
-                if looping(out) or len(out) >= budget(len(encoded[i]), self.limit)]  # fmt: skip
+        redo = [
+            i
+            for i, out in enumerate(outputs)
+            if looping(out) or len(out) >= budget(len(encoded[i]), self.limit)
+        ]
         for start in range(0, len(redo), self.batch_size):
             chunk = redo[start : start + self.batch_size]
-            for i, ids in zip(chunk, self._decode_batch([encoded[i] for i in chunk], target, careful=True), strict=True):
+            for i, ids in zip(
+                chunk,
+                self._decode_batch([encoded[i] for i in chunk], target, careful=True),
+                strict=True,
+            ):
                 outputs[i] = ids
         for ids_in, ids_out, was_cut in zip(encoded, outputs, cut, strict=True):
             capped = was_cut or len(ids_out) >= budget(len(ids_in), self.limit)
@@ -119,11 +133,19 @@ class Engine:
             results.append(Result(text, len(ids_in), len(ids_out), "length" if capped else "stop"))
         return results
 
-    def _decode_batch(self, batch: list[list[int]], target: Target, careful: bool) -> list[list[int]]:
+    def _decode_batch(
+        self, batch: list[list[int]], target: Target, careful: bool
+    ) -> list[list[int]]:
         """Output ids per input, without the forced language token and special tokens."""
-        forced = self.tokenizer.convert_tokens_to_ids(target.forced_token) if target.forced_token else None
+        forced = (
+            self.tokenizer.convert_tokens_to_ids(target.forced_token)
+            if target.forced_token
+            else None
+        )
         # One token past the budget: a forced end-of-sentence at the limit then falls outside it.
-        raw = self._generate(batch, target, budget(max(len(b) for b in batch), self.limit) + 1, careful)
+        raw = self._generate(
+            batch, target, budget(max(len(b) for b in batch), self.limit) + 1, careful
+        )
         out = []
         for source, ids in zip(batch, raw, strict=True):
             ids = list(ids)
@@ -134,7 +156,9 @@ class Engine:
             out.append([i for i in ids if i not in self._skip][: budget(len(source), self.limit)])
         return out
 
-    def _generate(self, batch: list[list[int]], target: Target, max_new: int, careful: bool) -> list[list[int]]:
+    def _generate(
+        self, batch: list[list[int]], target: Target, max_new: int, careful: bool
+    ) -> list[list[int]]:
         raise NotImplementedError
 
     def _free(self) -> None:
@@ -149,8 +173,9 @@ class TransformersEngine(Engine):
 
     name = "transformers"
 
-    def __init__(self, info: ModelInfo, pivot: Language, runtime: Runtime,
-                 batch_size: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, info: ModelInfo, pivot: Language, runtime: Runtime, batch_size: int | None = None
+    ) -> None:
         import torch
         from transformers import AutoModelForSeq2SeqLM
 
@@ -160,15 +185,21 @@ class TransformersEngine(Engine):
         self.model: Any = model.to(self.device).eval()
         self._torch = torch
 
-    def _generate(self, batch: list[list[int]], target: Target, max_new: int, careful: bool) -> list[list[int]]:
+    def _generate(
+        self, batch: list[list[int]], target: Target, max_new: int, careful: bool
+    ) -> list[list[int]]:
         torch = self._torch
         pad = self.tokenizer.pad_token_id
         width = max(len(b) for b in batch)
         ids = torch.tensor([b + [pad] * (width - len(b)) for b in batch], device=self.device)
-        mask = torch.tensor([[1] * len(b) + [0] * (width - len(b)) for b in batch], device=self.device)
+        mask = torch.tensor(
+            [[1] * len(b) + [0] * (width - len(b)) for b in batch], device=self.device
+        )
         options: dict[str, Any] = {"max_new_tokens": max_new, "num_beams": 1, "do_sample": False}
         if target.forced_token:
-            options["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(target.forced_token)
+            options["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(
+                target.forced_token
+            )
         if careful:
             options.update(no_repeat_ngram_size=4, repetition_penalty=1.2)
         with torch.inference_mode():
@@ -189,8 +220,9 @@ class CT2Engine(Engine):
 
     name = "ctranslate2"
 
-    def __init__(self, info: ModelInfo, pivot: Language, runtime: Runtime,
-                 batch_size: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, info: ModelInfo, pivot: Language, runtime: Runtime, batch_size: int | None = None
+    ) -> None:
         import ctranslate2
 
         from plugdata.translate.mt.convert import converted
@@ -198,17 +230,24 @@ class CT2Engine(Engine):
         size = batch_size or (256 if runtime.device == "cuda" else 32)
         super().__init__(info, pivot, runtime, size)
         folder = converted(info)
-        self.translator: Any = ctranslate2.Translator(str(folder), device=self.device,
-                                                      compute_type=runtime.precision)  # fmt: skip
+        self.translator: Any = ctranslate2.Translator(
+            str(folder), device=self.device, compute_type=runtime.precision
+        )
 
-    def _generate(self, batch: list[list[int]], target: Target, max_new: int, careful: bool) -> list[list[int]]:
+    def _generate(
+        self, batch: list[list[int]], target: Target, max_new: int, careful: bool
+    ) -> list[list[int]]:
         tokens = [self.tokenizer.convert_ids_to_tokens(b) for b in batch]
         prefix = [[target.forced_token] for _ in batch] if target.forced_token else None
         results = self.translator.translate_batch(
-            tokens, target_prefix=prefix, beam_size=1, max_input_length=0,
+            tokens,
+            target_prefix=prefix,
+            beam_size=1,
+            max_input_length=0,
             max_decoding_length=max_new + (1 if prefix else 0),
-            repetition_penalty=1.2 if careful else 1.0, no_repeat_ngram_size=4 if careful else 0,
-        )  # fmt: skip
+            repetition_penalty=1.2 if careful else 1.0,
+            no_repeat_ngram_size=4 if careful else 0,
+        )
         return [self.tokenizer.convert_tokens_to_ids(r.hypotheses[0]) for r in results]
 
     def close(self) -> None:

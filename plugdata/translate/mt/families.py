@@ -17,11 +17,28 @@ from plugdata.languages import Language
 
 FAMILIES = ("marian", "m2m100", "nllb", "madlad")
 # ISO 639-3 codes of the registered languages (NLLB and OPUS-MT name languages this way).
-ISO3 = {"en": "eng", "zh": "zho", "ko": "kor", "it": "ita", "es": "spa", "ja": "jpn", "fr": "fra",
-        "de": "deu", "pt": "por", "ru": "rus", "ar": "arb", "hi": "hin", "vi": "vie", "th": "tha",
-        "id": "ind", "sw": "swh"}  # fmt: skip
+ISO3 = {
+    "en": "eng",
+    "zh": "zho",
+    "ko": "kor",
+    "it": "ita",
+    "es": "spa",
+    "ja": "jpn",
+    "fr": "fra",
+    "de": "deu",
+    "pt": "por",
+    "ru": "rus",
+    "ar": "arb",
+    "hi": "hin",
+    "vi": "vie",
+    "th": "tha",
+    "id": "ind",
+    "sw": "swh",
+}
 _MARIAN_TAG = re.compile(r"^>>(\w+)<<$")
-_PAIR_NAME = re.compile(r"opus-mt-(?:tc-big-|tc-base-)?([a-z]{2,3}(?:_[a-zA-Z]+)?)-([a-z]{2,3}(?:_[a-zA-Z]+)?)$")
+_PAIR_NAME = re.compile(
+    r"opus-mt-(?:tc-big-|tc-base-)?([a-z]{2,3}(?:_[a-zA-Z]+)?)-([a-z]{2,3}(?:_[a-zA-Z]+)?)$"
+)
 
 
 @dataclass(frozen=True)
@@ -82,11 +99,18 @@ def _marian(name: str, vocab: set[str], pivot: Language, lang: Language) -> Targ
     tags = {m.group(1) for t in vocab if (m := _MARIAN_TAG.match(t))}
     pair = _PAIR_NAME.search(name.rstrip("/").lower())
     if pair and pair.group(1) not in (pivot.code, ISO3.get(pivot.code), "mul"):
-        raise Unsupported(f"model {name} translates from {pair.group(1)!r}, not from {pivot.code!r}")
+        raise Unsupported(
+            f"model {name} translates from {pair.group(1)!r}, not from {pivot.code!r}"
+        )
     if tags:
         iso3 = ISO3.get(lang.code, lang.code)
         script = f"_{lang.script}"
-        wanted = [lang.code, iso3, iso3 + script, *(["cmn" + script, "cmn"] if lang.code == "zh" else [])]
+        wanted = [
+            lang.code,
+            iso3,
+            iso3 + script,
+            *(["cmn" + script, "cmn"] if lang.code == "zh" else []),
+        ]
         for code in wanted:
             if code in tags:
                 return Target(source_prefix=f">>{code}<< ")

@@ -119,7 +119,9 @@ def model_files(name: str, langs: str) -> Path:
         if not any(path.glob("*.safetensors")):
             path = Path(snapshot_download(name, allow_patterns=[*PATTERNS, BIN_WEIGHTS]))
     except (RepositoryNotFoundError, GatedRepoError, RevisionNotFoundError) as exc:
-        raise PlugdataError(f"model {name} (for {langs}): cannot be downloaded: {_first_line(exc)}") from None
+        raise PlugdataError(
+            f"model {name} (for {langs}): cannot be downloaded: {_first_line(exc)}"
+        ) from None
     except Exception as exc:  # offline, no network, proxy or DNS failure
         raise Unreachable(name, langs, _first_line(exc)) from None
     return path
@@ -133,8 +135,9 @@ def cached_files(name: str) -> Path | None:
     try:
         from huggingface_hub import snapshot_download
 
-        path = Path(snapshot_download(name, allow_patterns=[*PATTERNS, BIN_WEIGHTS],
-                                      local_files_only=True))  # fmt: skip
+        path = Path(
+            snapshot_download(name, allow_patterns=[*PATTERNS, BIN_WEIGHTS], local_files_only=True)
+        )
     except Exception:  # not in the cache (or no huggingface_hub cache at all)
         return None
     weights = any(path.glob("*.safetensors")) or (path / BIN_WEIGHTS).is_file()
@@ -199,7 +202,9 @@ def position_limit(config: Any, tokenizer: Any) -> int:
 def inspect_model(name: str, langs: Sequence[Language], pivot: Language) -> ModelInfo:
     """Check that ``name`` can be loaded and serves every language in ``langs`` (downloading
     its files when they are not here)."""
-    return inspect_path(name, model_files(name, ",".join(lang.code for lang in langs)), langs, pivot)
+    return inspect_path(
+        name, model_files(name, ",".join(lang.code for lang in langs)), langs, pivot
+    )
 
 
 def inspect_path(name: str, path: Path, langs: Sequence[Language], pivot: Language) -> ModelInfo:
@@ -216,10 +221,20 @@ def inspect_path(name: str, path: Path, langs: Sequence[Language], pivot: Langua
     except PlugdataError as exc:
         raise PlugdataError(f"{exc} (for {codes})") from None
     except Exception as exc:
-        raise PlugdataError(f"model {name} (for {codes}): cannot be loaded: {_first_line(exc)}") from None
+        raise PlugdataError(
+            f"model {name} (for {codes}): cannot be loaded: {_first_line(exc)}"
+        ) from None
     vocab = vocabulary(tokenizer)
-    info = ModelInfo(name, path, family, tokenizer, config.model_type, licence_of(name, path),
-                     attribution_of(name, family), max_positions=position_limit(config, tokenizer))  # fmt: skip
+    info = ModelInfo(
+        name,
+        path,
+        family,
+        tokenizer,
+        config.model_type,
+        licence_of(name, path),
+        attribution_of(name, family),
+        max_positions=position_limit(config, tokenizer),
+    )
     for lang in langs:
         try:
             info.targets[lang.code] = target_for(family, name, vocab, pivot, lang)
@@ -231,5 +246,6 @@ def inspect_path(name: str, path: Path, langs: Sequence[Language], pivot: Langua
 def cache_root() -> Path:
     """Where converted models are kept: ``$PLUGDATA_CACHE`` or ``~/.cache/plugdata``."""
     root = os.environ.get("PLUGDATA_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "plugdata")
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "plugdata"
+    )
     return Path(root)

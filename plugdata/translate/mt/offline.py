@@ -26,8 +26,12 @@ def offline_message(missing: Mapping[str, Sequence[str]], detail: str) -> str:
     ``--model`` value that uses the copied folders. ``missing`` maps a model to its languages."""
     names = ", ".join(f"{name} (for {','.join(langs)})" for name, langs in missing.items())
     commands = "; ".join(f"`{download_command(name)}`" for name in missing)
-    spec = ",".join(f"{lang}={local_folder(name)}" for name, langs in missing.items() for lang in langs)
-    return (f"cannot download {names}: the Hugging Face Hub is not reachable ({detail}). On a "
-            f"machine with internet run {commands}; bring the models/ folder here and run "
-            f"again with --model {spec} (or bring a Hugging Face cache and set HF_HOME and "
-            f"HF_HUB_OFFLINE=1)")  # fmt: skip
+    spec = ",".join(
+        f"{lang}={local_folder(name)}" for name, langs in missing.items() for lang in langs
+    )
+    return (
+        f"cannot download {names}: the Hugging Face Hub is not reachable ({detail}). On a "
+        f"machine with internet run {commands}; bring the models/ folder here and run "
+        f"again with --model {spec} (or bring a Hugging Face cache and set HF_HOME and "
+        f"HF_HUB_OFFLINE=1)"
+    )

@@ -27,8 +27,13 @@ from plugdata.translate.mt.load import (
 from plugdata.translate.mt.runtime import Runtime, choose
 from plugdata.translate.mt.translator import MTTranslator
 
-_NAME_FAMILIES = (("nllb", "nllb"), ("m2m100", "m2m100"), ("madlad", "madlad"),
-                  ("opus-mt", "marian"), ("marian", "marian"))  # fmt: skip
+_NAME_FAMILIES = (
+    ("nllb", "nllb"),
+    ("m2m100", "m2m100"),
+    ("madlad", "madlad"),
+    ("opus-mt", "marian"),
+    ("marian", "marian"),
+)
 
 
 @dataclass
@@ -47,9 +52,15 @@ class Preview:
     warnings: list[str] = field(default_factory=list)
 
 
-def preview(spec: str | None, targets: Sequence[str], *, pivot: str = "en",
-            engine: str = "auto", device: str | None = None,
-            allow_broken: bool = False) -> list[Preview]:  # fmt: skip
+def preview(
+    spec: str | None,
+    targets: Sequence[str],
+    *,
+    pivot: str = "en",
+    engine: str = "auto",
+    device: str | None = None,
+    allow_broken: bool = False,
+) -> list[Preview]:
     """The models ``spec`` (``--model``) assigns to ``targets``; a known broken export is
     refused here as in the build."""
     chosen = assign_models(spec, targets)
@@ -65,8 +76,9 @@ def preview(spec: str | None, targets: Sequence[str], *, pivot: str = "en",
     return out
 
 
-def _preview_one(name: str, langs: list[str], pivot: Language, why: str,
-                 where: tuple[str, str | None]) -> Preview:  # fmt: skip
+def _preview_one(
+    name: str, langs: list[str], pivot: Language, why: str, where: tuple[str, str | None]
+) -> Preview:
     """One model: checked from its files when they are here, else from what is known of it;
     ``where`` is the engine and device asked for."""
     cached = cached_files(name)
@@ -74,13 +86,23 @@ def _preview_one(name: str, langs: list[str], pivot: Language, why: str,
         model_files(name, ",".join(langs))  # says what is wrong with the folder
     if cached is not None:
         info = inspect_path(name, cached, [get_language(code) for code in langs], pivot)
-        item = Preview(name, langs, why, info.licence, _disk_size(name, cached), cached, info,
-                       info.family, choose(info.family, *where))  # fmt: skip
+        item = Preview(
+            name,
+            langs,
+            why,
+            info.licence,
+            _disk_size(name, cached),
+            cached,
+            info,
+            info.family,
+            choose(info.family, *where),
+        )
     else:
         family = CHECKED[name].family if name in CHECKED else _guess(name)
         licence = "unknown" if is_local(name) else hub_licence(name) or "unknown"
-        item = Preview(name, langs, why, licence, hub_size(name), None, None, family,
-                       choose(family, *where))  # fmt: skip
+        item = Preview(
+            name, langs, why, licence, hub_size(name), None, None, family, choose(family, *where)
+        )
     if item.licence in NON_COMMERCIAL or item.family == "nllb":
         item.warnings.append(f"{name}: NLLB-200 weights are CC-BY-NC-4.0 (non-commercial use only)")
     return item
@@ -120,12 +142,22 @@ def _disk_size(name: str, folder: Path) -> int:
     return sum((folder / f).stat().st_size for f in wanted_files(name, names))
 
 
-def measure(info: ModelInfo, samples: Mapping[str, Sequence[str]], pivot: Language,
-            runtime: Runtime, batch_size: int | None = None) -> dict[str, float]:  # fmt: skip
+def measure(
+    info: ModelInfo,
+    samples: Mapping[str, Sequence[str]],
+    pivot: Language,
+    runtime: Runtime,
+    batch_size: int | None = None,
+) -> dict[str, float]:
     """Seconds per sentence for each language, from translating its ``samples`` once the model
     is loaded and warm (loading and conversion are not counted)."""
-    translator = MTTranslator({lang: info for lang in samples}, pivot, engine=runtime.engine,
-                              device=runtime.device, batch_size=batch_size)  # fmt: skip
+    translator = MTTranslator(
+        {lang: info for lang in samples},
+        pivot,
+        engine=runtime.engine,
+        device=runtime.device,
+        batch_size=batch_size,
+    )
     engine = translator.engine_for(info)
     out: dict[str, float] = {}
     try:

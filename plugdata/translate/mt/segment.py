@@ -21,7 +21,9 @@ _FENCE = re.compile(r"^[ \t]*(```+|~~~+)")
 _TABLE_ROW = re.compile(r"^[ \t]*\|.*\|[ \t]*$")
 _TABLE_RULE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{2,}:?[ \t]*\|)+[ \t]*(?::?-{2,}:?)?[ \t]*$")
 # Indentation, blockquote marks, a heading mark, a list marker or a task box.
-_PREFIX = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:#{1,6}[ \t]+|(?:[-*+]|\d{1,3}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?)?")
+_PREFIX = re.compile(
+    r"^[ \t]*(?:>[ \t]?)*(?:#{1,6}[ \t]+|(?:[-*+]|\d{1,3}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?)?"
+)
 _CELL = re.compile(r"(?<!\\)\|")
 _FALLBACK_SPLIT = re.compile(r"(?<=[.!?。！？])\s+(?=[\"'(\[A-Z0-9])")
 MAX_CHARS = 400  # longer sentences are cut at clause boundaries (model position limits)
@@ -71,7 +73,7 @@ def segment(text: str, lang: str = "en") -> Layout:
         else:
             prefix = _PREFIX.match(line).group(0)  # type: ignore[union-attr]
             layout.add_text(prefix)
-            _prose(layout, line[len(prefix):], lang)
+            _prose(layout, line[len(prefix) :], lang)
     return layout
 
 
@@ -89,7 +91,7 @@ def _table_row(layout: Layout, line: str, lang: str) -> None:
     """Cells of a table row are translated one by one; the pipes and padding stay."""
     pos = 0
     for match in _CELL.finditer(line):
-        _prose(layout, line[pos:match.start()], lang)
+        _prose(layout, line[pos : match.start()], lang)
         layout.add_text("|")
         pos = match.end()
     _prose(layout, line[pos:], lang)
@@ -113,7 +115,7 @@ def _prose(layout: Layout, text: str, lang: str) -> None:
         else:
             layout.add_text(sentence)
         pos = at + len(sentence)
-    layout.add_text(core[pos:] + text[start + len(core):])
+    layout.add_text(core[pos:] + text[start + len(core) :])
 
 
 def sentences(text: str, lang: str = "en") -> list[str]:
@@ -162,7 +164,7 @@ def _cut_long(sentence: str) -> list[tuple[str, bool]]:
             cut = MAX_CHARS
         head, rest = rest[:cut], rest[cut:]
         out.append((head.rstrip(), True))
-        gap = head[len(head.rstrip()):] + rest[: len(rest) - len(rest.lstrip())]
+        gap = head[len(head.rstrip()) :] + rest[: len(rest) - len(rest.lstrip())]
         if gap:
             out.append((gap, False))
         rest = rest.lstrip()

@@ -38,9 +38,17 @@ class MTTranslator:
     backend = "mt"
     prompt_version = RECIPE
 
-    def __init__(self, models: Mapping[str, ModelInfo], pivot: Language, *,
-                 cache: RequestCache | None = None, engine: str = "auto", device: str | None = None,
-                 batch_size: int | None = None, reasons: Mapping[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        models: Mapping[str, ModelInfo],
+        pivot: Language,
+        *,
+        cache: RequestCache | None = None,
+        engine: str = "auto",
+        device: str | None = None,
+        batch_size: int | None = None,
+        reasons: Mapping[str, str] | None = None,
+    ) -> None:
         if engine not in ENGINES:
             raise PlugdataError(f"mt engine must be one of {', '.join(ENGINES)}, not {engine!r}")
         self.models = dict(models)
@@ -51,8 +59,11 @@ class MTTranslator:
         self._ran_on: dict[str, Runtime] = {}  # kept after close(), for the records
         self.batcher = Batcher(self._run)
         names = list(dict.fromkeys(info.name for info in self.models.values()))
-        self.model = names[0] if len(names) == 1 else ",".join(
-            f"{lang}={info.name}" for lang, info in self.models.items())  # fmt: skip
+        self.model = (
+            names[0]
+            if len(names) == 1
+            else ",".join(f"{lang}={info.name}" for lang, info in self.models.items())
+        )
 
     def engine_for(self, info: ModelInfo) -> Engine:
         """The loaded engine of a model (loaded on first use, on the worker thread)."""
@@ -74,8 +85,10 @@ class MTTranslator:
             except Exception as exc:
                 if self.engine_choice == "ctranslate2":
                     raise PlugdataError(f"model {info.name}: CTranslate2 failed: {exc}") from None
-                sys.stderr.write(f"plugdata: CTranslate2 cannot run {info.name} ({exc}); "
-                                 "using transformers generate\n")  # fmt: skip
+                sys.stderr.write(
+                    f"plugdata: CTranslate2 cannot run {info.name} ({exc}); "
+                    "using transformers generate\n"
+                )
             runtime = choose(info.family, "transformers", self.device)
         return TransformersEngine(info, self.pivot, runtime, self.batch_size)
 
@@ -86,10 +99,16 @@ class MTTranslator:
 
     def _key(self, info: ModelInfo, text: str, target: Language) -> str:
         """One cache entry per sentence, model and direction (whichever engine ran it)."""
-        return request_key("mt", info.name, [{"role": "user", "content": text}],
-                           {"source": self.pivot.code, "target": target.code, "recipe": RECIPE})
+        return request_key(
+            "mt",
+            info.name,
+            [{"role": "user", "content": text}],
+            {"source": self.pivot.code, "target": target.code, "recipe": RECIPE},
+        )
 
-    async def translate(self, fields: Mapping[str, str], pivot: Language, target: Language) -> Outcome:
+    async def translate(
+        self, fields: Mapping[str, str], pivot: Language, target: Language
+    ) -> Outcome:
         """Translate every field sentence by sentence; spans and layout come back verbatim."""
         info = self.models.get(target.code)
         if info is None:
@@ -97,8 +116,11 @@ class MTTranslator:
         if pivot.code != self.pivot.code:
             raise PlugdataError(f"model {info.name} was set up for pivot {self.pivot.code!r}")
         layouts = {key: segment(text, pivot.code) for key, text in fields.items()}
-        wanted = list(dict.fromkeys(s for lay in layouts.values() for s in lay.segments
-                                    if needs_translation(s)))  # fmt: skip
+        wanted = list(
+            dict.fromkeys(
+                s for lay in layouts.values() for s in lay.segments if needs_translation(s)
+            )
+        )
         outcome = Outcome(model=info.name, finish_reason="stop")
         done = await self._sentences(info, target, wanted, outcome)
         out: dict[str, str] = {}
@@ -107,23 +129,31 @@ class MTTranslator:
         outcome.fields = out
         return outcome
 
-    async def _sentences(self, info: ModelInfo, target: Language, wanted: list[str],
-                         outcome: Outcome) -> dict[str, str]:  # fmt: skip
+    async def _sentences(
+        self, info: ModelInfo, target: Language, wanted: list[str], outcome: Outcome
+    ) -> dict[str, str]:
         """Translations of masked sentences, markers checked (pieces around them otherwise)."""
         got = await self._lookup(info, target, wanted, outcome)
         broken = [s for s in wanted if not same_markers(s, got[s])]
-        pieces = list(dict.fromkeys(p.strip() for s in broken for p in _SPLIT_MARKERS.split(s)
-                                    if needs_translation(p)))  # fmt: skip
+        pieces = list(
+            dict.fromkeys(
+                p.strip() for s in broken for p in _SPLIT_MARKERS.split(s) if needs_translation(p)
+            )
+        )
         if pieces:
-            got.update(await self._lookup(info, target, [p for p in pieces if p not in got], outcome))
+            got.update(
+                await self._lookup(info, target, [p for p in pieces if p not in got], outcome)
+            )
         for sentence in broken:
             parts = _SPLIT_MARKERS.split(sentence)
-            got[sentence] = "".join(_keep_space(p, got[p.strip()]) if needs_translation(p) else p
-                                    for p in parts)  # fmt: skip
+            got[sentence] = "".join(
+                _keep_space(p, got[p.strip()]) if needs_translation(p) else p for p in parts
+            )
         return got
 
-    async def _lookup(self, info: ModelInfo, target: Language, texts: list[str],
-                      outcome: Outcome) -> dict[str, str]:  # fmt: skip
+    async def _lookup(
+        self, info: ModelInfo, target: Language, texts: list[str], outcome: Outcome
+    ) -> dict[str, str]:
         """Cached translations, and the rest from the model (cached as they come)."""
         found: dict[str, str] = {}
         todo: list[str] = []
@@ -143,8 +173,12 @@ class MTTranslator:
                 found[text] = content
                 self._count(outcome, result.in_tokens, result.out_tokens, result.finish)
                 if self.cache is not None:
-                    await self.cache.aput(self._key(info, text, target), CachedReply(
-                        content, result.finish, result.in_tokens, result.out_tokens, 0.0))  # fmt: skip
+                    await self.cache.aput(
+                        self._key(info, text, target),
+                        CachedReply(
+                            content, result.finish, result.in_tokens, result.out_tokens, 0.0
+                        ),
+                    )
         return found
 
     async def _get(self, info: ModelInfo, text: str, target: Language) -> CachedReply | None:
@@ -160,22 +194,37 @@ class MTTranslator:
     def describe(self) -> dict[str, Any]:
         """Models, licences and attribution per language, and where each model ran (engine,
         device, dtype or compute type), for ``config.yaml`` and the card."""
-        per_lang = {lang: {"model": info.name, "family": info.family, "licence": info.licence,
-                           "attribution": info.attribution, "why": self.reasons.get(lang, ""),
-                           **self._ran(info)} for lang, info in self.models.items()}  # fmt: skip
+        per_lang = {
+            lang: {
+                "model": info.name,
+                "family": info.family,
+                "licence": info.licence,
+                "attribution": info.attribution,
+                "why": self.reasons.get(lang, ""),
+                **self._ran(info),
+            }
+            for lang, info in self.models.items()
+        }
         infos = {info.name: info for info in self.models.values()}
-        return {"mt_models": per_lang,
-                "models_used": list(infos),
-                "model_licences": {name: info.licence for name, info in infos.items()},
-                "model_attribution": {name: info.attribution for name, info in infos.items()}}  # fmt: skip
+        return {
+            "mt_models": per_lang,
+            "models_used": list(infos),
+            "model_licences": {name: info.licence for name, info in infos.items()},
+            "model_attribution": {name: info.attribution for name, info in infos.items()},
+        }
 
     def _ran(self, info: ModelInfo) -> dict[str, Any]:
         """What a model ran on; what it would have run on when it was never loaded."""
         used = self._ran_on.get(info.name)
         runtime = used or self.planned(info)
-        return {"engine": runtime.engine, "device": runtime.device, "dtype": runtime.dtype,
-                "compute_type": runtime.compute_type, "loaded": used is not None,
-                "max_positions": info.max_positions}  # fmt: skip
+        return {
+            "engine": runtime.engine,
+            "device": runtime.device,
+            "dtype": runtime.dtype,
+            "compute_type": runtime.compute_type,
+            "loaded": used is not None,
+            "max_positions": info.max_positions,
+        }
 
     async def close(self) -> None:
         """Stop the batcher and drop the models (a model still busy with an interrupted
@@ -190,5 +239,5 @@ class MTTranslator:
 def _keep_space(piece: str, translation: str) -> str:
     """A translated piece with the piece's own leading and trailing whitespace."""
     lead = piece[: len(piece) - len(piece.lstrip())]
-    trail = piece[len(piece.rstrip()):]
+    trail = piece[len(piece.rstrip()) :]
     return f"{lead}{translation}{trail}"
