@@ -35,11 +35,15 @@ from plugdata.filters import patterns as P
 from plugdata.filters.check import Context
 from plugdata.filters.markers import WORD, likely_in, words
 from plugdata.filters.neighbour_table import NEIGHBOURS
-from plugdata.filters.prepare import FIELDS, judged, pcol
-from plugdata.filters.rows import gather, positions
+from plugdata.filters.prepare import CODE_HINT, FIELDS, judged, pcol
+from plugdata.filters.rows import gather, on_rows, positions
 from plugdata.filters.segments import key, split
 
 __all__ = ["Accounting", "account"]
+
+# Code (patterns.VERBATIM) and quotes (patterns.QUOTED) each need one of these.
+ASIDE_HINT = f"{CODE_HINT}|[\"“「『«']"
+_TEXT = ("text", "target_lang", "pivot_lang")  # what a segment's verdict hangs on
 
 _TOKEN = WORD
 _QUOTE = re.compile(
@@ -73,14 +77,33 @@ def account(df: pl.DataFrame, ctx: Context) -> Accounting:
     """The accounting of a prepared pair frame (see the module docstring)."""
     cfg = ctx.config
     segs = split(df, {f: judged(f) for f in FIELDS}, cfg.segment_min_letters)
+    words = segs.group_by("row", "field").agg(pl.col("words").sum())
     segs = segs.filter(pl.col("weight") >= cfg.segment_min_letters)
     langs = df.select("target_lang", "pivot_lang").with_row_index("row")
     segs = segs.join(langs.cast({"row": pl.UInt32}), on="row", how="left")
-    segs = segs.with_columns(_settled(segs, ctx).alias("settled"))
-    segs = _identify(segs, ctx)
+    # A segment's verdict hangs on its text and languages alone: each distinct one is placed
+    # once (pivot records, and so their copies, repeat once per target language).
+    texts = segs.select(*_TEXT, "weight").unique(_TEXT, maintain_order=True)
+    texts = _identify(texts.with_columns(_settled(texts, ctx).alias("settled")), ctx)
+    segs = segs.join(texts.drop("weight"), on=_TEXT, how="left", maintain_order="left")
     segs = _names_aside(df, segs, ctx)
     segs = _copies(df, segs)
-    return Accounting(segs, _fields(segs, df.height), _pivot_instruction(df, ctx))
+    fields = _fields(segs, df.height).join(_words(words), on="row", how="left")
+    return Accounting(segs, fields, _pivot_instruction(df, ctx))
+
+
+def _words(words: pl.DataFrame) -> pl.DataFrame:
+    """``words_{f}`` per row: the words of the field's judged text (every segment counted)."""
+    wide = words.pivot("field", index="row", values="words")
+    return wide.select(
+        "row",
+        *(
+            pl.col(f).alias(f"words_{f}")
+            if f in wide.columns
+            else pl.lit(0, pl.UInt32).alias(f"words_{f}")
+            for f in FIELDS
+        ),
+    )
 
 
 def _settled(segs: pl.DataFrame, ctx: Context) -> pl.Series:
@@ -244,12 +267,10 @@ def _copies(df: pl.DataFrame, segs: pl.DataFrame) -> pl.DataFrame:
     if not foreign.size:
         return segs.with_columns(pl.lit(False).alias("copied"))
     record = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ")
-    keys = df.select(key(record).alias("_pk")).with_row_index("row").cast({"row": pl.UInt32})
-    asked = (
-        segs[foreign]
-        .select("row", key(pl.col("text")).alias("_k"))
-        .join(keys, on="row", how="left")
-    )
+    asked = segs[foreign].select("row", key(pl.col("text")).alias("_k"))
+    rows = asked["row"].unique()  # the pivot records of the foreign segments, keyed once
+    keys = df.select(record.alias("_r"))[rows.to_numpy()].select(key(pl.col("_r")).alias("_pk"))
+    asked = asked.join(keys.with_columns(rows), on="row", how="left")
     found = asked.select(
         (pl.col("_k") != "") & pl.col("_pk").str.contains(pl.col("_k"), literal=True)
     ).to_series()
@@ -267,12 +288,12 @@ def _fields(segs: pl.DataFrame, height: int) -> pl.DataFrame:
     for f in FIELDS:
         part = segs.filter(pl.col("field") == f)
         per_side = part.group_by("row", "side").agg(w.sum().alias("w"))
-        major = (
-            per_side.sort("w", descending=True)
+        major = (  # (on a tie, the foreign side: neighbour, other, pivot, then target)
+            per_side.sort("w", "side", descending=[True, False])
             .group_by("row")
             .agg(side.first().alias(f"major_{f}"))
         )
-        foreign = part.filter(side != "target").sort("weight", descending=True)
+        foreign = part.filter(side != "target").sort("weight", descending=True, maintain_order=True)
         agg = part.group_by("row").agg(
             w.sum().alias(f"weight_{f}"),
             (w * (side == "target")).sum().alias("_t"),
@@ -304,6 +325,7 @@ def _pivot_instruction(df: pl.DataFrame, ctx: Context) -> pl.Series:
     asked = df.select(pcol("pivot", "instruction").alias("t"), "pivot_lang")
     unique = asked.unique(maintain_order=True)
     clean = pl.col("t").str.replace_all(f"{P.VERBATIM}|{P.QUOTED}", " ").alias("c")
+    (clean,) = on_rows(unique, pl.col("t").str.contains(ASIDE_HINT), [clean], [pl.col("t")])
     unique = unique.with_columns(clean).filter(
         pl.col("c").str.count_matches(r"\p{L}") >= cfg.pivot_min_letters
     )

@@ -133,7 +133,7 @@ class FastTextLID(_Cached):
     def _top_many(self, texts: list[str]) -> list[dict[str, float]]:
         pool = self._workers() if len(texts) >= PARALLEL_MIN else None
         if pool is None:
-            return [self._top(text) for text in texts]
+            return self._predict(texts) if self._model is not None else super()._top_many(texts)
         size = -(-len(texts) // (self._n_workers * 4))
         chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
         parts = pool.map(_identify_chunk, chunks, [self.max_chars] * len(chunks))
@@ -148,11 +148,20 @@ class FastTextLID(_Cached):
     def _top(self, text: str) -> dict[str, float]:
         if self._model is None:
             return {r["lang"]: r["score"] for r in self._detector.detect(text, model="lite", k=5)}
-        clipped = (text[: self.max_chars] if self.max_chars else text).replace("\n", " ")
-        if clipped.isupper():  # all-caps text reads as another language to lid.176
-            clipped = clipped.lower()
-        labels, probs = self._model.predict(clipped, k=5)
-        return {label[9:]: min(p, 1.0) for label, p in zip(labels, probs, strict=True)}
+        return self._predict([text])[0]
+
+    def _predict(self, texts: list[str]) -> list[dict[str, float]]:
+        """The top five languages of each text, from the model's own predictor (the Python
+        wrapper around it costs a fifth as much again per text)."""
+        predict, clip = self._model.f.predict, self.max_chars
+        out = []
+        for text in texts:
+            line = (text[:clip] if clip else text).replace("\n", " ")
+            if line.isupper():  # all-caps text reads as another language to lid.176
+                line = line.lower()
+            found = predict(line + "\n", 5, 0.0, "strict")  # (probability, label) pairs
+            out.append({label[9:]: min(p, 1.0) for p, label in found})
+        return out
 
 
 class LangdetectLID(_Cached):
@@ -259,7 +268,7 @@ def _identify_chunk(texts: list[str], max_chars: int | None) -> list[dict[str, f
     global _WORKER
     if _WORKER is None:
         _WORKER = FastTextLID(max_chars)
-    return [_WORKER._top(text) for text in texts]
+    return _WORKER._predict(texts)
 
 
 def _warm(max_chars: int | None) -> None:

@@ -164,10 +164,12 @@ def _sizes(df: pl.DataFrame) -> list[pl.Series]:
     return [*pivot.get_columns(), *sizes(df, "target")]
 
 
-def copied_tokens(df: pl.DataFrame, rows: pl.Series | None = None) -> pl.DataFrame:
-    """Add ``_copied_{field}``: the quoted text, names, titles and identifiers each target field
-    copied from the pivot record. Costly: looked for only where ``rows`` holds (else
-    everywhere)."""
+def copied_tokens(
+    df: pl.DataFrame, rows: pl.Series | None = None, fields: tuple[str, ...] = FIELDS
+) -> pl.DataFrame:
+    """Add ``_copied_{field}`` for each of ``fields``: the quoted text, names, titles and
+    identifiers the target field copied from the pivot record. Costly: looked for only where
+    ``rows`` holds (else everywhere)."""
     # (intersections keep each value once: the pivot's lists need no de-duplicating)
     pivot_tokens = pl.concat_list([pcol("pivot", f).str.extract_all(P.TOKEN) for f in FIELDS])
 
@@ -178,7 +180,7 @@ def copied_tokens(df: pl.DataFrame, rows: pl.Series | None = None) -> pl.DataFra
     pivot_quotes = pl.concat_list([quotes(pcol("pivot", f)) for f in FIELDS])
     mask = pl.lit(True) if rows is None else rows
     copied = []
-    for f in FIELDS:
+    for f in fields:
         tokens = tcol(f).str.extract_all(P.TOKEN)
         names = tokens.list.eval(pl.element().filter(pl.element().str.contains(f"^(?:{P.NAME})$")))
         mine = names.list.set_intersection(pivot_tokens)

@@ -27,7 +27,7 @@ import polars as pl
 from plugdata.filters import patterns as P
 from plugdata.filters import shorttext
 from plugdata.filters.check import VERDICT, Check, Context, Score
-from plugdata.filters.prepare import FIELDS, judged, pcol
+from plugdata.filters.prepare import FIELDS, pcol
 from plugdata.filters.rows import positions
 
 READS = (
@@ -73,9 +73,9 @@ MAJOR = {
 def _long(df: pl.DataFrame, ctx: Context, f: str) -> pl.Series:
     """Whether a field is long enough for its shares to judge it: ``lid_min_letters`` counted
     and more than ``short_max_words`` words (any number in a script of its own)."""
-    words = judged(f).str.count_matches(r"\p{L}+")
-    scripted = pl.col("target_lang").is_in(list(P.SCRIPTS))
-    return df.select((words > ctx.config.short_max_words) | scripted).to_series()
+    words = ctx.account(df).fields[f"words_{f}"].fill_null(0)
+    scripted = df["target_lang"].is_in(list(P.SCRIPTS))
+    return (words > ctx.config.short_max_words) | scripted
 
 
 def _same_foreign(
@@ -125,9 +125,12 @@ def _field(df: pl.DataFrame, ctx: Context, f: str, out: list[dict | None]) -> No
 def _short(df: pl.DataFrame, ctx: Context, f: str, rows, out: list[dict | None]) -> None:
     """The short-text verdicts on field ``f`` at ``rows`` (a copy of a pivot input or output
     that is not in the pivot language is what the pair needs, and is not held against it)."""
+    cfg = ctx.config
+    words = ctx.account(df).fields[f"words_{f}"].fill_null(0).to_numpy()[rows]
+    rows = rows[(words >= min(cfg.short_min_words, 2)) & (words <= 2 * cfg.short_max_words)]
     if not rows.size:
         return
-    part = df[rows]
+    part = df.select(shorttext.columns(f))[rows]
     at, asked = shorttext.queries(part, f, ctx)
     found = shorttext.judge(ctx, asked)
     scores = ctx.scores[f"lid_target_{f}"].to_list()
@@ -139,7 +142,7 @@ def _short(df: pl.DataFrame, ctx: Context, f: str, rows, out: list[dict | None])
             hits.append((i, verdict, query[0]))
     copies = [i for i, *_ in hits if f != "instruction" and df[f"_same_{f}"][i]]
     probs = _same_foreign(df, ctx, f, copies, [None] * df.height) if copies else {}
-    keep = {i for i, p in probs.items() if p < ctx.config.lid_min_prob}
+    keep = {i for i, p in probs.items() if p < cfg.lid_min_prob}
     for i, verdict, text in hits:
         if i not in keep:
             out[i] = {"reason": verdict, "field": f, "text": text}
