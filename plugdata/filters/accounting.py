@@ -77,33 +77,20 @@ def account(df: pl.DataFrame, ctx: Context) -> Accounting:
     """The accounting of a prepared pair frame (see the module docstring)."""
     cfg = ctx.config
     segs = split(df, {f: judged(f) for f in FIELDS}, cfg.segment_min_letters)
-    words = segs.group_by("row", "field").agg(pl.col("words").sum())
     segs = segs.filter(pl.col("weight") >= cfg.segment_min_letters)
     langs = df.select("target_lang", "pivot_lang").with_row_index("row")
     segs = segs.join(langs.cast({"row": pl.UInt32}), on="row", how="left")
     # A segment's verdict hangs on its text and languages alone: each distinct one is placed
-    # once (pivot records, and so their copies, repeat once per target language).
-    texts = segs.select(*_TEXT, "weight").unique(_TEXT, maintain_order=True)
+    # once (pivot records, and so their copies, repeat once per target language). Distinct
+    # ones are told apart by a 64-bit hash of the three (as duplicate pairs are).
+    segs = segs.with_columns(pl.struct(*_TEXT).hash(seed=18).alias("_key"))
+    texts = segs.select("_key", *_TEXT, "weight").unique("_key", maintain_order=True)
     texts = _identify(texts.with_columns(_settled(texts, ctx).alias("settled")), ctx)
-    segs = segs.join(texts.drop("weight"), on=_TEXT, how="left", maintain_order="left")
+    found = texts.drop(*_TEXT, "weight")
+    segs = segs.join(found, on="_key", how="left", maintain_order="left").drop("_key")
     segs = _names_aside(df, segs, ctx)
     segs = _copies(df, segs)
-    fields = _fields(segs, df.height).join(_words(words), on="row", how="left")
-    return Accounting(segs, fields, _pivot_instruction(df, ctx))
-
-
-def _words(words: pl.DataFrame) -> pl.DataFrame:
-    """``words_{f}`` per row: the words of the field's judged text (every segment counted)."""
-    wide = words.pivot("field", index="row", values="words")
-    return wide.select(
-        "row",
-        *(
-            pl.col(f).alias(f"words_{f}")
-            if f in wide.columns
-            else pl.lit(0, pl.UInt32).alias(f"words_{f}")
-            for f in FIELDS
-        ),
-    )
+    return Accounting(segs, _fields(segs, df.height), _pivot_instruction(df, ctx))
 
 
 def _settled(segs: pl.DataFrame, ctx: Context) -> pl.Series:

@@ -19,7 +19,6 @@ SCHEMA = {
     "field": pl.String,
     "text": pl.String,
     "weight": pl.Int64,
-    "words": pl.UInt32,
 }
 CLOSERS = "'\"”’»」』》)\\]）"
 # More text after a sentence end, a line break, or a space in Thai, Lao, Khmer or Myanmar text.
@@ -40,8 +39,10 @@ BREAKS = (
 
 
 def weight(text: pl.Expr) -> pl.Expr:
-    """Letters, a CJK, kana or Hangul one counting three (as in the length checks)."""
-    return (text.str.count_matches(r"\p{L}") + 2 * text.str.count_matches(P.WIDE)).cast(pl.Int64)
+    """Letters, a CJK, kana or Hangul one counting three (as in the length checks). (Letters
+    are counted as the characters that are not: fewer matches, less than half the time.)"""
+    letters = text.str.len_chars() - text.str.count_matches(r"\P{L}")
+    return (letters + 2 * text.str.count_matches(P.WIDE)).cast(pl.Int64)
 
 
 def key(text: pl.Expr) -> pl.Expr:
@@ -60,7 +61,7 @@ def _cut(text: pl.Expr) -> pl.Expr:
 
 def split(df: pl.DataFrame, texts: dict[str, pl.Expr], min_weight: int = 0) -> pl.DataFrame:
     """One row per segment of each text (``field`` names it; ``row``: its row in ``df``), with
-    its ``weight`` and ``words``; segments without letters are left out. A segment lighter
+    its ``weight``; segments without letters are left out. A segment lighter
     than ``min_weight`` (an abbreviation's "Mr.", a short exclamation) joins the next one.
     Only texts where a cheap hint says more text follows a sentence end are cut."""
     ones, many = [], []
@@ -85,10 +86,7 @@ def split(df: pl.DataFrame, texts: dict[str, pl.Expr], min_weight: int = 0) -> p
     cut = weighed(pl.concat(many))
     if min_weight and cut.height:
         cut = _merge(cut, min_weight)
-    segs = pl.concat([weighed(pl.concat(ones)), cut])
-    return segs.with_columns(
-        pl.col("text").str.count_matches(r"\p{L}+").cast(pl.UInt32).alias("words")
-    )
+    return pl.concat([weighed(pl.concat(ones)), cut])
 
 
 def _merge(segs: pl.DataFrame, min_weight: int) -> pl.DataFrame:

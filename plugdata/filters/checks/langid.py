@@ -27,8 +27,8 @@ import polars as pl
 from plugdata.filters import patterns as P
 from plugdata.filters import shorttext
 from plugdata.filters.check import VERDICT, Check, Context, Score
-from plugdata.filters.prepare import FIELDS, pcol
-from plugdata.filters.rows import positions
+from plugdata.filters.prepare import FIELDS, judged, pcol
+from plugdata.filters.rows import on_rows, positions
 
 READS = (
     "lid_min_share",
@@ -70,10 +70,18 @@ MAJOR = {
 }
 
 
-def _long(df: pl.DataFrame, ctx: Context, f: str) -> pl.Series:
+def _words(df: pl.DataFrame, f: str) -> pl.Series:
+    """The words of each field's judged text, counted where the target language is not
+    written in a script of its own (0 there: such fields need no count)."""
+    counted = ~pl.col("target_lang").is_in(list(P.SCRIPTS))
+    words = judged(f).str.count_matches(r"\p{L}+").alias("words")
+    (found,) = on_rows(df, counted, [words], [pl.lit(0, pl.UInt32)])
+    return found
+
+
+def _long(df: pl.DataFrame, ctx: Context, words: pl.Series) -> pl.Series:
     """Whether a field is long enough for its shares to judge it: ``lid_min_letters`` counted
     and more than ``short_max_words`` words (any number in a script of its own)."""
-    words = ctx.account(df).fields[f"words_{f}"].fill_null(0)
     scripted = df["target_lang"].is_in(list(P.SCRIPTS))
     return (words > ctx.config.short_max_words) | scripted
 
@@ -104,8 +112,9 @@ def _field(df: pl.DataFrame, ctx: Context, f: str, out: list[dict | None]) -> No
     for side in ("share_target", "share_pivot", "lid_target"):
         ctx.scores[f"{side}_{f}"] = fields[f"{side}_{f}"]
     sure = (fields[f"major_{f}"] == "other") & (fields[f"p_foreign_{f}"] >= cfg.foreign_min_prob)
+    words = _words(df, f)
     enough = (fields[f"weight_{f}"].fill_null(0) >= cfg.lid_min_letters) & (
-        _long(df, ctx, f) | sure.fill_null(False)
+        _long(df, ctx, words) | sure.fill_null(False)
     )
     low = enough & (fields[f"share_target_{f}"] < cfg.lid_min_share)
     rows = [int(i) for i in positions(df, low) if out[i] is None]
@@ -119,15 +128,14 @@ def _field(df: pl.DataFrame, ctx: Context, f: str, out: list[dict | None]) -> No
         name = f"lid_pivot_{f}"
         values = [max(pivot[i], 0.0) if i in pivot else None for i in range(df.height)]
         ctx.scores[name] = pl.Series(name, values, dtype=pl.Float64)
-    _short(df, ctx, f, positions(df, ~enough), out)
+    few = (words >= min(cfg.short_min_words, 2)) & (words <= 2 * cfg.short_max_words)
+    _short(df, ctx, f, positions(df, ~enough & few), out)
 
 
 def _short(df: pl.DataFrame, ctx: Context, f: str, rows, out: list[dict | None]) -> None:
     """The short-text verdicts on field ``f`` at ``rows`` (a copy of a pivot input or output
     that is not in the pivot language is what the pair needs, and is not held against it)."""
     cfg = ctx.config
-    words = ctx.account(df).fields[f"words_{f}"].fill_null(0).to_numpy()[rows]
-    rows = rows[(words >= min(cfg.short_min_words, 2)) & (words <= 2 * cfg.short_max_words)]
     if not rows.size:
         return
     part = df.select(shorttext.columns(f))[rows]
