@@ -37,7 +37,7 @@ from plugdata.filters.markers import WORD, likely_in, words
 from plugdata.filters.neighbour_table import NEIGHBOURS
 from plugdata.filters.prepare import CODE_HINT, FIELDS, judged, pcol
 from plugdata.filters.rows import gather, on_rows, positions
-from plugdata.filters.segments import key, split
+from plugdata.filters.segments import count_chars, key, split
 
 __all__ = ["Accounting", "account"]
 
@@ -118,7 +118,7 @@ def _script_rule(lang: str, share: float) -> pl.Expr | None:
         return None
     text = pl.col("text")
     wide = 3 if lang in ("zh", "ja", "ko") else 1  # as in the weight
-    mine = text.str.count_matches(P.SCRIPTS[lang]) * wide >= pl.col("weight") * share
+    mine = count_chars(text, P.SCRIPTS[lang]) * wide >= pl.col("weight") * share
     if lang in P.OWN_LETTERS:
         return mine & text.str.contains(P.OWN_LETTERS[lang])
     near = NEIGHBOURS.get(lang, ())
@@ -314,7 +314,7 @@ def _pivot_instruction(df: pl.DataFrame, ctx: Context) -> pl.Series:
     clean = pl.col("t").str.replace_all(f"{P.VERBATIM}|{P.QUOTED}", " ").alias("c")
     (clean,) = on_rows(unique, pl.col("t").str.contains(ASIDE_HINT), [clean], [pl.col("t")])
     unique = unique.with_columns(clean).filter(
-        pl.col("c").str.count_matches(r"\p{L}") >= cfg.pivot_min_letters
+        count_chars(pl.col("c"), r"\p{L}") >= cfg.pivot_min_letters
     )
     parts = []
     for (pivot,), part in unique.group_by("pivot_lang"):
