@@ -35,7 +35,7 @@ from plugdata.filters import patterns as P
 from plugdata.filters.check import Context
 from plugdata.filters.markers import WORD, likely_in, words
 from plugdata.filters.neighbour_table import NEIGHBOURS
-from plugdata.filters.prepare import CODE_HINT, FIELDS, judged, pcol
+from plugdata.filters.prepare import CODE_HINT, FIELDS, judged, pcol, set_aside
 from plugdata.filters.rows import gather, on_rows, positions
 from plugdata.filters.segments import count_chars, key, split
 
@@ -311,7 +311,7 @@ def _pivot_instruction(df: pl.DataFrame, ctx: Context) -> pl.Series:
     cfg = ctx.config
     asked = df.select(pcol("pivot", "instruction").alias("t"), "pivot_lang")
     unique = asked.unique(maintain_order=True)
-    clean = pl.col("t").str.replace_all(f"{P.VERBATIM}|{P.QUOTED}", " ").alias("c")
+    clean = set_aside(pl.col("t")).alias("c")
     (clean,) = on_rows(unique, pl.col("t").str.contains(ASIDE_HINT), [clean], [pl.col("t")])
     unique = unique.with_columns(clean).filter(
         count_chars(pl.col("c"), r"\p{L}") >= cfg.pivot_min_letters

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+import numpy as np
 import polars as pl
 
 from plugdata.filters.neighbour_table import NEIGHBOURS
@@ -75,16 +76,29 @@ def can_settle(lang: str, pivot: str) -> bool:
 def likely_in(df: pl.DataFrame, text: pl.Expr, lang: str, pivot: str, k: int) -> pl.Series:
     """Per row of ``df``, whether ``text`` holds ``k`` or more distinct stopwords only ``lang``
     uses and no word only its rivals use (always false where the lists cannot settle ``lang`` or
-    ``k`` is 0)."""
+    ``k`` is 0). The words of every row are looked up at once, in one join."""
     sets = _sets(lang, pivot)
     if sets is None or k <= 0:
         return pl.Series("likely", [False] * df.height, dtype=pl.Boolean)
-    own, foreign, alphabet = sets
     lower = text.str.to_lowercase()
-    tokens = lower.str.extract_all(WORDS_PATTERN)
-    mine = tokens.list.eval(pl.element().filter(pl.element().is_in(own))).list.n_unique()
-    theirs = tokens.list.eval(pl.element().is_in(foreign)).list.any()
-    found = (mine >= k) & ~theirs
-    if alphabet is not None:
-        found = found & ~lower.str.contains(alphabet)
-    return df.select(found).to_series().fill_null(False).alias("likely")
+    words = df.select(lower.str.extract_all(WORDS_PATTERN).alias("w")).with_row_index("i")
+    hits = words.explode("w").join(_table(lang, pivot), on="w", how="inner")
+    mine, theirs = pl.col("w").filter(pl.col("mine")).n_unique(), (~pl.col("mine")).any()
+    per_row = hits.group_by("i").agg(mine.alias("m"), theirs.alias("t"))
+    found = np.zeros(df.height, dtype=bool)
+    found[per_row.filter((pl.col("m") >= k) & ~pl.col("t"))["i"].to_numpy()] = True
+    likely = pl.Series("likely", found, dtype=pl.Boolean)
+    if sets[2] is not None:  # a rival without a list: no letter the language never spells
+        likely = likely & ~df.select(lower.str.contains(sets[2])).to_series().fill_null(False)
+    return likely.alias("likely")
+
+
+@cache
+def _table(lang: str, pivot: str) -> pl.DataFrame:
+    """The words that decide: ``w`` and whether only ``lang`` uses it (``mine``) or only its
+    rivals do."""
+    own, foreign, _ = _sets(lang, pivot)
+    return pl.DataFrame(
+        {"w": [*own, *foreign], "mine": [True] * len(own) + [False] * len(foreign)},
+        schema={"w": pl.String, "mine": pl.Boolean},
+    )

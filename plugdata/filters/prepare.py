@@ -49,6 +49,13 @@ def tcol(name: str) -> pl.Expr:
     return pl.col(f"_trans_target_{name}")
 
 
+def set_aside(text: pl.Expr) -> pl.Expr:
+    """The text with unfenced code (``patterns.VERBATIM``) and quotes (``patterns.QUOTED``)
+    replaced by a space, one after the other (a single pattern of both runs twenty times
+    slower)."""
+    return text.str.replace_all(P.VERBATIM, " ").str.replace_all(P.QUOTED, " ")
+
+
 def _squeeze(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(r"\s+", " ").str.strip_chars()
 

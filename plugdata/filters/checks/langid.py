@@ -27,7 +27,7 @@ import polars as pl
 from plugdata.filters import patterns as P
 from plugdata.filters import shorttext
 from plugdata.filters.check import VERDICT, Check, Context, Score
-from plugdata.filters.prepare import FIELDS, judged, pcol
+from plugdata.filters.prepare import FIELDS, judged, pcol, set_aside
 from plugdata.filters.rows import on_rows, positions
 
 READS = (
@@ -92,7 +92,7 @@ def _same_foreign(
     """At ``rows``: the probability that the pivot field is in the pivot language (code and
     quotes aside), or -1 where the pivot field is itself in the language the target field was
     found in (``labels``): foreign text the source already held, no fault of the translation."""
-    text = pcol("pivot", f).str.replace_all(f"{P.VERBATIM}|{P.QUOTED}", " ")
+    text = set_aside(pcol("pivot", f))
     asked = df[rows].select(text, "pivot_lang")
     probs = ctx.lid.probabilities(list(asked.iter_rows()))
     tops = ctx.lid.distributions(asked.to_series().to_list())
