@@ -13,7 +13,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol
@@ -198,57 +197,95 @@ class ShortTextLID:
     name = "lingua"
 
     def __init__(self, languages: Sequence[str]) -> None:
-        from lingua import IsoCode639_1, Language
-
-        known = []
-        for code in dict.fromkeys(languages):
-            try:
-                known.append(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())))
-            except (AttributeError, ValueError):
-                continue  # lingua does not know it (gl): fastText alone judges it
-        self._languages = known
+        self._codes = _lingua_codes(languages)
         self._built: object | None = None
-        self._loading: threading.Thread | None = None
+        self._pool: ProcessPoolExecutor | None = None
         self._cache: dict[str, dict[str, float]] = {}
 
     def warm(self) -> None:
-        """Start loading the models on a thread of its own (native code: it goes on while
-        the caller works in polars), for a batch that will need them."""
-        if self._built is None and self._loading is None and len(self._languages) > 1:
-            self._loading = threading.Thread(target=self._build, daemon=True)
-            self._loading.start()
-
-    def _build(self) -> None:
-        from lingua import LanguageDetectorBuilder
-
-        builder = LanguageDetectorBuilder.from_languages(*self._languages)
-        self._built = builder.with_preloaded_language_models().build()
+        """Start building the detector in a worker process of its own, for a batch that will
+        need it. lingua holds the interpreter while it loads its models (a second or two), so
+        a thread would stall the caller; the worker goes on beside it, then answers."""
+        if self._built is None and self._pool is None and len(self._codes) > 1:
+            context = multiprocessing.get_context("spawn")  # fork is unsafe under polars' threads
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=context, initializer=_lingua_start, initargs=(self._codes,)
+            )
+            self._pool.submit(int)  # start it now
 
     @property
     def _detector(self) -> object | None:
-        """Built on first use (or by :meth:`warm`), with every model loaded at once (loading
-        them one text at a time, as lingua does lazily, takes about twice as long)."""
-        if self._loading is not None:
-            self._loading.join()
-            self._loading = None
-        if self._built is None and len(self._languages) > 1:
-            self._build()
+        """Built on first use, with every model loaded at once (loading them one text at a
+        time, as lingua does lazily, takes about twice as long)."""
+        if self._built is None and len(self._codes) > 1:
+            self._built = _lingua_build(self._codes)
         return self._built
 
     def distributions(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        """Confidence per language code, per text (new texts in one parallel batch)."""
+        """Confidence per language code, per text (new texts in one parallel batch, in the
+        worker where :meth:`warm` started one)."""
         new = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        detector: Any = self._detector
-        if new and detector is not None:
-            if len(new) >= 64:  # lingua's thread pool pays off on batches
-                found = detector.compute_language_confidence_values_in_parallel(new)
-            else:
-                found = [detector.compute_language_confidence_values(text) for text in new]
-            for text, values in zip(new, found, strict=True):
-                self._cache[text] = {
-                    v.language.iso_code_639_1.name.lower(): v.value for v in values if v.value > 0
-                }
+        if new and self._pool is not None:
+            found = self._pool.submit(_lingua_confidences, new).result()
+            self._cache.update(zip(new, found, strict=True))
+        elif new and self._detector is not None:
+            self._cache.update(zip(new, _confidences(self._detector, new), strict=True))
         return [self._cache.get(text, {}) for text in texts]
+
+    def close(self) -> None:
+        """Stop the worker process, if one was started."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+def _lingua_codes(languages: Sequence[str]) -> list[str]:
+    """The languages lingua knows, as ISO 639-1 codes (gl it does not: fastText alone judges
+    it)."""
+    from lingua import IsoCode639_1, Language
+
+    known = []
+    for code in dict.fromkeys(languages):
+        try:
+            Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
+        except (AttributeError, ValueError):
+            continue
+        known.append(code)
+    return known
+
+
+def _lingua_build(codes: Sequence[str]) -> object:
+    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in codes]
+    builder = LanguageDetectorBuilder.from_languages(*languages)
+    return builder.with_preloaded_language_models().build()
+
+
+def _confidences(detector: Any, texts: list[str]) -> list[dict[str, float]]:
+    """lingua's confidence per language code (those above zero), per text."""
+    if len(texts) >= 64:  # lingua's thread pool pays off on batches
+        found = detector.compute_language_confidence_values_in_parallel(texts)
+    else:
+        found = [detector.compute_language_confidence_values(text) for text in texts]
+    return [
+        {v.language.iso_code_639_1.name.lower(): v.value for v in values if v.value > 0}
+        for values in found
+    ]
+
+
+_LINGUA: object | None = None
+
+
+def _lingua_start(codes: list[str]) -> None:
+    """Runs in a short-text worker process: build its detector."""
+    global _LINGUA
+    _LINGUA = _lingua_build(codes)
+
+
+def _lingua_confidences(texts: list[str]) -> list[dict[str, float]]:
+    """Runs in a short-text worker process."""
+    return _confidences(_LINGUA, texts)
 
 
 def make_short_identifier(languages: Sequence[str]) -> ShortTextLID | None:
