@@ -28,7 +28,7 @@ from plugdata.filters import patterns as P
 from plugdata.filters import shorttext
 from plugdata.filters.check import VERDICT, Check, Context, Score
 from plugdata.filters.prepare import FIELDS, judged, pcol, set_aside
-from plugdata.filters.rows import on_rows, positions
+from plugdata.filters.rows import positions
 
 READS = (
     "lid_min_share",
@@ -70,20 +70,19 @@ MAJOR = {
 }
 
 
-def _words(df: pl.DataFrame, f: str) -> pl.Series:
-    """The words of each field's judged text, counted where the target language is not
-    written in a script of its own (0 there: such fields need no count)."""
-    counted = ~pl.col("target_lang").is_in(list(P.SCRIPTS))
-    words = judged(f).str.count_matches(r"\p{L}+").alias("words")
-    (found,) = on_rows(df, counted, [words], [pl.lit(0, pl.UInt32)])
-    return found
+def _words(f: str, n: int) -> pl.Expr:
+    """Whether field ``f``'s judged text has ``n`` words (runs of letters) or more: found
+    without counting them all (the search stops at the ``n``-th)."""
+    if n <= 0:
+        return pl.lit(True)
+    return judged(f).str.contains(rf"(?:\p{{L}}+\P{{L}}+){{{n - 1}}}\p{{L}}")
 
 
-def _long(df: pl.DataFrame, ctx: Context, words: pl.Series) -> pl.Series:
+def _long(f: str, ctx: Context) -> pl.Expr:
     """Whether a field is long enough for its shares to judge it: ``lid_min_letters`` counted
     and more than ``short_max_words`` words (any number in a script of its own)."""
-    scripted = df["target_lang"].is_in(list(P.SCRIPTS))
-    return (words > ctx.config.short_max_words) | scripted
+    scripted = pl.col("target_lang").is_in(list(P.SCRIPTS))
+    return _words(f, ctx.config.short_max_words + 1) | scripted
 
 
 def _same_foreign(
@@ -112,9 +111,10 @@ def _field(df: pl.DataFrame, ctx: Context, f: str, out: list[dict | None]) -> No
     for side in ("share_target", "share_pivot", "lid_target"):
         ctx.scores[f"{side}_{f}"] = fields[f"{side}_{f}"]
     sure = (fields[f"major_{f}"] == "other") & (fields[f"p_foreign_{f}"] >= cfg.foreign_min_prob)
-    words = _words(df, f)
+    short = _words(f, min(cfg.short_min_words, 2)) & ~_words(f, 2 * cfg.short_max_words + 1)
+    long_, few = df.select(_long(f, ctx).alias("long"), short.alias("few"))
     enough = (fields[f"weight_{f}"].fill_null(0) >= cfg.lid_min_letters) & (
-        _long(df, ctx, words) | sure.fill_null(False)
+        long_ | sure.fill_null(False)
     )
     low = enough & (fields[f"share_target_{f}"] < cfg.lid_min_share)
     rows = [int(i) for i in positions(df, low) if out[i] is None]
@@ -128,7 +128,6 @@ def _field(df: pl.DataFrame, ctx: Context, f: str, out: list[dict | None]) -> No
         name = f"lid_pivot_{f}"
         values = [max(pivot[i], 0.0) if i in pivot else None for i in range(df.height)]
         ctx.scores[name] = pl.Series(name, values, dtype=pl.Float64)
-    few = (words >= min(cfg.short_min_words, 2)) & (words <= 2 * cfg.short_max_words)
     _short(df, ctx, f, positions(df, ~enough & few), out)
 
 
