@@ -36,6 +36,7 @@ READS = (
 _QUOTE = re.compile(r'"[^"\n]+"|“[^”\n]+”|„[^“”\n]+[“”]|「[^」\n]+」|『[^』\n]+』|«[^»\n]+»')
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 LOWER = r"\b\p{Ll}{4,}\b"  # a prose run holds a lower-case word of four letters or more
+ASCII_LOWER = r"(?-u:\b)[a-z]{4,}(?-u:\b)"
 REASONS = ("untranslated:exact_copy", "untranslated:copied_sentence", "untranslated:word_overlap")
 LOWER_WORD = r"(?:^|[^\p{L}\d_])\p{Ll}{3,}(?:$|[^\p{L}\d_])"
 PLAIN_WORD = r"^[\"'“‘(¿¡]*\p{L}[\p{L}'’-]*[.,!?;:\"'”’)]*$"  # a word, not an identifier
@@ -165,10 +166,17 @@ def _sharing(df: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     asked = pl.concat(parts)
     first = asked.unique("_id")["row"].to_numpy()
     words = df.select(ids.cast(pl.Int64).alias("_id"), record)[first].select(
-        "_id", pl.col("p").str.extract_all(LOWER).alias("_pw")
+        "_id",
+        pl.col("p").str.extract_all(LOWER).alias("_pw"),
+        (pl.col("p").str.len_bytes() == pl.col("p").str.len_chars()).alias("_ascii"),
     )
+    asked = asked.join(words, on="_id", how="left", maintain_order="left")
+    # An ASCII record's words are ASCII, and ASCII word bounds hold wherever Unicode ones
+    # do: fields sharing under two of them by those cheaper bounds share under two.
+    ascii_shared = pl.col("t").str.extract_all(ASCII_LOWER).list.set_intersection("_pw")
+    asked = asked.filter(~(pl.col("_ascii") & (ascii_shared.list.len() < 2)))
     shared = pl.col("t").str.extract_all(LOWER).list.set_intersection("_pw").list.len() >= 2
-    hits = asked.join(words, on="_id", how="left", maintain_order="left").filter(shared)
+    hits = asked.filter(shared)
     texts = df.select(record)[hits["row"].to_numpy()]
     return hits.select("row", "field", "t", texts["p"], *langs)
 
