@@ -105,7 +105,7 @@ def _settled(segs: pl.DataFrame, ctx: Context) -> pl.Series:
         if rule is not None:
             hit = part.select(rule.fill_null(False)).to_series()
         else:
-            hit = likely_in(part, pl.col("text"), lang, pivot, cfg.lid_markers)
+            hit = likely_in(part, pl.col("text"), lang, pivot, cfg.lid_markers, margin=True)
         if hit.any():
             out = out.scatter(part["_i"].filter(hit), True)
     return out
