@@ -6,8 +6,9 @@ by the shares of its prose in the target, the pivot and other languages.
    (:mod:`~plugdata.filters.segments`); segments under ``segment_min_letters`` are not counted.
 2. Cheap first: a segment in a script only its language writes (``segment_own_script``: Hangul,
    kana, Thai; Chinese without kana, whose one neighbour writes kana) or holding ``lid_markers``
-   stopwords only its language uses (:mod:`~plugdata.filters.markers`) is in the target
-   language. fastText lid.176 identifies the rest, each distinct text once.
+   more stopwords only its language uses than words only its rivals use, and none only the
+   pivot uses (:mod:`~plugdata.filters.markers`), is in the target language. fastText lid.176
+   identifies the rest. Each distinct segment (text and languages) is placed once.
 3. A segment is **target** where the target language has ``lid_min_prob`` or comes first;
    **neighbour** where a confusable neighbour (:mod:`~plugdata.filters.neighbour_table`) comes
    first with ``neighbour_min_prob`` and leads the target language by ``neighbour_margin``;
