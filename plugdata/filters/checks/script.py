@@ -43,8 +43,9 @@ def _language(part: pl.DataFrame, lang: str, ctx: Context) -> pl.Series:
     cfg = ctx.config
     cjk = lang in ("zh", "ja", "ko")
     wide = 3 if cjk else 1  # a CJK character counts three, as in sizes
+    part = part.with_columns(_text(f).alias(f"_t_{f}") for f in PARTS)  # joined once
     for f in PARTS:
-        text = _text(f)
+        text = pl.col(f"_t_{f}")
         letters = count_chars(text, r"\p{L}") + 2 * count_chars(text, P.WIDE, dense=cjk)
         part = part.with_columns(
             letters.alias(f"_l_{f}"),
@@ -61,7 +62,7 @@ def _language(part: pl.DataFrame, lang: str, ctx: Context) -> pl.Series:
     if again.size:  # low even with every letter counted: set copies aside
         redo = copied_tokens(part[again]).select(_copied(f).alias(f"_c_{f}") for f in PARTS)
         part = part.with_columns(gather(c, again, part.height, 0) for c in redo.get_columns())
-    cases = [("script:low_share", PARTS[f][0], low(f), _text(f)) for f in PARTS]
+    cases = [("script:low_share", PARTS[f][0], low(f), pl.col(f"_t_{f}")) for f in PARTS]
     if lang == "zh":
         text = pl.concat_str([judged(f) for f in FIELDS], separator=" ")
         kana = text.str.count_matches(P.KANA)
