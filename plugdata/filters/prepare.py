@@ -28,8 +28,7 @@ FIELDS = ("instruction", "input", "output")
 OWN_SCRIPT = list(P.SCRIPTS)
 # A text without these holds nothing NON_PROSE removes but digits.
 NON_PROSE_HINT = r"[`~{%@\[]|://"
-# Every shape of unfenced code (patterns.VERBATIM) needs one of these.
-CODE_HINT = r"[(){}\[\]:=;*<>^\\]|SELECT"
+CODE_HINT = P.VERBATIM_HINT  # every shape of unfenced code needs one of these
 SQUEEZE_HINT = r"\d|\s\s|[^\S ]|^\s|\s$"  # digits, or spaces that squeezing changes
 QUOTES = r'["“”„«»「」『』]'  # double quote marks, which translators change freely
 
