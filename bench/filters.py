@@ -61,8 +61,8 @@ def replicate(rows: list[dict], n: int, fresh_outputs: bool = False) -> list[dic
 
 def cpu_seconds() -> float:
     """CPU time of this process and of its finished child processes."""
-    own, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
 
 
 def main() -> None:

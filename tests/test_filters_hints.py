@@ -9,6 +9,7 @@ from plugdata.filters import patterns as P
 from plugdata.filters.accounting import ASIDE_HINT
 from plugdata.filters.checks.langid import _words
 from plugdata.filters.checks.untranslated import ASCII_LOWER, LOWER
+from plugdata.filters.markers import likely_in
 from plugdata.filters.prepare import set_aside
 from plugdata.filters.segments import count_chars
 
@@ -36,8 +37,12 @@ CODE = [
     "const total = items.length",
 ]
 PROSE = [*EN, *(text for lang, (ins, sentences) in TEXTS.items() for text in [ins, *sentences])]
-QUOTED = ['He said "stay here" and left.', "«Restez ici», dit-il.", "他说「留在这里」。",
-          "She called it 'the best day' twice."]  # fmt: skip
+QUOTED = [
+    'He said "stay here" and left.',
+    "«Restez ici», dit-il.",
+    "他说「留在这里」。",
+    "She called it 'the best day' twice.",
+]
 
 
 def _frame(texts):
@@ -82,10 +87,41 @@ def test_word_thresholds_agree_with_counting_every_word(n):
 
 
 def test_ascii_word_bounds_find_every_ascii_word_unicode_bounds_find():
-    texts = [*PROSE, "señora dice que the meeting was «great» today", "naïve café words, über cool"]
+    odd = ["señora dice que the meeting was «great» today", "naïve café words, über cool"]
+    texts = [*PROSE, *odd]
     frame = _frame(texts).select(
         pl.col("t").str.extract_all(LOWER).alias("u"),
         pl.col("t").str.extract_all(ASCII_LOWER).alias("a"),
     )
     for unicode_words, ascii_words in frame.iter_rows():
         assert {w for w in unicode_words if w.isascii()} <= set(ascii_words)
+
+
+def _likely(texts, lang, margin):
+    frame = pl.DataFrame({"t": texts})
+    return likely_in(frame, pl.col("t"), lang, "en", 2, margin=margin).to_list()
+
+
+def test_the_margin_settles_a_sentence_holding_a_neighbours_word_but_not_the_pivots():
+    # "forma" is listed by Portuguese and Galician, not by Spanish
+    es = (
+        "El gobierno dijo que la nueva forma de la ley y los impuestos serán aprobados por el "
+        "parlamento."
+    )
+    assert _likely([es], "es", margin=False) == [False]
+    assert _likely([es], "es", margin=True) == [True]
+    mixed = (
+        "El gobierno dijo que los impuestos serán aprobados, and the law will be passed next week."
+    )
+    assert _likely([mixed], "es", margin=True) == [False]  # a word only English uses
+
+
+@pytest.mark.parametrize("expected", ["es", "pt", "it", "fr", "de", "ru", "id"])
+def test_the_margin_settles_no_text_of_another_language(expected):
+    others = [
+        text
+        for lang, (ins, sentences) in TEXTS.items()
+        if lang != expected
+        for text in [ins, *sentences]
+    ]
+    assert not any(_likely([*others, *EN], expected, margin=True))

@@ -22,7 +22,7 @@ only the expected language uses than words only its other rivals use. The lists 
 ``caso``, which only Portuguese, Galician or Italian list), so one such word need not send a
 Spanish sentence to the identifier; text in a neighbour holds few or none of the expected
 language's own words. On NTREX-128 (1,997 sentences in each of ten languages and English) the
-margin settles 7-10 points more of each language's own segments and no segment of another.
+margin settles 4-10 points more of each language's own sentences and no sentence of another.
 """
 
 from __future__ import annotations
