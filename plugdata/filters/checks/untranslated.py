@@ -23,7 +23,7 @@ import polars as pl
 from plugdata.filters import markers
 from plugdata.filters.check import Check, Context, verdicts
 from plugdata.filters.prepare import FIELDS, OWN_SCRIPT, col, judged, pcol, tcol
-from plugdata.filters.rows import on_rows, positions
+from plugdata.filters.rows import PIVOT_ID, on_rows, positions
 
 READS = (
     "echo_min_words",
@@ -35,6 +35,8 @@ READS = (
 )
 _QUOTE = re.compile(r'"[^"\n]+"|“[^”\n]+”|„[^“”\n]+[“”]|「[^」\n]+」|『[^』\n]+』|«[^»\n]+»')
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+LOWER = r"\b\p{Ll}{4,}\b"  # a prose run holds a lower-case word of four letters or more
+ASCII_LOWER = r"(?-u:\b)[a-z]{4,}(?-u:\b)"
 REASONS = ("untranslated:exact_copy", "untranslated:copied_sentence", "untranslated:word_overlap")
 LOWER_WORD = r"(?:^|[^\p{L}\d_])\p{Ll}{3,}(?:$|[^\p{L}\d_])"
 PLAIN_WORD = r"^[\"'“‘(¿¡]*\p{L}[\p{L}'’-]*[.,!?;:\"'”’)]*$"  # a word, not an identifier
@@ -135,25 +137,48 @@ def _runs(df: pl.DataFrame, ctx: Context) -> dict[int, tuple[str, str]]:
     the segment ends fall: the field and the run. Looked for in Python where the field shares
     two lower-case words of four letters or more with the pivot."""
     k = ctx.config.copy_run_words
-    lower = r"\b\p{Ll}{4,}\b"  # a prose run holds a lower-case word of four letters or more
-    pivot = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ")
-    found: dict[int, tuple[str, str]] = {}
     own = _pivot_words(df)
-    segs = ctx.account(df).segments
-    for f in FIELDS:
-        # a run holds two stopwords only the pivot uses: no segment stopwords settled holds one
-        open_ = segs.filter((pl.col("field") == f) & ~pl.col("settled"))["row"].unique()
-        mask = pl.Series(np.isin(np.arange(df.height), open_.to_numpy()))
-        shared = (
-            judged(f).str.extract_all(lower).list.set_intersection(pivot.str.extract_all(lower))
-        )
-        (hit,) = on_rows(df, mask, [(shared.list.len() >= 2).alias("hit")], [pl.lit(False)])
-        rows = positions(df, hit)
-        part = df[rows].select(judged(f).alias("t"), pivot.alias("p"), "pivot_lang", "target_lang")
-        for i, (text, source, p, t) in zip(rows, part.iter_rows(), strict=True):
-            if int(i) not in found and (run := _run(text, source, k, own[p, t])):
-                found[int(i)] = (f, run)
+    found: dict[int, tuple[str, str]] = {}
+    hits = _sharing(df, ctx)
+    for i, f, text, source, p, t in hits.iter_rows():
+        if i not in found and (run := _run(text, source, k, own[p, t])):
+            found[i] = (f, run)
     return found
+
+
+def _sharing(df: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    """The target fields that hold an unsettled segment (a run holds two stopwords only the
+    pivot uses: no segment stopwords settled holds one) and share two lower-case words of
+    four letters or more with their pivot record, in field order: ``row``, ``field``, the
+    field's text, the record's, and the languages. Each distinct pivot record's words are
+    found once (records repeat once per target language)."""
+    segs = ctx.account(df).segments
+    open_ = segs.filter(~pl.col("settled")).select("row", "field").unique()
+    record = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ").alias("p")
+    ids = pl.col(PIVOT_ID) if PIVOT_ID in df.columns else pl.int_range(pl.len())
+    langs = ("pivot_lang", "target_lang")
+    parts = []
+    for f in FIELDS:
+        rows = np.sort(open_.filter(pl.col("field") == f)["row"].to_numpy())
+        part = df.select(ids.cast(pl.Int64).alias("_id"), judged(f).alias("t"), *langs)[rows]
+        part = part.with_columns(row=pl.Series(rows, dtype=pl.Int64), field=pl.lit(f))
+        parts.append(part.filter(pl.col("t").str.contains(r"\p{Ll}{4}")))  # (a cheap hint)
+    asked = pl.concat(parts)
+    first = asked.unique("_id")["row"].to_numpy()
+    words = df.select(ids.cast(pl.Int64).alias("_id"), record)[first].select(
+        "_id",
+        pl.col("p").str.extract_all(LOWER).alias("_pw"),
+        (pl.col("p").str.len_bytes() == pl.col("p").str.len_chars()).alias("_ascii"),
+    )
+    asked = asked.join(words, on="_id", how="left", maintain_order="left")
+    # An ASCII record's words are ASCII, and ASCII word bounds hold wherever Unicode ones
+    # do: fields sharing under two of them by those cheaper bounds share under two.
+    ascii_shared = pl.col("t").str.extract_all(ASCII_LOWER).list.set_intersection("_pw")
+    asked = asked.filter(~(pl.col("_ascii") & (ascii_shared.list.len() < 2)))
+    shared = pl.col("t").str.extract_all(LOWER).list.set_intersection("_pw").list.len() >= 2
+    hits = asked.filter(shared)
+    texts = df.select(record)[hits["row"].to_numpy()]
+    return hits.select("row", "field", "t", texts["p"], *langs)
 
 
 def _run(text: str, source: str, k: int, pivot_words: frozenset[str]) -> str | None:
