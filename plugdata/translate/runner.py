@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from plugdata.languages import Language, get_language
+from plugdata.languages import Language
 from plugdata.schema import FIELDS
 from plugdata.translate.base import Outcome, Translator
 from plugdata.translate.generate import LLMGenerator
@@ -262,13 +262,6 @@ class Runner:
             reasons=[] if fields is not None else [reason or "failed"],
         )
         return pair
-
-
-def languages(targets: Sequence[str | Language] | str) -> list[Language]:
-    """Target languages from codes, a comma-separated string or Language objects."""
-    if isinstance(targets, str):
-        targets = [t for t in targets.split(",") if t.strip()]
-    return [t if isinstance(t, Language) else get_language(t) for t in targets]
 
 
 async def _first_failure(tasks: list[asyncio.Task[None]]) -> None:
