@@ -98,11 +98,13 @@ def main() -> None:
     fresh = ", every field a text of its own" if args.fresh_outputs else ""
     print(f"{frame.height:,} pairs{fresh}, default filters ({', '.join(stats['names'])})")
     print(
-        f"filters:              {seconds:6.1f} s  {rate:9,.0f} pairs/s  kept {kept:.4f}  peak {peak:,.0f} MB"
+        f"filters:              {seconds:6.1f} s  {rate:9,.0f} pairs/s  kept {kept:.4f}"
+        f"  peak {peak:,.0f} MB"
     )
     print(f"                      {cpu:6.1f} s of CPU (with the identifiers' worker processes)")
     print(
-        f"langdetect baseline:            {base_rate:9,.0f} pairs/s  (target output only, {len(sample):,}-pair sample)"
+        f"langdetect baseline:            {base_rate:9,.0f} pairs/s"
+        f"  (target output only, {len(sample):,}-pair sample)"
     )
     print(f"ratio: {rate / base_rate:.1f}x the langdetect-only baseline")
     print(f"load average {os.cpu_count()} CPUs: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))

@@ -125,3 +125,27 @@ def test_code_is_formatted():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-1000:]
+
+
+def _lazy_packages() -> list[Path]:
+    return [p for p in PACKAGE.rglob("__init__.py") if "lazy_exports(" in p.read_text()]
+
+
+@pytest.mark.parametrize("init", _lazy_packages(), ids=lambda p: p.parent.name)
+def test_lazy_exports_match_their_imports(init: Path):
+    """A package's lazily imported names (``_EXPORTS``) are the names it imports under
+    ``TYPE_CHECKING`` (which the layers contract sees) and the names in ``__all__``."""
+    tree = ast.parse(init.read_text())
+    exports, imported, listed = {}, {}, set()
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else None
+        if isinstance(target, ast.Name) and target.id == "_EXPORTS":
+            exports = ast.literal_eval(node.value)
+        elif isinstance(target, ast.Name) and target.id == "__all__":
+            listed = set(ast.literal_eval(node.value))
+        elif isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for imp in node.body:
+                imported |= {alias.name: imp.module for alias in imp.names}
+    assert exports, f"{init}: no _EXPORTS table"
+    assert imported == exports, f"{init}: _EXPORTS and the TYPE_CHECKING imports differ"
+    assert listed == set(exports), f"{init}: __all__ and _EXPORTS differ"

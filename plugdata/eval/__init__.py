@@ -16,8 +16,9 @@ Names are imported on first use: importing the package (or its CLI) stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from plugdata.lazy import lazy_exports
 
 # Each public name and the module it lives in, imported on first use; the TYPE_CHECKING block
 # below says the same as imports, which type checkers and the layers contract see (a test in
@@ -42,13 +43,26 @@ _EXPORTS = {
     "read_report": "plugdata.eval.report",
     "write_report": "plugdata.eval.report",
 }
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'plugdata.eval' has no attribute {name!r}")
+__all__ = [
+    "HUB_ID",
+    "Answer",
+    "Item",
+    "Judge",
+    "Recipe",
+    "aggregate_judgments",
+    "align",
+    "bootstrap_ci",
+    "generate_answers",
+    "judge_folders",
+    "load_benchmark",
+    "parse_verdict",
+    "prompt_messages",
+    "read_folder",
+    "read_report",
+    "resolve_recipe",
+    "write_eval_page",
+    "write_report",
+]
 
 
 if TYPE_CHECKING:
@@ -61,3 +75,5 @@ if TYPE_CHECKING:
     from plugdata.eval.page import write_eval_page
     from plugdata.eval.recipe import Recipe, prompt_messages, resolve_recipe
     from plugdata.eval.report import read_report, write_report
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -14,8 +14,9 @@ a copy of the pivot is what they need carry the ``verbatim_expected`` tag in ``t
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from plugdata.lazy import lazy_exports
 
 # Public names, imported on first use: the language identifiers' worker processes import
 # plugdata.filters.langid, and need none of polars or the checks to start.
@@ -64,14 +65,4 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'plugdata.filters' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -5,8 +5,9 @@ Names are imported on first use, so ``python -m plugdata.testing.server`` starts
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from plugdata.lazy import lazy_exports
 
 # Each public name and its module, imported on first use; the TYPE_CHECKING block says the same
 # as imports (tests/test_codebase.py keeps the two equal).
@@ -18,15 +19,18 @@ _EXPORTS = {
     "tag_answer": "plugdata.testing.server",
     "tag_translate": "plugdata.testing.server",
 }
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'plugdata.testing' has no attribute {name!r}")
+__all__ = [
+    "FAULT_KINDS",
+    "FakeOpenAIServer",
+    "Fault",
+    "fault_mix",
+    "tag_answer",
+    "tag_translate",
+]
 
 
 if TYPE_CHECKING:
     from plugdata.testing.faults import FAULT_KINDS, Fault, fault_mix
     from plugdata.testing.server import FakeOpenAIServer, tag_answer, tag_translate
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
