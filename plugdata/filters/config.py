@@ -6,7 +6,6 @@ lines are the README's filter table). A check reads its fields and nothing else.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -90,14 +89,6 @@ class FilterConfig:
         else:
             items = list((spec or {}).items())
         config = cls()
-        if "lid_backend" in overrides:  # the backend is an argument of PairFilter now
-            warnings.warn(
-                "FilterConfig.parse(lid_backend=...) is deprecated: pass lid_backend "
-                "to PairFilter / filter_frame",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            config._lid_backend = str(overrides.pop("lid_backend"))
         for key, value in [*items, *overrides.items()]:
             config._set(key, value)
         return config

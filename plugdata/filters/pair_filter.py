@@ -63,8 +63,7 @@ class PairFilter:
         unknown = [n for n in self.names if n not in CHECKS]
         if unknown:
             raise PlugdataError(f"unknown filter(s) {', '.join(unknown)}")
-        # (a config from the deprecated ``FilterConfig.parse(lid_backend=...)`` names one)
-        lid_backend = lid_backend or getattr(config, "_lid_backend", "fasttext")
+        lid_backend = lid_backend or "fasttext"
         if lid_backend not in LID_BACKENDS:
             raise PlugdataError(f"unknown lid backend {lid_backend!r}; use fasttext or langdetect")
         self.config = config or FilterConfig()
