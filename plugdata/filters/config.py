@@ -53,6 +53,8 @@ class FilterConfig:
     copy_min_words: int = 5  # pivots with fewer distinct words are not compared word by word
     copy_max_overlap: float = 0.8  # share of pivot words found again in the target
     echo_min_words: int = 3  # an exact copy of a pivot text this long (names aside) is untranslated
+    echo_max_extra: int = 12  # a target holding the whole pivot text and this many characters
+    # more (a tag, a label) is a copy too
     sentence_min_words: int = 4  # a pivot sentence this long copied into the target: reject
     copy_run_words: int = 6  # a run of this many pivot words copied into the target: reject
     code_max_prose: float = 0.33  # an output with less prose than this share of its letters

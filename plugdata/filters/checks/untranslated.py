@@ -1,10 +1,11 @@
 """``untranslated``: the target repeats the pivot.
 
 Sub-reasons: ``untranslated:exact_copy`` (a target field is the pivot's, names, code and quote
-marks aside), ``untranslated:copied_sentence`` (a sentence of the pivot, or a run of
-``copy_run_words`` of its words, stands untranslated in the target),
-``untranslated:word_overlap`` (between Latin-script texts, most of the pivot's words are found
-again). Reads ``echo_min_words``, ``sentence_min_words``, ``copy_run_words``, ``copy_min_words``,
+marks aside, or holds it whole with at most ``echo_max_extra`` characters more),
+``untranslated:copied_sentence`` (a sentence of the pivot, or a run of ``copy_run_words`` of its
+words, stands untranslated in the target), ``untranslated:word_overlap`` (between Latin-script
+texts, most of the pivot's words are found again). Reads ``echo_min_words``,
+``echo_max_extra``, ``sentence_min_words``, ``copy_run_words``, ``copy_min_words``,
 ``copy_max_overlap``, ``lid_min_prob``.
 
 A copy is not held against a pair where the evidence says it is what the pair needs (see
@@ -27,6 +28,7 @@ from plugdata.filters.rows import PIVOT_ID, on_rows, positions
 
 READS = (
     "echo_min_words",
+    "echo_max_extra",
     "sentence_min_words",
     "copy_run_words",
     "copy_min_words",
@@ -241,8 +243,18 @@ def _copied_sentences(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Ser
     )
 
 
+def held(f: str, max_extra: int, min_words: int) -> pl.Expr:
+    """The target field holds the pivot's prose whole (``min_words`` plain words or more) and
+    at most ``max_extra`` characters more: ``[zh] Antonym of 'ancient'?``."""
+    p, t = col("pivot", f), col("target", f)
+    extra = t.str.len_chars() - p.str.len_chars()
+    near = extra.is_between(1, max_extra) & (sentence_words(p) >= min_words)
+    return (near & t.str.contains(p, literal=True)).fill_null(False)
+
+
 def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
-    """An exact copy of a pivot field of ``echo_min_words`` plain words or more; a pivot
+    """An exact copy of a pivot field of ``echo_min_words`` plain words or more (or the pivot
+    text whole with a few characters more); a pivot
     sentence copied into the target; or, between Latin-script texts, most of the pivot's
     words again. Copies the pair needs are not held against it."""
     cfg = ctx.config
@@ -252,6 +264,7 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
         same = pl.col(f"_same_{f}") & ~keep
         echo = (sentence_words(tcol(f)) >= cfg.echo_min_words).fill_null(False)
         (flags[f],) = on_rows(df, same, [echo.alias(f)], [pl.lit(False)])
+        flags[f] |= df.select(held(f, cfg.echo_max_extra, cfg.echo_min_words) & ~keep).to_series()
         if f != "instruction":  # (short instructions in the pivot language often read as foreign)
             flags[f] = foreign_pivot(df, ctx, f, flags[f])
     frame = pl.DataFrame(flags).with_columns(df.select(*(tcol(f) for f in FIELDS)))
