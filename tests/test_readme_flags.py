@@ -32,6 +32,7 @@ ELSEWHERE = {
     "--help": "every command",
     "--batch-token-limit": "plugdata/testing/serve.py",
     "--only": "bench/batch.py",
+    "--fresh-outputs": "bench/filters.py",
     "--use-onnx": "bench/calibrate_adequacy.py",
     "--write": "bench/derive_neighbours.py",
     # vllm serve's own flags (passed through --vllm-args), pip's, uv's and hf download's
