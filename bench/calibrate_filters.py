@@ -22,8 +22,8 @@ on corrupted copies of them; every figure per language, every rejection per sub-
     nearest neighbour.
 - ``--instructions`` a folder of ``{zh,ko,it,es}.jsonl`` with ``id``, ``en_instruction`` and
   ``instruction`` (alpagasus_4lang): real translated instructions must be kept; the short ones
-  also get an English echo and a swap with a neighbour the folder has (it and es). ``--failures N`` lists, for every set, N pairs
-  per language that did not come out right.
+  also get an English echo and a swap with a neighbour the folder has (it and es).
+  ``--failures N`` lists, for every set, N pairs per language that did not come out right.
 
     python bench/calibrate_filters.py path/to/ntrex128 --instructions path/to/alpagasus_4lang
 """
@@ -42,17 +42,45 @@ import polars as pl
 from plugdata.filters import DEFAULT_FILTERS, FilterConfig, filter_frame
 from plugdata.filters.neighbour_table import NEIGHBOURS
 
-FILES = {"zh": "zho-CN", "ko": "kor", "it": "ita", "es": "spa", "ja": "jpn", "fr": "fra",
-         "de": "deu", "pt": "por", "ru": "rus", "ar": "arb"}  # fmt: skip
+FILES = {
+    "zh": "zho-CN",
+    "ko": "kor",
+    "it": "ita",
+    "es": "spa",
+    "ja": "jpn",
+    "fr": "fra",
+    "de": "deu",
+    "pt": "por",
+    "ru": "rus",
+    "ar": "arb",
+}
 LANGS = tuple(FILES)
-OTHER = {"zh": "ko", "ko": "zh", "it": "de", "es": "de", "ja": "ko", "fr": "de", "de": "fr",
-         "pt": "de", "ru": "de", "ar": "fr"}  # fmt: skip
+OTHER = {
+    "zh": "ko",
+    "ko": "zh",
+    "it": "de",
+    "es": "de",
+    "ja": "ko",
+    "fr": "de",
+    "de": "fr",
+    "pt": "de",
+    "ru": "de",
+    "ar": "fr",
+}
 # The nearest neighbour (plugdata/filters/neighbour_table.py) that NTREX has text in.
 NEAREST = {"zh": "ja", "ja": "zh", "it": "es", "es": "pt", "pt": "es", "fr": "es"}
-CHATTER = {"zh": "以下是翻译：", "ko": "다음은 번역입니다: ", "it": "Ecco la traduzione: ",
-           "es": "Aquí está la traducción: ", "ja": "以下は翻訳です：", "fr": "Voici la traduction : ",
-           "de": "Hier ist die Übersetzung: ", "pt": "Aqui está a tradução: ",
-           "ru": "Вот перевод: ", "ar": "إليك الترجمة: "}  # fmt: skip
+CHATTER = {
+    "zh": "以下是翻译：",
+    "ko": "다음은 번역입니다: ",
+    "it": "Ecco la traduzione: ",
+    "es": "Aquí está la traducción: ",
+    "ja": "以下は翻訳です：",
+    "fr": "Voici la traduction : ",
+    "de": "Hier ist die Übersetzung: ",
+    "pt": "Aqui está a tradução: ",
+    "ru": "Вот перевод: ",
+    "ar": "إليك الترجمة: ",
+}
 CODE = "\n\n```python\nfor i in range(10):\n    total = total + values[i] * 2\nprint(total)\n```"
 CODE_ASK = "Rewrite this as a Python function with code comments: "
 JOIN = {"zh": "", "ja": ""}  # sentences joined without a space
@@ -76,16 +104,31 @@ LONG = ("real_long", "half", "middle")
 
 def load(folder: Path, limit: int) -> tuple[list[str], dict[str, list[str]]]:
     english = (folder / "ntrex128.src.eng.txt").read_text(encoding="utf-8").splitlines()[:limit]
-    refs = {lang: (folder / f"ntrex128.ref.{code}.txt").read_text(encoding="utf-8").splitlines()[:limit]
-            for lang, code in FILES.items()}  # fmt: skip
+    refs = {
+        lang: (folder / f"ntrex128.ref.{code}.txt").read_text(encoding="utf-8").splitlines()[:limit]
+        for lang, code in FILES.items()
+    }
     return english, refs
 
 
-def row(rid: str, lang: str, p_ins: str, p_in: str, p_out: str, t_ins: str, t_in: str, t_out: str) -> dict:  # fmt: skip
-    return {"id": rid, "source": "calibration", "pivot_lang": "en", "target_lang": lang,
-            "pivot_instruction": p_ins, "pivot_input": p_in, "pivot_output": p_out,
-            "target_instruction": t_ins, "target_input": t_in, "target_output": t_out,
-            "finish_reason": "stop", "kept": True, "reasons": []}  # fmt: skip
+def row(
+    rid: str, lang: str, p_ins: str, p_in: str, p_out: str, t_ins: str, t_in: str, t_out: str
+) -> dict:
+    return {
+        "id": rid,
+        "source": "calibration",
+        "pivot_lang": "en",
+        "target_lang": lang,
+        "pivot_instruction": p_ins,
+        "pivot_input": p_in,
+        "pivot_output": p_out,
+        "target_instruction": t_ins,
+        "target_input": t_in,
+        "target_output": t_out,
+        "finish_reason": "stop",
+        "kept": True,
+        "reasons": [],
+    }
 
 
 def _long(english: list[str], target: list[str], lang: str, i: int, kind: str) -> tuple[str, str]:
@@ -100,8 +143,9 @@ def _long(english: list[str], target: list[str], lang: str, i: int, kind: str) -
     return " ".join(p), JOIN.get(lang, " ").join(t)
 
 
-def _corrupt(kind: str, lang: str, i: int, english: list[str], refs: dict[str, list[str]],
-             rng: random.Random) -> tuple[str, str, str, str] | None:  # fmt: skip
+def _corrupt(
+    kind: str, lang: str, i: int, english: list[str], refs: dict[str, list[str]], rng: random.Random
+) -> tuple[str, str, str, str] | None:
     """(pivot instruction, pivot output, target instruction, target output), or None where
     the corruption does not apply to this sentence."""
     target = refs[lang]
@@ -112,7 +156,9 @@ def _corrupt(kind: str, lang: str, i: int, english: list[str], refs: dict[str, l
         t_ins = english[i] if kind == "short_echo" else refs[NEAREST[lang]][i]
     elif kind in LONG:
         middle = english[i + 2]
-        if kind == "middle" and (len(middle.split()) < 6 or not re.search(r"[.!?][\"'”’]*$", middle)):
+        if kind == "middle" and (
+            len(middle.split()) < 6 or not re.search(r"[.!?][\"'”’]*$", middle)
+        ):
             return None
         p_out, t_out = _long(english, target, lang, i, kind)
     elif kind == "code":
@@ -153,8 +199,12 @@ def pairs(english: list[str], refs: dict[str, list[str]], kind: str, seed: int =
 def instructions(folder: Path, kind: str) -> list[dict]:
     """Real translated instructions (no outputs), or their short ones corrupted."""
     langs = sorted(p.stem for p in folder.glob("*.jsonl"))
-    data = {lang: {r["id"]: r for r in map(json.loads, (folder / f"{lang}.jsonl").open(encoding="utf-8"))}
-            for lang in langs}  # fmt: skip
+    data = {
+        lang: {
+            r["id"]: r for r in map(json.loads, (folder / f"{lang}.jsonl").open(encoding="utf-8"))
+        }
+        for lang in langs
+    }
     rows = []
     for lang in langs:
         for rid, rec in data[lang].items():
@@ -179,15 +229,23 @@ def named(expected: set[str] | None) -> pl.Expr:
     its corruption."""
     if expected is None:
         return pl.col("kept")
-    return pl.col("reasons").list.eval(pl.element().str.split(":").list.first().is_in(list(expected))).list.any()  # fmt: skip
+    return (
+        pl.col("reasons")
+        .list.eval(pl.element().str.split(":").list.first().is_in(list(expected)))
+        .list.any()
+    )
 
 
 def failures(out: pl.DataFrame, expected: set[str] | None, limit: int) -> None:
     """The first ``limit`` pairs per language that did not come out right, fields shortened."""
     wrong = out.filter(~named(expected)).group_by("target_lang", maintain_order=True).head(limit)
     for r in wrong.iter_rows(named=True):
-        fields = " | ".join(f"{r[f'{side}_{f}'][:60]!r}" for f in ("instruction", "input", "output")
-                            for side in ("pivot", "target") if r[f"pivot_{f}"] or r[f"target_{f}"])  # fmt: skip
+        fields = " | ".join(
+            f"{r[f'{side}_{f}'][:60]!r}"
+            for f in ("instruction", "input", "output")
+            for side in ("pivot", "target")
+            if r[f"pivot_{f}"] or r[f"target_{f}"]
+        )
         print(f"    {r['target_lang']} {r['reasons']} {fields}")
 
 
@@ -197,13 +255,21 @@ def report(name: str, out: pl.DataFrame, expected: set[str] | None, table: dict)
     agg = out.group_by("target_lang").agg(ok.mean().alias("share"), pl.len())
     shares = {lang: (s, n) for lang, s, n in agg.iter_rows()}
     table[name] = {lang: s for lang, (s, _) in shares.items()}
-    cells = " ".join(f"{shares[lang][0]:>6.4f}" if lang in shares else f"{'-':>6}" for lang in LANGS)
+    cells = " ".join(
+        f"{shares[lang][0]:>6.4f}" if lang in shares else f"{'-':>6}" for lang in LANGS
+    )
     print(f"{name:>30} {cells}   n={sum(n for _, n in shares.values()):,}")
     reasons = out.select("target_lang", "reasons").explode("reasons").drop_nulls()
     if reasons.height:
-        counts = reasons.group_by("reasons", "target_lang").len().pivot("target_lang", index="reasons", values="len")  # fmt: skip
+        counts = (
+            reasons.group_by("reasons", "target_lang")
+            .len()
+            .pivot("target_lang", index="reasons", values="len")
+        )
         for r in counts.fill_null(0).sort("reasons").iter_rows(named=True):
-            print(f"{'  ' + r['reasons']:>30} " + " ".join(f"{r.get(lang, 0):>6}" for lang in LANGS))
+            print(
+                f"{'  ' + r['reasons']:>30} " + " ".join(f"{r.get(lang, 0):>6}" for lang in LANGS)
+            )
 
 
 def main() -> None:
@@ -213,8 +279,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=1997)
     parser.add_argument("--thresholds", default=None, help="e.g. length_ratio_low=1.9")
     parser.add_argument("--sets", default=None, help="only these sets (comma-separated kinds)")
-    parser.add_argument("--failures", type=int, default=0,
-                        help="list this many pairs per set and language that did not come out right")  # fmt: skip
+    parser.add_argument(
+        "--failures",
+        type=int,
+        default=0,
+        help="list this many pairs per set and language that did not come out right",
+    )
     parser.add_argument("--json", type=Path, help="write the table of shares here")
     args = parser.parse_args()
     config = FilterConfig.parse(args.thresholds)
@@ -224,18 +294,27 @@ def main() -> None:
     names = [n for n in DEFAULT_FILTERS if n != "duplicate"]
     wanted = set(args.sets.split(",")) if args.sets else None
     started, total, table = time.perf_counter(), 0, {}
-    print(f"{'set':>30} " + " ".join(f"{lang:>6}" for lang in LANGS)
-          + "   (share kept / share rejected with a reason that names it)")  # fmt: skip
+    print(
+        f"{'set':>30} "
+        + " ".join(f"{lang:>6}" for lang in LANGS)
+        + "   (share kept / share rejected with a reason that names it)"
+    )
     runs = [(f"ntrex {k} kept", "ntrex", k, None, None) for k in ("real", "real_long")]
     runs += [(f"ntrex {k} rejected", "ntrex", k, names, v) for k, v in EXPECTED.items()]
     if args.instructions:
         runs.append(("alpagasus real kept", "instructions", "real", None, None))
-        runs += [(f"alpagasus {k} rejected", "instructions", k, names, EXPECTED[k])
-                 for k in ("short_echo", "short_swap")]  # fmt: skip
+        runs += [
+            (f"alpagasus {k} rejected", "instructions", k, names, EXPECTED[k])
+            for k in ("short_echo", "short_swap")
+        ]
     for name, source, kind, checks, expected in runs:
         if wanted and kind not in wanted:
             continue
-        rows = pairs(english, refs, kind) if source == "ntrex" else instructions(args.instructions, kind)
+        rows = (
+            pairs(english, refs, kind)
+            if source == "ntrex"
+            else instructions(args.instructions, kind)
+        )
         out, _ = filter_frame(pl.DataFrame(rows), checks, config)
         total += out.height
         report(name, out, expected, table)

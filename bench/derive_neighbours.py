@@ -8,10 +8,10 @@ language when, on that language's own text, it comes first on at least ``--min-t
 windows or takes at least ``--min-mass`` of the probability on average: what the identifier
 confuses with the expected language. Sample text in a few unregistered languages
 (``bench/lid_samples``: uk, be, bg, gl, ca, ms, mr, ne) is read the same way, and a registered
-language the identifier puts on it becomes its neighbour's neighbour. The pivot (English) is left out: names and loanwords put
-it on every language's text, and the filters judge it as the pivot, not as a neighbour.
-Neighbourhood is made symmetric among registered languages (if Spanish text reads as Italian,
-Italian is a neighbour of Spanish and Spanish of Italian).
+language the identifier puts on it becomes its neighbour's neighbour. The pivot (English) is
+left out: names and loanwords put it on every language's text, and the filters judge it as the
+pivot, not as a neighbour. Neighbourhood is made symmetric among registered languages (if
+Spanish text reads as Italian, Italian is a neighbour of Spanish and Spanish of Italian).
 
 The result is written to ``plugdata/filters/neighbour_table.py`` (``--write``) with the figures
 it came from, so that a change of identifier is one command away:
@@ -29,9 +29,19 @@ from pathlib import Path
 from plugdata.filters.langid import FastTextLID
 from plugdata.languages import LANGUAGES
 
-NTREX = {"en": "src.eng", "zh": "ref.zho-CN", "ko": "ref.kor", "it": "ref.ita", "es": "ref.spa",
-         "ja": "ref.jpn", "fr": "ref.fra", "de": "ref.deu", "pt": "ref.por", "ru": "ref.rus",
-         "ar": "ref.arb"}  # fmt: skip
+NTREX = {
+    "en": "src.eng",
+    "zh": "ref.zho-CN",
+    "ko": "ref.kor",
+    "it": "ref.ita",
+    "es": "ref.spa",
+    "ja": "ref.jpn",
+    "fr": "ref.fra",
+    "de": "ref.deu",
+    "pt": "ref.por",
+    "ru": "ref.rus",
+    "ar": "ref.arb",
+}
 SAMPLES = Path(__file__).parent / "lid_samples"
 TABLE = Path(__file__).parent.parent / "plugdata" / "filters" / "neighbour_table.py"
 PIVOT = "en"
@@ -87,8 +97,11 @@ def derive(ntrex: Path, limit: int, min_top: float, min_mass: float) -> tuple[di
     others = sorted(p.stem for p in SAMPLES.glob("*.txt") if p.stem not in LANGUAGES)
     for code in [c for c in LANGUAGES if c != PIVOT] + others:
         top, mass, n = confusions(code, sentences(code, ntrex, limit), lid)
-        figures[code] = {label: (top[label] / n, mass[label] / n) for label in {*top, *mass}
-                         if label != PIVOT and (top[label] / n >= min_top or mass[label] / n >= min_mass)}  # fmt: skip
+        figures[code] = {
+            label: (top[label] / n, mass[label] / n)
+            for label in {*top, *mass}
+            if label != PIVOT and (top[label] / n >= min_top or mass[label] / n >= min_mass)
+        }
         found[code] |= set(figures[code])
     for code, near in list(found.items()):  # symmetric, towards registered languages
         for other in near & set(LANGUAGES):

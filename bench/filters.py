@@ -2,11 +2,15 @@
 
 NTREX-128 pairs (as in calibrate_filters.py) are replicated until there are at least
 ``--pairs``; every replica doubles one letter of each text, so texts are mostly new (about one
-replica in ten repeats an earlier text, and is caught as a duplicate). The baseline, measured in
-the same run, is langdetect on the target output alone (on a sample, as it is slow). The load
-average is printed too: on a shared machine other processes slow the run.
+replica in ten repeats an earlier text, and is caught as a duplicate). A pair's output is the
+next pair's instruction, so each target sentence occurs twice (once per field) and is
+identified once; ``--fresh-outputs`` doubles another letter in the outputs, so that every
+field is a text of its own, as in translated instruction data. The baseline, measured in the
+same run, is langdetect on the target output alone (on a sample, as it is slow). The CPU time
+(this process and the identifiers' worker processes) and the load average are printed too: on
+a shared machine other processes slow the run.
 
-    python bench/filters.py path/to/ntrex128 [--pairs 200000]
+    python bench/filters.py path/to/ntrex128 [--pairs 200000] [--fresh-outputs]
 """
 
 from __future__ import annotations
@@ -37,20 +41,28 @@ def mutate(text: str, k: int) -> str:
     return text[:j] + text[j] + text[j:]
 
 
-def replicate(rows: list[dict], n: int) -> list[dict]:
+def replicate(rows: list[dict], n: int, fresh_outputs: bool = False) -> list[dict]:
     out = []
     copy = 0
     while len(out) < n:
         for row in rows:
             new = dict(row, id=f"{row['id']}-{copy}")
-            if copy:
-                for side in ("pivot", "target"):
-                    for f in ("instruction", "output"):
-                        key = f"{side}_{f}"
-                        new[key] = mutate(row[key], copy * 7919)
+            for side in ("pivot", "target"):
+                for f in ("instruction", "output"):
+                    key = f"{side}_{f}"
+                    if copy:
+                        new[key] = mutate(new[key], copy * 7919)
+                    if fresh_outputs and f == "output":
+                        new[key] = mutate(new[key], copy * 7919 + 104729)
             out.append(new)
         copy += 1
     return out[:n]
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished child processes."""
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
 
 
 def main() -> None:
@@ -58,14 +70,19 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("--pairs", type=int, default=200_000)
     parser.add_argument("--baseline-sample", type=int, default=2000)
+    parser.add_argument(
+        "--fresh-outputs", action="store_true", help="no output repeats an instruction"
+    )
     args = parser.parse_args()
     english, refs = load(args.data, 1997)
-    rows = replicate(pairs(english, refs, "real"), args.pairs)
+    rows = replicate(pairs(english, refs, "real"), args.pairs, args.fresh_outputs)
     frame = pl.DataFrame(rows)
     del rows
+    cpu = cpu_seconds()
     started = time.perf_counter()
     out, stats = filter_frame(frame)
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu
     rate = frame.height / seconds
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -78,12 +95,16 @@ def main() -> None:
     base_rate = len(sample) / (time.perf_counter() - started)
 
     kept = out["kept"].mean()
-    print(f"{frame.height:,} pairs, default filters ({', '.join(stats['names'])})")
+    fresh = ", every field a text of its own" if args.fresh_outputs else ""
+    print(f"{frame.height:,} pairs{fresh}, default filters ({', '.join(stats['names'])})")
     print(
-        f"filters:              {seconds:6.1f} s  {rate:9,.0f} pairs/s  kept {kept:.4f}  peak {peak:,.0f} MB"
+        f"filters:              {seconds:6.1f} s  {rate:9,.0f} pairs/s  kept {kept:.4f}"
+        f"  peak {peak:,.0f} MB"
     )
+    print(f"                      {cpu:6.1f} s of CPU (with the identifiers' worker processes)")
     print(
-        f"langdetect baseline:            {base_rate:9,.0f} pairs/s  (target output only, {len(sample):,}-pair sample)"
+        f"langdetect baseline:            {base_rate:9,.0f} pairs/s"
+        f"  (target output only, {len(sample):,}-pair sample)"
     )
     print(f"ratio: {rate / base_rate:.1f}x the langdetect-only baseline")
     print(f"load average {os.cpu_count()} CPUs: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))

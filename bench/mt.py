@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from plugdata.languages import get_language
+from plugdata.testing.tiny import tiny_marian
 from plugdata.translate.mt import mt_translator
 from plugdata.translate.mt.segment import segment
-from plugdata.translate.mt.tiny import tiny_marian
 from plugdata.translate.runner import Runner
 
 SEED = Path(__file__).resolve().parents[1] / "corpora" / "seed" / "seed.jsonl"

@@ -72,7 +72,7 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, float]:
     """Local, cold Ray and warm Ray wall times of one build; pairs/s of the local one."""
     import ray
 
-    from plugdata.translate.mt.tiny import tiny_marian
+    from plugdata.testing.tiny import tiny_marian
 
     source, texts = _records(args.records, tmp)
     model = tiny_marian(

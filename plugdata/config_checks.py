@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from plugdata.errors import PlugdataError
 from plugdata.filters import FilterConfig, parse_filters
 from plugdata.formats import format_names
-from plugdata.languages import get_language
+from plugdata.languages import get_language, parse_languages
 from plugdata.schema import FIELDS
 from plugdata.translate import TRANSLATORS
 
@@ -197,13 +197,7 @@ def _strings(value: Any) -> list[str]:
 
 
 def _languages(value: Any) -> list[str]:
-    codes = [get_language(code).code for code in _strings(value)]
-    if not codes:
-        raise ValueError("required: at least one target language, e.g. zh,ko,it,es")
-    twice = sorted({c for c in codes if codes.count(c) > 1})
-    if twice:
-        raise ValueError(f"language {twice[0]!r} is listed twice")
-    return codes
+    return [lang.code for lang in parse_languages(_strings(value))]
 
 
 def _formats(value: Any) -> list[str]:

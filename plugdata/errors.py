@@ -5,6 +5,13 @@ from __future__ import annotations
 import signal
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (the rest is often a request dump or a
+    traceback of its own), or its type's name when the message is empty."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class PlugdataError(Exception):
     """A problem the user can fix (bad input, bad option, unreachable server).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from plugdata.errors import PlugdataError
@@ -66,12 +67,17 @@ def get_language(code: str) -> Language:
     return lang
 
 
-def parse_languages(spec: str) -> list[Language]:
-    """Parse a comma-separated list such as ``"zh,ko,it,es"``; duplicates are an error."""
-    codes = [part.strip() for part in spec.split(",") if part.strip()]
-    if not codes:
-        raise PlugdataError("no target languages given (e.g. --targets zh,ko,it,es)")
-    langs = [get_language(code) for code in codes]
+def parse_languages(spec: str | Iterable[str | Language]) -> list[Language]:
+    """Languages from a comma-separated list such as ``"zh,ko,it,es"``, a list of codes or
+    :class:`Language` objects; none at all, or one listed twice, is an error."""
+    parts = spec.split(",") if isinstance(spec, str) else list(spec)
+    langs = [
+        part if isinstance(part, Language) else get_language(part)
+        for part in parts
+        if isinstance(part, Language) or part.strip()
+    ]
+    if not langs:
+        raise PlugdataError("no target languages given (e.g. zh,ko,it,es)")
     seen: set[str] = set()
     for lang in langs:
         if lang.code in seen:

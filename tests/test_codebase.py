@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "plugdata"
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
+MAX_BRANCH_POINTS = 15  # ruff's C901 (McCabe complexity) and PLR0912 (branches)
 # Code is formatted by `ruff format`; these are the only ways out, each on a literal table (or a
 # verbatim text for noqa), and only this many across plugdata/, tests/ and bench/.
 FORMATTED = ["plugdata", "tests", "bench", "conftest.py"]
@@ -44,6 +45,27 @@ def test_no_function_is_over_80_lines():
                 if n > MAX_FUNCTION_LINES:
                     long[f"{path.relative_to(PACKAGE)}:{node.name}"] = n
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
+
+
+def test_no_function_has_over_15_branch_points():
+    """A function with more decisions than this is split by responsibility (ruff's C901 and
+    PLR0912, at this cap whatever pyproject.toml says), across plugdata/, tests/ and bench/."""
+    if shutil.which("ruff") is None:
+        pytest.skip("ruff is not installed (pip install -e '.[dev]')")
+    caps = [
+        f"lint.mccabe.max-complexity={MAX_BRANCH_POINTS}",
+        f"lint.pylint.max-branches={MAX_BRANCH_POINTS}",
+    ]
+    result = subprocess.run(
+        ["ruff", "check", "--select", "C901,PLR0912", "--output-format", "concise"]
+        + [arg for cap in caps for arg in ("--config", cap)]
+        + FORMATTED,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-1000:]
 
 
 def test_layers_contract_holds():
@@ -103,3 +125,27 @@ def test_code_is_formatted():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-1000:]
+
+
+def _lazy_packages() -> list[Path]:
+    return [p for p in PACKAGE.rglob("__init__.py") if "lazy_exports(" in p.read_text()]
+
+
+@pytest.mark.parametrize("init", _lazy_packages(), ids=lambda p: p.parent.name)
+def test_lazy_exports_match_their_imports(init: Path):
+    """A package's lazily imported names (``_EXPORTS``) are the names it imports under
+    ``TYPE_CHECKING`` (which the layers contract sees) and the names in ``__all__``."""
+    tree = ast.parse(init.read_text())
+    exports, imported, listed = {}, {}, set()
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else None
+        if isinstance(target, ast.Name) and target.id == "_EXPORTS":
+            exports = ast.literal_eval(node.value)
+        elif isinstance(target, ast.Name) and target.id == "__all__":
+            listed = set(ast.literal_eval(node.value))
+        elif isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for imp in node.body:
+                imported |= {alias.name: imp.module for alias in imp.names}
+    assert exports, f"{init}: no _EXPORTS table"
+    assert imported == exports, f"{init}: _EXPORTS and the TYPE_CHECKING imports differ"
+    assert listed == set(exports), f"{init}: __all__ and _EXPORTS differ"

@@ -48,3 +48,13 @@ def test_a_short_copy_of_a_pivot_text_in_a_neighbours_language_is_kept_and_tagge
     spanish = "Lo tenemos que hacer."  # not a copy: still a neighbour where Italian is expected
     (row,), _ = run(pair("it", p_ins, t_ins, "We have to do it.", spanish))
     assert row["reasons"] == ["langid:neighbour"]
+
+
+def test_a_target_holding_the_whole_pivot_with_a_tag_or_label_is_untranslated():
+    p_ins = "Antonym of 'ancient'?"
+    for copy in (f"[zh] {p_ins}", f"Traduzione: {p_ins}"):
+        lang = "zh" if copy.startswith("[zh]") else "it"
+        assert "untranslated:exact_copy" in reasons(pair(lang, p_ins, copy)), copy
+    # a translation that keeps a quoted word, or wraps a shorter part of the pivot, is kept
+    assert reasons(pair("it", p_ins, "Contrario di 'ancient'?")) == []
+    assert reasons(pair("zh", p_ins, "'ancient' 的反义词是什么？")) == []

@@ -13,11 +13,11 @@ import yaml
 
 from plugdata.errors import PlugdataError
 from plugdata.languages import get_language
+from plugdata.testing.tiny import tiny_m2m100, tiny_marian
 from plugdata.translate.cache import RequestCache
 from plugdata.translate.mt import mt_translator
 from plugdata.translate.mt.engines import looping
 from plugdata.translate.mt.segment import assemble, segment
-from plugdata.translate.mt.tiny import tiny_m2m100, tiny_marian
 from plugdata.translate.runner import Runner
 from tests.conftest import run_cli
 

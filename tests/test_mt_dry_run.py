@@ -12,10 +12,10 @@ import pytest
 
 from plugdata import estimate
 from plugdata.errors import PlugdataError
+from plugdata.testing.tiny import tiny_m2m100, tiny_marian
 from plugdata.translate.mt import mt_translator
 from plugdata.translate.mt.defaults import CHECKED
 from plugdata.translate.mt.preview import hub_size
-from plugdata.translate.mt.tiny import tiny_m2m100, tiny_marian
 from tests.conftest import run_cli
 
 SEED = Path(__file__).resolve().parents[1] / "corpora" / "seed" / "seed.jsonl"

@@ -13,9 +13,9 @@ import pytest
 
 from plugdata.errors import PlugdataError
 from plugdata.languages import get_language
+from plugdata.testing.tiny import tiny_m2m100, tiny_madlad, tiny_marian, tiny_nllb
 from plugdata.translate.mt import mt_translator
 from plugdata.translate.mt.runtime import Runtime, choose, precision_for
-from plugdata.translate.mt.tiny import tiny_m2m100, tiny_madlad, tiny_marian, tiny_nllb
 from plugdata.translate.runner import Runner
 from tests.conftest import run_cli
 

@@ -16,7 +16,7 @@ from plugdata.errors import ServerError
 from plugdata.sources import open_source
 from plugdata.testing import FakeOpenAIServer
 from plugdata.testing.faults import Fault
-from plugdata.translate.mt.tiny import tiny_marian
+from plugdata.testing.tiny import tiny_marian
 
 ray = pytest.importorskip("ray", reason="pip install 'plugdata[ray]'")
 

@@ -151,7 +151,7 @@ main()
 @pytest.fixture(scope="module")
 def marian(tmp_path_factory) -> Path:
     from plugdata.sources import load_source
-    from plugdata.translate.mt.tiny import tiny_marian
+    from plugdata.testing.tiny import tiny_marian
 
     texts = [r["instruction"] + "\n" + r["output"] for r in load_source("seed").rows]
     return tiny_marian(tmp_path_factory.mktemp("mt") / "marian", texts)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from plugdata.errors import InputError, PlugdataError
+from plugdata.errors import InputError, PlugdataError, first_line
 
 HUB_ID = "zhihz0535/X-AlpacaEval"
 SUFFIXES = (".json", ".jsonl")
@@ -89,9 +89,8 @@ def _from_hub(repo_id: str, lang: str) -> Path:
     try:
         return Path(hf_hub_download(repo_id, f"{lang}.json", repo_type="dataset"))
     except Exception as exc:  # offline, unknown repo or file: many exception types
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PlugdataError(
-            f"cannot load {lang}.json from the Hub dataset {repo_id!r}: {detail} "
+            f"cannot load {lang}.json from the Hub dataset {repo_id!r}: {first_line(exc)} "
             "(give local files with --benchmark PATH)"
         ) from None
 

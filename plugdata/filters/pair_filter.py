@@ -63,8 +63,7 @@ class PairFilter:
         unknown = [n for n in self.names if n not in CHECKS]
         if unknown:
             raise PlugdataError(f"unknown filter(s) {', '.join(unknown)}")
-        # (a config from the deprecated ``FilterConfig.parse(lid_backend=...)`` names one)
-        lid_backend = lid_backend or getattr(config, "_lid_backend", "fasttext")
+        lid_backend = lid_backend or "fasttext"
         if lid_backend not in LID_BACKENDS:
             raise PlugdataError(f"unknown lid backend {lid_backend!r}; use fasttext or langdetect")
         self.config = config or FilterConfig()
@@ -91,9 +90,11 @@ class PairFilter:
         wanted = set(short_languages(pairs["target_lang"].to_list(), pairs["pivot_lang"].to_list()))
         if len(wanted) > 1 and not wanted <= self._short_langs:
             self._short_langs |= wanted
+            if self._ctx.short is not None:
+                self._ctx.short.close()
             self._ctx.short = make_short_identifier(sorted(self._short_langs))
             if frame.height >= THREAD_MIN and self._ctx.short is not None:
-                self._ctx.short.warm()  # lingua loads on both cores while the pairs are prepared
+                self._ctx.short.warm()  # lingua loads in a process of its own meanwhile
 
     def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
         """One chunk of pairs in, the same rows out with their verdicts (see the module
@@ -173,16 +174,22 @@ class PairFilter:
 
     def _run(self, active: pl.DataFrame) -> dict[str, pl.Series]:
         """Every check's verdicts. Where the language accounting is needed and the chunk is
-        large, it starts on a thread of its own first, and the checks that need it run last."""
+        large, it starts on a thread of its own first, and the checks that need it run last;
+        that thread goes on with the last of them, beside the others."""
         ctx, names = self._ctx, self.names
         if not self._identifies or len(names) == 1 or active.height < THREAD_MIN:
             return {name: CHECKS[name].run(active, ctx) for name in names}
+        mine = sorted(names, key=lambda n: CHECKS[n].identifies)
+        theirs = mine.pop()  # a check that identifies (there is one)
+
+        def beside() -> pl.Series:
+            ctx.account(active)
+            return CHECKS[theirs].run(active, ctx)
+
         with ThreadPoolExecutor(1) as pool:
-            pending = pool.submit(ctx.account, active)
-            found = {}
-            for name in sorted(names, key=lambda n: CHECKS[n].identifies):
-                found[name] = CHECKS[name].run(active, ctx)
-            pending.result()
+            pending = pool.submit(beside)
+            found = {name: CHECKS[name].run(active, ctx) for name in mine}
+            found[theirs] = pending.result()
         return {name: found[name] for name in names}
 
     def _score_columns(self) -> list[str]:
@@ -216,11 +223,13 @@ class PairFilter:
         return out
 
     def close(self) -> None:
-        """Stop the language identifier's worker processes; free the models checks loaded
+        """Stop the language identifiers' worker processes; free the models checks loaded
         (their statistics stay)."""
         if self._ctx.lid is not None:
             self._ctx.lid.close()
             self._ctx.lid = None
+        if self._ctx.short is not None:
+            self._ctx.short.close()
         for model in self._ctx.models.values():
             model.close()
 

@@ -63,6 +63,13 @@ NAME = r"[\p{Lu}\d_][\p{L}\d_+#]*|\p{Ll}+[\p{Lu}\d_][\p{L}\d_]*"  # capitalised 
 NON_PROSE = f"{CODE_BLOCK}|{INLINE_CODE}|{URL}|{EMAIL}|{PLACEHOLDER}|{MARKER}|\\d+"
 # Also legitimately verbatim, removed before judging the script and the language.
 VERBATIM = f"{CODE_LINE}|{CODE_INLINE}"
+# What every match of VERBATIM holds (kept in step with it): a `;`, brace, `<`, `=`, `^` or
+# backslash, an arrow, a call (`name(`), SELECT, def or function, or a line opening with a
+# keyword. Texts without any hold no code, and are not searched for it.
+VERBATIM_HINT = (
+    r"[;{}<=\\^]|->|[\w.]\(|SELECT|(?:def|function)[ \t]"
+    rf"|(?m)^[ \t]*{_KEYWORD}(?-u:\b)"
+)
 QUOTE_MARKS = " \t\"'“”‘’「」『』«»,.:;()：，。"
 
 # Full-width digits and punctuation, read as their ASCII forms when comparing numbers.

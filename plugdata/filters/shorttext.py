@@ -38,6 +38,13 @@ def remainders(df: pl.DataFrame, f: str) -> list[str]:
     return texts
 
 
+def columns(f: str) -> list[str]:
+    """The columns of the prepared frame that :func:`queries` reads for field ``f``."""
+    verbatim = [] if f == "instruction" else [f"_verbatim_{f}"]
+    pivot = [f"_prose_pivot_{g}" for g in FIELDS]
+    return ["target_lang", "pivot_lang", f"_trans_target_{f}", *verbatim, *pivot]
+
+
 def queries(df: pl.DataFrame, f: str, ctx: Context) -> tuple[list[int], list[Query]]:
     """The rows of ``df`` whose field ``f`` is a short text to judge, and their queries."""
     cfg = ctx.config
@@ -55,7 +62,7 @@ def queries(df: pl.DataFrame, f: str, ctx: Context) -> tuple[list[int], list[Que
 
 def _queries(df: pl.DataFrame, f: str, ctx: Context) -> tuple[list[int], list[Query]]:
     cfg = ctx.config
-    texts = remainders(copied_tokens(df), f)
+    texts = remainders(copied_tokens(df, fields=(f,)), f)
     counts = pl.DataFrame({"t": texts}, schema={"t": pl.String}).select(
         pl.col("t").str.count_matches(r"\p{L}+").alias("w"),
         pl.col("t").str.contains(NOUNS).alias("n"),
@@ -119,4 +126,4 @@ def short_languages(targets: list[str], pivots: list[str]) -> list[str]:
     return list(dict.fromkeys([*found, *(n for t in found for n in NEIGHBOURS[t]), *pivots]))
 
 
-__all__ = ["FIELDS", "judge", "queries", "short_languages"]
+__all__ = ["FIELDS", "columns", "judge", "queries", "short_languages"]

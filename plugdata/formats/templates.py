@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from plugdata.errors import PlugdataError
+from plugdata.errors import PlugdataError, first_line
 
 ZWSP = "\u200b"
 
@@ -19,8 +19,9 @@ def load_tokenizer(name_or_path: str) -> Any:
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path)
     except Exception as exc:  # transformers raises many types for missing or offline models
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PlugdataError(f"cannot load a tokenizer from {name_or_path!r}: {detail}") from None
+        raise PlugdataError(
+            f"cannot load a tokenizer from {name_or_path!r}: {first_line(exc)}"
+        ) from None
     if not getattr(tokenizer, "chat_template", None):
         raise PlugdataError(f"the tokenizer of {name_or_path!r} has no chat template")
     return tokenizer

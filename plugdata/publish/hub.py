@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from plugdata.errors import InputError, PlugdataError
+from plugdata.errors import InputError, PlugdataError, first_line
 from plugdata.publish.rundir import BATCHES_DIR, CACHE_NAME
 
 _NOT_UPLOADED = {CACHE_NAME, f"{CACHE_NAME}-wal", f"{CACHE_NAME}-shm"}
@@ -153,9 +153,8 @@ def _hub_errors(what: str, again: str) -> Iterator[None]:
     except ValueError as exc:  # the client's card check: "Invalid metadata in README.md ..."
         raise InputError(f"the Hub refused the dataset card (README.md): {_whole(exc)}") from None
     except Exception as exc:  # no network (httpx errors are not OSError), offline mode, DNS
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PlugdataError(
-            f"cannot reach the Hugging Face Hub to {what}: {detail}; the run is complete "
+            f"cannot reach the Hugging Face Hub to {what}: {first_line(exc)}; the run is complete "
             f"locally: retry with `{again}`"
         ) from None
 

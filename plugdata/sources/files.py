@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from plugdata.errors import InputError, PlugdataError
+from plugdata.errors import InputError, PlugdataError, first_line
 
 LOCAL_SUFFIXES = (".json", ".jsonl", ".parquet", ".csv")
 Located = tuple[str, Any]  # (where, record)
@@ -171,14 +171,13 @@ def open_hub(path: str, split: str) -> tuple[Iterator[Located], int]:
         with _offline(offline):  # unreachable Hub: the local cache at once, not 25 s of retries
             ds = datasets.load_dataset(path, split=split)
     except Exception as exc:  # datasets wraps network, auth and layout errors in many types
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         where = (
             " (the Hugging Face Hub cannot be reached, and it is not in the local cache)"
             if offline
             else ""
         )
         raise PlugdataError(
-            f"cannot load dataset {path!r} (split {split!r}){where}: {detail}"
+            f"cannot load dataset {path!r} (split {split!r}){where}: {first_line(exc)}"
         ) from None
 
     def rows() -> Iterator[Located]:

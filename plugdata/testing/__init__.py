@@ -5,16 +5,32 @@ Names are imported on first use, so ``python -m plugdata.testing.server`` starts
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-__all__ = ["FAULT_KINDS", "FakeOpenAIServer", "Fault", "fault_mix", "tag_answer", "tag_translate"]
-# These come from plugdata.testing.faults, the rest from plugdata.testing.server.
-_FAULTS = ("FAULT_KINDS", "Fault", "fault_mix")
+from plugdata.lazy import lazy_exports
+
+# Each public name and its module, imported on first use; the TYPE_CHECKING block says the same
+# as imports (tests/test_codebase.py keeps the two equal).
+_EXPORTS = {
+    "FAULT_KINDS": "plugdata.testing.faults",
+    "Fault": "plugdata.testing.faults",
+    "fault_mix": "plugdata.testing.faults",
+    "FakeOpenAIServer": "plugdata.testing.server",
+    "tag_answer": "plugdata.testing.server",
+    "tag_translate": "plugdata.testing.server",
+}
+__all__ = [
+    "FAULT_KINDS",
+    "FakeOpenAIServer",
+    "Fault",
+    "fault_mix",
+    "tag_answer",
+    "tag_translate",
+]
 
 
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        module = "faults" if name in _FAULTS else "server"
-        return getattr(importlib.import_module(f"plugdata.testing.{module}"), name)
-    raise AttributeError(f"module 'plugdata.testing' has no attribute {name!r}")
+if TYPE_CHECKING:
+    from plugdata.testing.faults import FAULT_KINDS, Fault, fault_mix
+    from plugdata.testing.server import FakeOpenAIServer, tag_answer, tag_translate
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -30,6 +30,8 @@ from email.policy import HTTP
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlparse
 
+from plugdata.testing.http import CUT_HEADER
+
 Answer = tuple[int, Any, dict[str, str]]
 
 
@@ -358,9 +360,6 @@ class BatchService:
             ok = item["response"] is not None and item["response"]["status_code"] == 200
             (outputs if ok else errors).append(data)
         return outputs, errors, expired
-
-
-CUT_HEADER = "X-Plugdata-Cut"  # tells the handler to hang up halfway through the body
 
 
 def prompt_tokens(body: dict[str, Any]) -> int:

@@ -14,88 +14,16 @@ import base64
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import yaml
 
-Answer = tuple[int, Any, dict[str, str]]
+from plugdata.publish.card import HUB_LICENSES
+from plugdata.testing.http import ThreadedServer, respond
 
-# The licence ids the Hub accepts in card metadata (its repositories-licenses list).
-HUB_LICENSES = frozenset(
-    (
-        "apache-2.0",
-        "mit",
-        "openrail",
-        "bigscience-openrail-m",
-        "creativeml-openrail-m",
-        "bigscience-bloom-rail-1.0",
-        "bigcode-openrail-m",
-        "afl-3.0",
-        "artistic-2.0",
-        "bsl-1.0",
-        "bsd",
-        "bsd-2-clause",
-        "bsd-3-clause",
-        "bsd-3-clause-clear",
-        "c-uda",
-        "cc",
-        "cc0-1.0",
-        "cc-by-2.0",
-        "cc-by-2.5",
-        "cc-by-3.0",
-        "cc-by-4.0",
-        "cc-by-sa-3.0",
-        "cc-by-sa-4.0",
-        "cc-by-nc-2.0",
-        "cc-by-nc-3.0",
-        "cc-by-nc-4.0",
-        "cc-by-nd-4.0",
-        "cc-by-nc-nd-3.0",
-        "cc-by-nc-nd-4.0",
-        "cc-by-nc-sa-2.0",
-        "cc-by-nc-sa-3.0",
-        "cc-by-nc-sa-4.0",
-        "cdla-sharing-1.0",
-        "cdla-permissive-1.0",
-        "cdla-permissive-2.0",
-        "wtfpl",
-        "ecl-2.0",
-        "epl-1.0",
-        "epl-2.0",
-        "etalab-2.0",
-        "eupl-1.1",
-        "agpl-3.0",
-        "gfdl",
-        "gpl",
-        "gpl-2.0",
-        "gpl-3.0",
-        "lgpl",
-        "lgpl-2.1",
-        "lgpl-3.0",
-        "isc",
-        "lppl-1.3c",
-        "ms-pl",
-        "mpl-2.0",
-        "odc-by",
-        "odbl",
-        "openrail++",
-        "osl-3.0",
-        "postgresql",
-        "ofl-1.1",
-        "ncsa",
-        "unlicense",
-        "zlib",
-        "pddl",
-        "lgpl-lr",
-        "deepfloyd-if-license",
-        "llama2",
-        "gemma",
-        "unknown",
-        "other",
-    )
-)
+Answer = tuple[int, Any, dict[str, str]]
 
 
 @dataclass
@@ -107,7 +35,7 @@ class Repo:
     commits: int = 0
 
 
-class FakeHub:
+class FakeHub(ThreadedServer):
     """A threaded HTTP server speaking enough of the Hub API; ``url`` is its endpoint.
 
     ``private_orgs`` are the namespaces whose new repos are private by default; ``repos`` holds
@@ -119,22 +47,11 @@ class FakeHub:
         self.repos: dict[str, Repo] = {}
         self.calls: list[str] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        super().__init__(_Handler)
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeHub:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        return self.address
 
     def answer(self, method: str, path: str, body: bytes) -> Answer:
         """The status, payload and headers for one request."""
@@ -232,32 +149,24 @@ class FakeHub:
         )
 
 
-def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _Handler(BaseHTTPRequestHandler):
+    """Hands every request to the :class:`FakeHub` that owns the HTTP server."""
 
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
-            pass
+    protocol_version = "HTTP/1.1"
 
-        def _serve(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            status, payload, headers = hub.answer(method, self.path, self.rfile.read(length))
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
 
-        def do_GET(self) -> None:
-            self._serve("GET")
+    def _serve(self, method: str) -> None:
+        hub: FakeHub = self.server.owner  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        respond(self, *hub.answer(method, self.path, self.rfile.read(length)))
 
-        def do_POST(self) -> None:
-            self._serve("POST")
+    def do_GET(self) -> None:
+        self._serve("GET")
 
-        def do_PUT(self) -> None:
-            self._serve("PUT")
+    def do_POST(self) -> None:
+        self._serve("POST")
 
-    return Handler
+    def do_PUT(self) -> None:
+        self._serve("PUT")

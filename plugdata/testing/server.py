@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from plugdata.testing.batches import CUT_HEADER, BatchFaults, BatchService, prompt_tokens
+from plugdata.testing.batches import BatchFaults, BatchService, prompt_tokens
 from plugdata.testing.faults import FaultFn
+from plugdata.testing.http import ThreadedServer, respond
 
 _INTO = re.compile(r"\binto [^()\n]+? \((\w+)\)")  # translation prompts
 _IN = re.compile(r"\bin [^()\n]+? \((\w+)\)")  # generation prompts
@@ -78,7 +78,7 @@ def judge_policy(spec: str) -> JudgePolicy:
     raise ValueError(f"unknown judge policy {spec!r}; known: {', '.join(JUDGE_POLICIES)}")
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(ThreadedServer):
     """A threaded HTTP server speaking enough of ``/v1/chat/completions``.
 
     Use as a context manager; ``url`` is the base URL to give the client.
@@ -117,26 +117,15 @@ class FakeOpenAIServer:
         self.requests: list[dict[str, Any]] = []
         self.batches = BatchService(self, batch_faults)  # /v1/files and /v1/batches
         self._lock = threading.Lock()
-        self._httpd = _QuietServer(("127.0.0.1", port), _handler(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        super().__init__(_Handler, port)
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> FakeOpenAIServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        return f"{self.address}/v1"
 
     def close(self) -> None:
         self.batches.close()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().close()
 
     def record(self, body: dict[str, Any]) -> int:
         with self._lock:
@@ -244,114 +233,79 @@ class FakeOpenAIServer:
         )
 
 
-class _QuietServer(ThreadingHTTPServer):
-    """Clients that hang up (killed builds, timeouts) are normal here, not errors."""
-
-    request_queue_size = 1024  # the default backlog of 5 drops SYNs when 64 clients connect
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
-
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
-
-
 def _error(message: str, code: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": "invalid_request_error", "code": code}}
 
 
-def _respond(handler: Any, status: int, payload: Any, headers: dict[str, str]) -> None:
-    """Send one answer (bytes as they are, anything else as JSON); with ``CUT_HEADER``, the
-    full length is announced, half the body sent and the connection dropped."""
-    raw = isinstance(payload, bytes)
-    data = payload if raw else json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    cut = headers.pop(CUT_HEADER, None) is not None
-    handler.send_response(status)
-    if "Content-Type" not in headers:
-        handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(data)))
-    for key, value in headers.items():
-        handler.send_header(key, value)
-    handler.end_headers()
-    handler.wfile.write(data[: len(data) // 2] if cut else data)
-    if cut:
-        handler.wfile.flush()
-        handler.close_connection = True
-        handler.connection.shutdown(socket.SHUT_RDWR)
+class _Handler(BaseHTTPRequestHandler):
+    """Routes ``/v1/chat/completions``, ``/v1/models``, ``/stats``, ``/v1/files`` and
+    ``/v1/batches`` to the :class:`FakeOpenAIServer` that owns the HTTP server."""
 
+    protocol_version = "HTTP/1.1"  # keep-alive, like a real server
+    disable_nagle_algorithm = True  # small replies must not wait for delayed ACKs
+    wbufsize = -1  # headers and body leave in one write (flushed per request)
 
-def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, like a real server
-        disable_nagle_algorithm = True  # small replies must not wait for delayed ACKs
-        wbufsize = -1  # headers and body leave in one write (flushed per request)
+    @property
+    def fake(self) -> FakeOpenAIServer:
+        return self.server.owner  # type: ignore[attr-defined,no-any-return]
 
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
-            pass
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
 
-        def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
-            _respond(self, status, payload, headers)
+    def do_GET(self) -> None:
+        if self._batch_api("GET", b""):
+            return
+        route = self.path.rstrip("/")
+        if route.endswith("/stats"):  # for benchmarks: what was received
+            stats = {"requests": len(self.fake.requests), "rate_limited": self.fake.rate_limited}
+            respond(self, 200, stats, {})
+        elif route.endswith("/models"):
+            names = sorted(self.fake.models or {"fake-model"})
+            listed = [{"id": name, "object": "model"} for name in names]
+            respond(self, 200, {"object": "list", "data": listed}, {})
+        else:
+            respond(self, 404, _error("not found"), {})
 
-        def _refused(self) -> bool:
-            """Answer 401 when the server demands a key and this request lacks it."""
-            if (
-                server.api_key is None
-                or self.headers.get("Authorization", "") == f"Bearer {server.api_key}"
-            ):
-                return False
-            self._send(401, _error("Incorrect API key provided.", "invalid_api_key"), {})
-            return True
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if self._batch_api("POST", raw):
+            return
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            respond(self, 404, _error(f"no route {self.path}"), {})
+        elif not self._refused():
+            self._chat(raw)
 
-        def _batch_api(self, method: str, raw: bytes) -> bool:
-            """Serve /v1/files and /v1/batches; False when the path is another one."""
-            if not any(part in self.path for part in ("/files", "/batches")):
-                return False
-            if not self._refused():
-                routed = server.batches.route(method, self.path, self.headers, raw)
-                status, payload, headers = routed or (404, _error(f"no route {self.path}"), {})
-                self._send(status, payload, headers)
-            return True
+    def _chat(self, raw: bytes) -> None:
+        try:
+            body = json.loads(raw)
+        except json.JSONDecodeError:
+            respond(self, 400, _error("request body is not JSON"), {})
+            return
+        status, payload, headers = self.fake.answer(body)
+        if status == 599:  # a dropped connection
+            self.close_connection = True
+            self.connection.close()
+            return
+        respond(self, status, payload, headers)
 
-        def do_GET(self) -> None:
-            if self._batch_api("GET", b""):
-                return
-            if self.path.rstrip("/").endswith("/stats"):  # for benchmarks: what was received
-                self._send(
-                    200, {"requests": len(server.requests), "rate_limited": server.rate_limited}, {}
-                )
-            elif self.path.rstrip("/").endswith("/models"):
-                names = sorted(server.models or {"fake-model"})
-                self._send(
-                    200,
-                    {"object": "list", "data": [{"id": n, "object": "model"} for n in names]},
-                    {},
-                )
-            else:
-                self._send(404, _error("not found"), {})
+    def _refused(self) -> bool:
+        """Answer 401 when the server demands a key and this request lacks it."""
+        key = self.fake.api_key
+        if key is None or self.headers.get("Authorization", "") == f"Bearer {key}":
+            return False
+        respond(self, 401, _error("Incorrect API key provided.", "invalid_api_key"), {})
+        return True
 
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length)
-            if self._batch_api("POST", raw):
-                return
-            if not self.path.rstrip("/").endswith("/chat/completions"):
-                self._send(404, _error(f"no route {self.path}"), {})
-                return
-            if self._refused():
-                return
-            try:
-                body = json.loads(raw)
-            except json.JSONDecodeError:
-                self._send(400, _error("request body is not JSON"), {})
-                return
-            status, payload, headers = server.answer(body)
-            if status == 599:  # a dropped connection
-                self.close_connection = True
-                self.connection.close()
-                return
-            self._send(status, payload, headers)
-
-    return Handler
+    def _batch_api(self, method: str, raw: bytes) -> bool:
+        """Serve /v1/files and /v1/batches; False when the path is another one."""
+        if not any(part in self.path for part in ("/files", "/batches")):
+            return False
+        if not self._refused():
+            routed = self.fake.batches.route(method, self.path, self.headers, raw)
+            status, payload, headers = routed or (404, _error(f"no route {self.path}"), {})
+            respond(self, status, payload, headers)
+        return True
 
 
 if __name__ == "__main__":  # ``python -m plugdata.testing.server``

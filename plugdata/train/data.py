@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from plugdata.errors import PlugdataError
+from plugdata.errors import PlugdataError, first_line
 from plugdata.train.args import TrainArgs
 
 
@@ -29,7 +29,7 @@ def load_rows(args: TrainArgs) -> tuple[Any, Any]:
             parts.append(datasets.load_dataset(args.data, name, split="train"))
         except Exception as exc:  # datasets raises many types for missing configs/files
             raise PlugdataError(
-                f"cannot load {name!r} from {args.data}: {str(exc).splitlines()[0]}"
+                f"cannot load {name!r} from {args.data}: {first_line(exc)}"
             ) from None
     data = datasets.concatenate_datasets(parts).select_columns(["id", "messages"])
     is_eval = [held_out(i, args.eval_fraction) for i in data["id"]]

@@ -15,7 +15,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from plugdata.errors import PlugdataError
+from plugdata.errors import PlugdataError, first_line
 from plugdata.train.args import TrainArgs
 
 
@@ -80,8 +80,9 @@ def load_model(args: TrainArgs, bf16: bool, vocab_size: int | None) -> Any:
     try:
         model = AutoModelForCausalLM.from_pretrained(args.model, **kwargs)
     except (OSError, ValueError) as exc:  # a missing folder or Hub id, a config it cannot read
-        why = _first_line(exc)
-        raise PlugdataError(f"--model {args.model}: cannot load the model: {why}") from None
+        raise PlugdataError(
+            f"--model {args.model}: cannot load the model: {first_line(exc)}"
+        ) from None
     if vocab_size is not None:
         model.resize_token_embeddings(vocab_size)
     # Packed examples are kept apart only when there is no KV cache (transformers then reads
@@ -152,8 +153,9 @@ def build_trainer(args: TrainArgs) -> Any:
     try:
         tokenizer = AutoTokenizer.from_pretrained(args.model)
     except (OSError, ValueError) as exc:  # a missing folder or Hub id, no tokenizer files
-        why = _first_line(exc)
-        raise PlugdataError(f"--model {args.model}: cannot load its tokenizer: {why}") from None
+        raise PlugdataError(
+            f"--model {args.model}: cannot load its tokenizer: {first_line(exc)}"
+        ) from None
     added = prepare_tokenizer(tokenizer)
     train_data, eval_data = tokenize_splits(args, tokenizer)
     first = train_data[0]
@@ -211,11 +213,6 @@ def _final_checkpoint() -> Any:
             return control
 
     return FinalCheckpoint()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def latest_checkpoint(out: Path) -> Path | None:

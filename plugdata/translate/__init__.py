@@ -11,27 +11,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from plugdata.translate.base import Outcome, Translator
 
 __all__ = ["TRANSLATORS", "Outcome", "Translator", "create_translator"]
 
-# Backends by name: the module and factory that build them (imported only when used).
-TRANSLATORS: dict[str, tuple[str, str]] = {
-    "llm": ("plugdata.translate.llm", "openai_translator"),
-    "mt": ("plugdata.translate.mt", "mt_translator"),
-    "vllm": ("plugdata.translate.vllm", "vllm_translator"),
-}
+Factory = Callable[..., Translator]
+
+
+def _llm() -> Factory:
+    from plugdata.translate.llm import openai_translator
+
+    return openai_translator
+
+
+def _mt() -> Factory:
+    from plugdata.translate.mt import mt_translator
+
+    return mt_translator
+
+
+def _vllm() -> Factory:
+    from plugdata.translate.vllm import vllm_translator
+
+    return vllm_translator
+
+
+# Backends by name, each with the function that imports its factory: only the backend asked
+# for is imported, and as an import statement, which the layers contract sees.
+TRANSLATORS: dict[str, Callable[[], Factory]] = {"llm": _llm, "mt": _mt, "vllm": _vllm}
 
 
 def create_translator(kind: str, **options: Any) -> Translator:
     """A translator of backend ``kind`` (``llm``, ...) built from keyword options."""
-    import importlib
-
     from plugdata.errors import PlugdataError
 
     if kind not in TRANSLATORS:
         raise PlugdataError(f"unknown translator {kind!r}; known: {', '.join(TRANSLATORS)}")
-    module, factory = TRANSLATORS[kind]
-    return getattr(importlib.import_module(module), factory)(**options)
+    return TRANSLATORS[kind]()(**options)

@@ -26,7 +26,7 @@ from tenacity import (
 
 from plugdata.errors import ServerError
 from plugdata.translate.cache import CachedReply, RequestCache, request_key
-from plugdata.translate.chat_errors import about_format, describe, refused, retry_after
+from plugdata.translate.chat_errors import about_format, describe, refused, retry_after, transient
 from plugdata.translate.pricing import Price, Spend, estimate_tokens
 
 ResponseFormat = Literal["auto", "json_schema", "json_object", "none"]
@@ -203,7 +203,7 @@ class ChatClient:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.max_attempts),
             wait=self._wait,
-            retry=retry_if_exception(self._transient),
+            retry=retry_if_exception(lambda exc: transient(exc, answered=self._answered)),
             reraise=True,
         )
         try:
@@ -250,13 +250,6 @@ class ChatClient:
                 "server_error", f"{exc.status_code}: {describe(exc)}", tries
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _transient(self, exc: BaseException) -> bool:
-        if isinstance(exc, openai.APIConnectionError):  # includes timeouts
-            return self._answered or not refused(exc)
-        if isinstance(exc, openai.APIStatusError):
-            return exc.status_code in (408, 409, 429) or exc.status_code >= 500
-        return False
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

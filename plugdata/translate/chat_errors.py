@@ -1,12 +1,44 @@
 """What an error of the OpenAI client says: its reason in one line, the wait the server asked
-for, whether the connection was never opened, whether a 400 is about structured output."""
+for, whether trying again can help, whether the connection was never opened, whether a 400 is
+about structured output."""
 
 from __future__ import annotations
 
 import email.utils
+import importlib
 import time
 
 import openai
+
+from plugdata.errors import first_line
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The HTTP library's transport errors (openai uses httpx, newer releases httpx2): a
+    result file that streams in raises them raw."""
+    found: list[type[BaseException]] = []
+    for name in ("httpx", "httpx2"):
+        try:
+            found.append(importlib.import_module(name).TransportError)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
+TRANSPORT = _transport_errors()
+
+
+def transient(exc: BaseException, *, answered: bool = True) -> bool:
+    """Whether trying again can help: 408, 409, 429, 5xx, timeouts, dropped connections.
+
+    A connection that could not be opened at all is final while the server has never
+    ``answered`` (nothing listens there), and transient once it has (a restart, a blip).
+    """
+    if isinstance(exc, (openai.APIConnectionError, *TRANSPORT)):  # includes timeouts
+        return answered or not refused(exc)
+    return isinstance(exc, openai.APIStatusError) and (
+        exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    )
 
 
 def refused(exc: BaseException) -> bool:
@@ -63,5 +95,4 @@ def describe(exc: BaseException) -> str:
         if message:
             return str(message)
     cause = exc.__cause__
-    text = str(exc) if not cause else f"{exc} ({cause})"
-    return text.splitlines()[0] if text else type(exc).__name__
+    return f"{first_line(exc)} ({first_line(cause)})" if cause else first_line(exc)

@@ -9,7 +9,7 @@ from string import Template
 
 import yaml
 
-from plugdata.errors import PlugdataError
+from plugdata.errors import PlugdataError, first_line
 from plugdata.resources import resource_dir
 
 
@@ -52,7 +52,7 @@ def load_prompt(version: str) -> PromptTemplate:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = getattr(exc, "problem", None) or first_line(exc)
         raise PlugdataError(f"prompt file {path} is not valid YAML{where}: {problem}") from None
     if not isinstance(data, dict):
         found = type(data).__name__ if data is not None else "nothing"

@@ -7,11 +7,11 @@ from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
 from plugdata.errors import PlugdataError
-from plugdata.languages import Language, get_language
+from plugdata.languages import Language, get_language, parse_languages
 from plugdata.sources import as_records
 from plugdata.translate.base import Translator
 from plugdata.translate.generate import LLMGenerator
-from plugdata.translate.runner import Generate, PairCallback, Runner, languages
+from plugdata.translate.runner import Generate, PairCallback, Runner
 
 T = TypeVar("T")
 
@@ -36,7 +36,7 @@ async def atranslate_rows(
     source = as_records(rows)
     pivot_lang = pivot if isinstance(pivot, Language) else get_language(pivot)
     runner = Runner(translator, generator, generate, concurrency)
-    return await runner.run(source, languages(targets), pivot_lang, on_pair)
+    return await runner.run(source, parse_languages(targets), pivot_lang, on_pair)
 
 
 def translate_rows(

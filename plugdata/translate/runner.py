@@ -10,11 +10,11 @@ the requests in flight finish (and be cached) before it stops the run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from plugdata.languages import Language, get_language
+from plugdata.languages import Language
 from plugdata.schema import FIELDS
 from plugdata.translate.base import Outcome, Translator
 from plugdata.translate.generate import LLMGenerator
@@ -33,6 +33,104 @@ class _Chunk:
     done: asyncio.Future[None]
     left: int
     pivots: dict[int, asyncio.Task[Outcome]] = field(default_factory=dict)
+
+
+# One item of a chunk: (chunk, row index, target language) -> its pair row.
+_Work = Callable[[_Chunk, int, Language], Awaitable[dict[str, Any]]]
+
+
+class _Flow:
+    """The queues of one stream: a producer opens chunks (at most ``window`` at once) and
+    queues their items, ``workers`` tasks work them off, and done chunks leave in order."""
+
+    def __init__(self, langs: list[Language], workers: int, window: int) -> None:
+        self.langs, self.workers = langs, workers
+        self.jobs: asyncio.Queue[tuple[_Chunk, int] | None] = asyncio.Queue(workers * 2)
+        self.ordered: asyncio.Queue[_Chunk | None] = asyncio.Queue()
+        self.slots = asyncio.Semaphore(window)
+        self.halted: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
+        self.tasks: list[asyncio.Future[None]] = []
+
+    def start(
+        self,
+        chunks: Iterable[Sequence[Mapping[str, Any]]],
+        one: _Work,
+        on_pair: PairCallback | None,
+    ) -> None:
+        """Start the producer and the workers, and watch them for a fatal error."""
+        self.producer = asyncio.ensure_future(self._produce(chunks))
+        self.crew = [asyncio.ensure_future(self._work(one, on_pair)) for _ in range(self.workers)]
+        self.failed = asyncio.ensure_future(_first_failure([self.producer, *self.crew]))
+        self.tasks = [self.producer, *self.crew, self.failed]
+
+    async def next_done(self) -> _Chunk | None:
+        """The next chunk in order once all its items are done; None after the last. A fatal
+        error (ServerError) surfaces here at once, a spending cap once the requests in flight
+        have landed in the cache."""
+        chunk = await self.ordered.get()
+        if chunk is None:
+            return None
+        await asyncio.wait(
+            {chunk.done, self.halted, self.failed}, return_when=asyncio.FIRST_COMPLETED
+        )
+        if self.failed.done():
+            self.failed.result()
+        if not chunk.done.done():
+            await self._halt()
+            raise self.halted.result()
+        self.slots.release()
+        return chunk
+
+    async def join(self) -> None:
+        """Wait for the producer and the workers to finish."""
+        await asyncio.gather(self.producer, *self.crew)
+
+    async def close(self) -> None:
+        """Cancel whatever still runs."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def _produce(self, chunks: Iterable[Sequence[Mapping[str, Any]]]) -> None:
+        for rows in chunks:
+            await self.slots.acquire()
+            n = len(rows) * len(self.langs)
+            done = self.halted.get_loop().create_future()
+            chunk = _Chunk([dict(r) for r in rows], [None] * n, done, n)
+            await self.ordered.put(chunk)
+            if n == 0:
+                chunk.done.set_result(None)
+            for k in range(n):
+                await self.jobs.put((chunk, k))
+        await self.ordered.put(None)
+        for _ in range(self.workers):
+            await self.jobs.put(None)
+
+    async def _work(self, one: _Work, on_pair: PairCallback | None) -> None:
+        while not self.halted.done() and (job := await self.jobs.get()) is not None:
+            chunk, k = job
+            lang, index = self.langs[k // len(chunk.rows)], k % len(chunk.rows)
+            try:
+                pair = await one(chunk, index, lang)
+            except BudgetExceeded as exc:  # let the other requests in flight finish
+                if not self.halted.done():
+                    self.halted.set_result(exc)
+                return
+            chunk.results[k] = pair
+            if on_pair is not None:
+                on_pair(pair)
+            chunk.left -= 1
+            if chunk.left == 0:
+                chunk.done.set_result(None)
+
+    async def _halt(self) -> None:
+        """Stop issuing work and wait for the requests in flight (they land in the cache)."""
+        self.producer.cancel()
+        while not self.jobs.empty():
+            self.jobs.get_nowait()
+        for _ in self.crew:
+            self.jobs.put_nowait(None)
+        await asyncio.gather(*self.crew, return_exceptions=True)
 
 
 @dataclass
@@ -62,78 +160,18 @@ class Runner:
         on_pair: PairCallback | None = None,
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """Pair rows per source chunk, in chunk order; within a chunk grouped by target."""
-        langs = list(targets)
-        workers = max(1, self.concurrency)
-        jobs: asyncio.Queue[tuple[_Chunk, int] | None] = asyncio.Queue(workers * 2)
-        ordered: asyncio.Queue[_Chunk | None] = asyncio.Queue()
-        slots = asyncio.Semaphore(max(1, self.window))
-        halted: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
 
-        async def produce() -> None:
-            for rows in chunks:
-                await slots.acquire()
-                n = len(rows) * len(langs)
-                chunk = _Chunk(
-                    [dict(r) for r in rows], [None] * n, halted.get_loop().create_future(), n
-                )
-                await ordered.put(chunk)
-                if n == 0:
-                    chunk.done.set_result(None)
-                for k in range(n):
-                    await jobs.put((chunk, k))
-            await ordered.put(None)
-            for _ in range(workers):
-                await jobs.put(None)
+        async def one(chunk: _Chunk, index: int, lang: Language) -> dict[str, Any]:
+            return await self._one(chunk, index, pivot, lang)
 
-        async def work() -> None:
-            while not halted.done() and (job := await jobs.get()) is not None:
-                chunk, k = job
-                lang, index = langs[k // len(chunk.rows)], k % len(chunk.rows)
-                try:
-                    pair = await self._one(chunk, index, pivot, lang)
-                except BudgetExceeded as exc:  # let the other requests in flight finish
-                    if not halted.done():
-                        halted.set_result(exc)
-                    return
-                chunk.results[k] = pair
-                if on_pair is not None:
-                    on_pair(pair)
-                chunk.left -= 1
-                if chunk.left == 0:
-                    chunk.done.set_result(None)
-
-        producer = asyncio.ensure_future(produce())
-        crew = [asyncio.ensure_future(work()) for _ in range(workers)]
-        failed = asyncio.ensure_future(_first_failure([producer, *crew]))
+        flow = _Flow(list(targets), max(1, self.concurrency), max(1, self.window))
+        flow.start(chunks, one, on_pair)
         try:
-            while (chunk := await ordered.get()) is not None:
-                await asyncio.wait(
-                    {chunk.done, halted, failed}, return_when=asyncio.FIRST_COMPLETED
-                )
-                if failed.done():
-                    failed.result()  # a fatal error (ServerError) surfaces here
-                if not chunk.done.done():
-                    await self._halt(producer, crew, jobs)
-                    raise halted.result()
-                slots.release()
+            while (chunk := await flow.next_done()) is not None:
                 yield [pair for pair in chunk.results if pair is not None]
-            await asyncio.gather(producer, *crew)
+            await flow.join()
         finally:
-            for task in (producer, *crew, failed):
-                task.cancel()
-            await asyncio.gather(producer, *crew, failed, return_exceptions=True)
-
-    @staticmethod
-    async def _halt(
-        producer: asyncio.Task[None], crew: list[asyncio.Task[None]], jobs: asyncio.Queue[Any]
-    ) -> None:
-        """Stop issuing work and wait for the requests in flight (they land in the cache)."""
-        producer.cancel()
-        while not jobs.empty():
-            jobs.get_nowait()
-        for _ in crew:
-            jobs.put_nowait(None)
-        await asyncio.gather(*crew, return_exceptions=True)
+            await flow.close()
 
     async def run(
         self,
@@ -224,13 +262,6 @@ class Runner:
             reasons=[] if fields is not None else [reason or "failed"],
         )
         return pair
-
-
-def languages(targets: Sequence[str | Language] | str) -> list[Language]:
-    """Target languages from codes, a comma-separated string or Language objects."""
-    if isinstance(targets, str):
-        targets = [t for t in targets.split(",") if t.strip()]
-    return [t if isinstance(t, Language) else get_language(t) for t in targets]
 
 
 async def _first_failure(tasks: list[asyncio.Task[None]]) -> None:

@@ -27,7 +27,7 @@ import polars as pl
 from plugdata.filters import patterns as P
 from plugdata.filters import shorttext
 from plugdata.filters.check import VERDICT, Check, Context, Score
-from plugdata.filters.prepare import FIELDS, judged, pcol
+from plugdata.filters.prepare import FIELDS, judged, pcol, set_aside
 from plugdata.filters.rows import positions
 
 READS = (
@@ -70,12 +70,19 @@ MAJOR = {
 }
 
 
-def _long(df: pl.DataFrame, ctx: Context, f: str) -> pl.Series:
+def _words(f: str, n: int) -> pl.Expr:
+    """Whether field ``f``'s judged text has ``n`` words (runs of letters) or more: found
+    without counting them all (the search stops at the ``n``-th)."""
+    if n <= 0:
+        return judged(f).str.len_bytes() >= 0  # (a column of trues)
+    return judged(f).str.contains(rf"(?:\p{{L}}+\P{{L}}+){{{n - 1}}}\p{{L}}")
+
+
+def _long(f: str, ctx: Context) -> pl.Expr:
     """Whether a field is long enough for its shares to judge it: ``lid_min_letters`` counted
     and more than ``short_max_words`` words (any number in a script of its own)."""
-    words = judged(f).str.count_matches(r"\p{L}+")
     scripted = pl.col("target_lang").is_in(list(P.SCRIPTS))
-    return df.select((words > ctx.config.short_max_words) | scripted).to_series()
+    return _words(f, ctx.config.short_max_words + 1) | scripted
 
 
 def _same_foreign(
@@ -84,7 +91,7 @@ def _same_foreign(
     """At ``rows``: the probability that the pivot field is in the pivot language (code and
     quotes aside), or -1 where the pivot field is itself in the language the target field was
     found in (``labels``): foreign text the source already held, no fault of the translation."""
-    text = pcol("pivot", f).str.replace_all(f"{P.VERBATIM}|{P.QUOTED}", " ")
+    text = set_aside(pcol("pivot", f))
     asked = df[rows].select(text, "pivot_lang")
     probs = ctx.lid.probabilities(list(asked.iter_rows()))
     tops = ctx.lid.distributions(asked.to_series().to_list())
@@ -104,8 +111,10 @@ def _field(df: pl.DataFrame, ctx: Context, f: str, out: list[dict | None]) -> No
     for side in ("share_target", "share_pivot", "lid_target"):
         ctx.scores[f"{side}_{f}"] = fields[f"{side}_{f}"]
     sure = (fields[f"major_{f}"] == "other") & (fields[f"p_foreign_{f}"] >= cfg.foreign_min_prob)
+    short = _words(f, min(cfg.short_min_words, 2)) & ~_words(f, 2 * cfg.short_max_words + 1)
+    long_, few = df.select(_long(f, ctx).alias("long"), short.alias("few"))
     enough = (fields[f"weight_{f}"].fill_null(0) >= cfg.lid_min_letters) & (
-        _long(df, ctx, f) | sure.fill_null(False)
+        long_ | sure.fill_null(False)
     )
     low = enough & (fields[f"share_target_{f}"] < cfg.lid_min_share)
     rows = [int(i) for i in positions(df, low) if out[i] is None]
@@ -119,15 +128,16 @@ def _field(df: pl.DataFrame, ctx: Context, f: str, out: list[dict | None]) -> No
         name = f"lid_pivot_{f}"
         values = [max(pivot[i], 0.0) if i in pivot else None for i in range(df.height)]
         ctx.scores[name] = pl.Series(name, values, dtype=pl.Float64)
-    _short(df, ctx, f, positions(df, ~enough), out)
+    _short(df, ctx, f, positions(df, ~enough & few), out)
 
 
 def _short(df: pl.DataFrame, ctx: Context, f: str, rows, out: list[dict | None]) -> None:
     """The short-text verdicts on field ``f`` at ``rows`` (a copy of a pivot input or output
     that is not in the pivot language is what the pair needs, and is not held against it)."""
+    cfg = ctx.config
     if not rows.size:
         return
-    part = df[rows]
+    part = df.select(shorttext.columns(f))[rows]
     at, asked = shorttext.queries(part, f, ctx)
     found = shorttext.judge(ctx, asked)
     scores = ctx.scores[f"lid_target_{f}"].to_list()
@@ -139,7 +149,7 @@ def _short(df: pl.DataFrame, ctx: Context, f: str, rows, out: list[dict | None])
             hits.append((i, verdict, query[0]))
     copies = [i for i, *_ in hits if f != "instruction" and df[f"_same_{f}"][i]]
     probs = _same_foreign(df, ctx, f, copies, [None] * df.height) if copies else {}
-    keep = {i for i, p in probs.items() if p < ctx.config.lid_min_prob}
+    keep = {i for i, p in probs.items() if p < cfg.lid_min_prob}
     for i, verdict, text in hits:
         if i not in keep:
             out[i] = {"reason": verdict, "field": f, "text": text}

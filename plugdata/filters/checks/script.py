@@ -13,6 +13,7 @@ from plugdata.filters import patterns as P
 from plugdata.filters.check import VERDICT, Check, Context, place, verdicts
 from plugdata.filters.prepare import FIELDS, copied_letters, copied_tokens, judged
 from plugdata.filters.rows import gather, positions
+from plugdata.filters.segments import count_chars
 
 READS = ("script_min_share", "script_min_letters", "kana_max_share", "kana_min_letters")
 
@@ -40,14 +41,15 @@ def _text(part: str) -> pl.Expr:
 def _language(part: pl.DataFrame, lang: str, ctx: Context) -> pl.Series:
     """The verdicts of one language's rows, request and answer apart."""
     cfg = ctx.config
-    wide = 3 if lang in ("zh", "ja", "ko") else 1  # a CJK character counts three, as in sizes
+    cjk = lang in ("zh", "ja", "ko")
+    wide = 3 if cjk else 1  # a CJK character counts three, as in sizes
+    part = part.with_columns(_text(f).alias(f"_t_{f}") for f in PARTS)  # joined once
     for f in PARTS:
-        text = _text(f)
+        text = pl.col(f"_t_{f}")
+        letters = count_chars(text, r"\p{L}") + 2 * count_chars(text, P.WIDE, dense=cjk)
         part = part.with_columns(
-            (text.str.count_matches(r"\p{L}") + 2 * text.str.count_matches(P.WIDE)).alias(
-                f"_l_{f}"
-            ),
-            (text.str.count_matches(P.SCRIPTS[lang]) * wide).alias(f"_o_{f}"),
+            letters.alias(f"_l_{f}"),
+            (count_chars(text, P.SCRIPTS[lang]) * wide).alias(f"_o_{f}"),
             pl.lit(0, pl.Int64).alias(f"_c_{f}"),
         )
 
@@ -60,7 +62,7 @@ def _language(part: pl.DataFrame, lang: str, ctx: Context) -> pl.Series:
     if again.size:  # low even with every letter counted: set copies aside
         redo = copied_tokens(part[again]).select(_copied(f).alias(f"_c_{f}") for f in PARTS)
         part = part.with_columns(gather(c, again, part.height, 0) for c in redo.get_columns())
-    cases = [("script:low_share", PARTS[f][0], low(f), _text(f)) for f in PARTS]
+    cases = [("script:low_share", PARTS[f][0], low(f), pl.col(f"_t_{f}")) for f in PARTS]
     if lang == "zh":
         text = pl.concat_str([judged(f) for f in FIELDS], separator=" ")
         kana = text.str.count_matches(P.KANA)

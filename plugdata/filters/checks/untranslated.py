@@ -1,10 +1,11 @@
 """``untranslated``: the target repeats the pivot.
 
 Sub-reasons: ``untranslated:exact_copy`` (a target field is the pivot's, names, code and quote
-marks aside), ``untranslated:copied_sentence`` (a sentence of the pivot, or a run of
-``copy_run_words`` of its words, stands untranslated in the target),
-``untranslated:word_overlap`` (between Latin-script texts, most of the pivot's words are found
-again). Reads ``echo_min_words``, ``sentence_min_words``, ``copy_run_words``, ``copy_min_words``,
+marks aside, or holds it whole with at most ``echo_max_extra`` characters more),
+``untranslated:copied_sentence`` (a sentence of the pivot, or a run of ``copy_run_words`` of its
+words, stands untranslated in the target), ``untranslated:word_overlap`` (between Latin-script
+texts, most of the pivot's words are found again). Reads ``echo_min_words``,
+``echo_max_extra``, ``sentence_min_words``, ``copy_run_words``, ``copy_min_words``,
 ``copy_max_overlap``, ``lid_min_prob``.
 
 A copy is not held against a pair where the evidence says it is what the pair needs (see
@@ -23,10 +24,11 @@ import polars as pl
 from plugdata.filters import markers
 from plugdata.filters.check import Check, Context, verdicts
 from plugdata.filters.prepare import FIELDS, OWN_SCRIPT, col, judged, pcol, tcol
-from plugdata.filters.rows import on_rows, positions
+from plugdata.filters.rows import PIVOT_ID, on_rows, positions
 
 READS = (
     "echo_min_words",
+    "echo_max_extra",
     "sentence_min_words",
     "copy_run_words",
     "copy_min_words",
@@ -35,6 +37,8 @@ READS = (
 )
 _QUOTE = re.compile(r'"[^"\n]+"|“[^”\n]+”|„[^“”\n]+[“”]|「[^」\n]+」|『[^』\n]+』|«[^»\n]+»')
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+LOWER = r"\b\p{Ll}{4,}\b"  # a prose run holds a lower-case word of four letters or more
+ASCII_LOWER = r"(?-u:\b)[a-z]{4,}(?-u:\b)"
 REASONS = ("untranslated:exact_copy", "untranslated:copied_sentence", "untranslated:word_overlap")
 LOWER_WORD = r"(?:^|[^\p{L}\d_])\p{Ll}{3,}(?:$|[^\p{L}\d_])"
 PLAIN_WORD = r"^[\"'“‘(¿¡]*\p{L}[\p{L}'’-]*[.,!?;:\"'”’)]*$"  # a word, not an identifier
@@ -135,25 +139,48 @@ def _runs(df: pl.DataFrame, ctx: Context) -> dict[int, tuple[str, str]]:
     the segment ends fall: the field and the run. Looked for in Python where the field shares
     two lower-case words of four letters or more with the pivot."""
     k = ctx.config.copy_run_words
-    lower = r"\b\p{Ll}{4,}\b"  # a prose run holds a lower-case word of four letters or more
-    pivot = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ")
-    found: dict[int, tuple[str, str]] = {}
     own = _pivot_words(df)
-    segs = ctx.account(df).segments
-    for f in FIELDS:
-        # a run holds two stopwords only the pivot uses: no segment stopwords settled holds one
-        open_ = segs.filter((pl.col("field") == f) & ~pl.col("settled"))["row"].unique()
-        mask = pl.Series(np.isin(np.arange(df.height), open_.to_numpy()))
-        shared = (
-            judged(f).str.extract_all(lower).list.set_intersection(pivot.str.extract_all(lower))
-        )
-        (hit,) = on_rows(df, mask, [(shared.list.len() >= 2).alias("hit")], [pl.lit(False)])
-        rows = positions(df, hit)
-        part = df[rows].select(judged(f).alias("t"), pivot.alias("p"), "pivot_lang", "target_lang")
-        for i, (text, source, p, t) in zip(rows, part.iter_rows(), strict=True):
-            if int(i) not in found and (run := _run(text, source, k, own[p, t])):
-                found[int(i)] = (f, run)
+    found: dict[int, tuple[str, str]] = {}
+    hits = _sharing(df, ctx)
+    for i, f, text, source, p, t in hits.iter_rows():
+        if i not in found and (run := _run(text, source, k, own[p, t])):
+            found[i] = (f, run)
     return found
+
+
+def _sharing(df: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    """The target fields that hold an unsettled segment (a run holds two stopwords only the
+    pivot uses: no segment stopwords settled holds one) and share two lower-case words of
+    four letters or more with their pivot record, in field order: ``row``, ``field``, the
+    field's text, the record's, and the languages. Each distinct pivot record's words are
+    found once (records repeat once per target language)."""
+    segs = ctx.account(df).segments
+    open_ = segs.filter(~pl.col("settled")).select("row", "field").unique()
+    record = pl.concat_str([pcol("pivot", f) for f in FIELDS], separator=" ").alias("p")
+    ids = pl.col(PIVOT_ID) if PIVOT_ID in df.columns else pl.int_range(pl.len())
+    langs = ("pivot_lang", "target_lang")
+    parts = []
+    for f in FIELDS:
+        rows = np.sort(open_.filter(pl.col("field") == f)["row"].to_numpy())
+        part = df.select(ids.cast(pl.Int64).alias("_id"), judged(f).alias("t"), *langs)[rows]
+        part = part.with_columns(row=pl.Series(rows, dtype=pl.Int64), field=pl.lit(f))
+        parts.append(part.filter(pl.col("t").str.contains(r"\p{Ll}{4}")))  # (a cheap hint)
+    asked = pl.concat(parts)
+    first = asked.unique("_id")["row"].to_numpy()
+    words = df.select(ids.cast(pl.Int64).alias("_id"), record)[first].select(
+        "_id",
+        pl.col("p").str.extract_all(LOWER).alias("_pw"),
+        (pl.col("p").str.len_bytes() == pl.col("p").str.len_chars()).alias("_ascii"),
+    )
+    asked = asked.join(words, on="_id", how="left", maintain_order="left")
+    # An ASCII record's words are ASCII, and ASCII word bounds hold wherever Unicode ones
+    # do: fields sharing under two of them by those cheaper bounds share under two.
+    ascii_shared = pl.col("t").str.extract_all(ASCII_LOWER).list.set_intersection("_pw")
+    asked = asked.filter(~(pl.col("_ascii") & (ascii_shared.list.len() < 2)))
+    shared = pl.col("t").str.extract_all(LOWER).list.set_intersection("_pw").list.len() >= 2
+    hits = asked.filter(shared)
+    texts = df.select(record)[hits["row"].to_numpy()]
+    return hits.select("row", "field", "t", texts["p"], *langs)
 
 
 def _run(text: str, source: str, k: int, pivot_words: frozenset[str]) -> str | None:
@@ -216,8 +243,18 @@ def _copied_sentences(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Ser
     )
 
 
+def held(f: str, max_extra: int, min_words: int) -> pl.Expr:
+    """The target field holds the pivot's prose whole (``min_words`` plain words or more) and
+    at most ``max_extra`` characters more: ``[zh] Antonym of 'ancient'?``."""
+    p, t = col("pivot", f), col("target", f)
+    extra = t.str.len_chars() - p.str.len_chars()
+    near = extra.is_between(1, max_extra) & (sentence_words(p) >= min_words)
+    return (near & t.str.contains(p, literal=True)).fill_null(False)
+
+
 def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
-    """An exact copy of a pivot field of ``echo_min_words`` plain words or more; a pivot
+    """An exact copy of a pivot field of ``echo_min_words`` plain words or more (or the pivot
+    text whole with a few characters more); a pivot
     sentence copied into the target; or, between Latin-script texts, most of the pivot's
     words again. Copies the pair needs are not held against it."""
     cfg = ctx.config
@@ -227,6 +264,7 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
         same = pl.col(f"_same_{f}") & ~keep
         echo = (sentence_words(tcol(f)) >= cfg.echo_min_words).fill_null(False)
         (flags[f],) = on_rows(df, same, [echo.alias(f)], [pl.lit(False)])
+        flags[f] |= df.select(held(f, cfg.echo_max_extra, cfg.echo_min_words) & ~keep).to_series()
         if f != "instruction":  # (short instructions in the pivot language often read as foreign)
             flags[f] = foreign_pivot(df, ctx, f, flags[f])
     frame = pl.DataFrame(flags).with_columns(df.select(*(tcol(f) for f in FIELDS)))

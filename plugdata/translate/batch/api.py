@@ -10,7 +10,6 @@ the list and assume no order (the API documents none).
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ import openai
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from plugdata.errors import ServerError
+from plugdata.translate.chat_errors import TRANSPORT, transient
 
 T = TypeVar("T")
 ATTEMPTS = 6
@@ -28,29 +28,6 @@ FILE_TTL = 30 * 86400  # batch files are deleted 30 days after they are made
 
 class Gone(ServerError):
     """The server no longer has this file (batch files are deleted after 30 days)."""
-
-
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    """The HTTP library's transport errors (openai uses httpx, newer releases httpx2)."""
-    found: list[type[BaseException]] = []
-    for name in ("httpx", "httpx2"):
-        try:
-            found.append(importlib.import_module(name).TransportError)
-        except (ImportError, AttributeError):
-            continue
-    return tuple(found)
-
-
-TRANSPORT = _transport_errors()
-
-
-def transient(exc: BaseException) -> bool:
-    """Whether trying again can help: 408, 409, 429, 5xx, timeouts, dropped connections."""
-    if isinstance(exc, (openai.APIConnectionError, *TRANSPORT)):
-        return True
-    return isinstance(exc, openai.APIStatusError) and (
-        exc.status_code in (408, 409, 429) or exc.status_code >= 500
-    )
 
 
 def _retrying(attempts: int = ATTEMPTS) -> AsyncRetrying:

@@ -11,8 +11,7 @@ and MADLAD-400 through transformers or CTranslate2, sentence by sentence.
 - :mod:`~plugdata.translate.mt.engines` and ``convert``: transformers and CTranslate2;
 - :mod:`~plugdata.translate.mt.batcher`: concurrent calls gathered into batches;
 - :mod:`~plugdata.translate.mt.translator`: the :class:`MTTranslator`;
-- :mod:`~plugdata.translate.mt.preview`: what a build will use, for the dry run;
-- :mod:`~plugdata.translate.mt.tiny`: tiny models of each family, for tests and benchmarks.
+- :mod:`~plugdata.translate.mt.preview`: what a build will use, for the dry run.
 """
 
 from __future__ import annotations

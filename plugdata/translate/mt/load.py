@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plugdata.errors import PlugdataError
+from plugdata.errors import PlugdataError, first_line
 from plugdata.languages import Language, get_language
 from plugdata.translate.mt.defaults import attribution_of, default_model, hub_licence
 from plugdata.translate.mt.families import Target, Unsupported, family_of, target_for
@@ -120,10 +120,10 @@ def model_files(name: str, langs: str) -> Path:
             path = Path(snapshot_download(name, allow_patterns=[*PATTERNS, BIN_WEIGHTS]))
     except (RepositoryNotFoundError, GatedRepoError, RevisionNotFoundError) as exc:
         raise PlugdataError(
-            f"model {name} (for {langs}): cannot be downloaded: {_first_line(exc)}"
+            f"model {name} (for {langs}): cannot be downloaded: {first_line(exc)}"
         ) from None
     except Exception as exc:  # offline, no network, proxy or DNS failure
-        raise Unreachable(name, langs, _first_line(exc)) from None
+        raise Unreachable(name, langs, first_line(exc)) from None
     return path
 
 
@@ -142,10 +142,6 @@ def cached_files(name: str) -> Path | None:
         return None
     weights = any(path.glob("*.safetensors")) or (path / BIN_WEIGHTS).is_file()
     return path if weights and (path / "config.json").is_file() else None
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def vocabulary(tokenizer: Any) -> set[str]:
@@ -222,7 +218,7 @@ def inspect_path(name: str, path: Path, langs: Sequence[Language], pivot: Langua
         raise PlugdataError(f"{exc} (for {codes})") from None
     except Exception as exc:
         raise PlugdataError(
-            f"model {name} (for {codes}): cannot be loaded: {_first_line(exc)}"
+            f"model {name} (for {codes}): cannot be loaded: {first_line(exc)}"
         ) from None
     vocab = vocabulary(tokenizer)
     info = ModelInfo(
