@@ -80,8 +80,10 @@ class TranslateShards:
         frame = self.shards.finished(shard, rows, len(self.plan.targets))
         if frame is not None:
             return frame, True
-        frame = self.loop.run_until_complete(translate_chunk(self.runner, self.plan, rows))
-        self.cache.flush()  # what the shard paid for is on disk before it counts as done
+        try:
+            frame = self.loop.run_until_complete(translate_chunk(self.runner, self.plan, rows))
+        finally:  # what the shard paid for is on disk before it counts as done, or fails
+            self.cache.flush()
         self.shards.save(shard, frame)
         return frame, False
 
