@@ -26,35 +26,19 @@ to the Hub: its scores are not LaBSE's, so its threshold is not LaBSE's either.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-FILES = {
-    "zh": "zho-CN",
-    "ko": "kor",
-    "it": "ita",
-    "es": "spa",
-    "ja": "jpn",
-    "fr": "fra",
-    "de": "deu",
-    "pt": "por",
-    "ru": "rus",
-    "ar": "arb",
-}
+sys.path.insert(0, str(Path(__file__).parent))
+from ntrex import load
+
 REAL = ("real", "real_3")
 CONDITIONS = ("real", "real_3", "neighbour", "mismatch", "cut", "half_pivot")
 Scorer = Callable[[list[str], list[str]], np.ndarray]
-
-
-def load(folder: Path, limit: int) -> tuple[list[str], dict[str, list[str]]]:
-    def lines(name: str) -> list[str]:
-        return (folder / name).read_text(encoding="utf-8").splitlines()[:limit]
-
-    english = lines("ntrex128.src.eng.txt")
-    return english, {lang: lines(f"ntrex128.ref.{code}.txt") for lang, code in FILES.items()}
 
 
 def joiner(lang: str) -> str:

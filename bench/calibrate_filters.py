@@ -34,26 +34,18 @@ import argparse
 import json
 import random
 import re
+import sys
 import time
 from pathlib import Path
 
 import polars as pl
 
+sys.path.insert(0, str(Path(__file__).parent))
+from ntrex import FILES, load
+
 from plugdata.filters import DEFAULT_FILTERS, FilterConfig, filter_frame
 from plugdata.filters.neighbour_table import NEIGHBOURS
 
-FILES = {
-    "zh": "zho-CN",
-    "ko": "kor",
-    "it": "ita",
-    "es": "spa",
-    "ja": "jpn",
-    "fr": "fra",
-    "de": "deu",
-    "pt": "por",
-    "ru": "rus",
-    "ar": "arb",
-}
 LANGS = tuple(FILES)
 OTHER = {
     "zh": "ko",
@@ -100,15 +92,6 @@ EXPECTED = {
     "short_swap": {"langid", "script", "untranslated"},
 }
 LONG = ("real_long", "half", "middle")
-
-
-def load(folder: Path, limit: int) -> tuple[list[str], dict[str, list[str]]]:
-    english = (folder / "ntrex128.src.eng.txt").read_text(encoding="utf-8").splitlines()[:limit]
-    refs = {
-        lang: (folder / f"ntrex128.ref.{code}.txt").read_text(encoding="utf-8").splitlines()[:limit]
-        for lang, code in FILES.items()
-    }
-    return english, refs
 
 
 def row(

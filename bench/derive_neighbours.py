@@ -22,26 +22,17 @@ it came from, so that a change of identifier is one command away:
 from __future__ import annotations
 
 import argparse
+import sys
 import textwrap
 from collections import Counter, defaultdict
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from ntrex import FILES, lines
+
 from plugdata.filters.langid import FastTextLID
 from plugdata.languages import LANGUAGES
 
-NTREX = {
-    "en": "src.eng",
-    "zh": "ref.zho-CN",
-    "ko": "ref.kor",
-    "it": "ref.ita",
-    "es": "ref.spa",
-    "ja": "ref.jpn",
-    "fr": "ref.fra",
-    "de": "ref.deu",
-    "pt": "ref.por",
-    "ru": "ref.rus",
-    "ar": "ref.arb",
-}
 SAMPLES = Path(__file__).parent / "lid_samples"
 TABLE = Path(__file__).parent.parent / "plugdata" / "filters" / "neighbour_table.py"
 PIVOT = "en"
@@ -50,9 +41,8 @@ SPACELESS = {"zh", "ja", "th"}  # windows of characters, not words
 
 def sentences(code: str, ntrex: Path, limit: int) -> list[str]:
     """Real sentences in the language: NTREX where the shared data has it, else the samples."""
-    if code in NTREX:
-        path = ntrex / f"ntrex128.{NTREX[code]}.txt"
-        return path.read_text(encoding="utf-8").splitlines()[:limit]
+    if code == "en" or code in FILES:
+        return lines(ntrex, code, limit)
     return (SAMPLES / f"{code}.txt").read_text(encoding="utf-8").splitlines()
 
 
