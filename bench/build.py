@@ -69,10 +69,12 @@ def baseline(n: int, queue: mp.Queue) -> None:
 
 
 def formats(n: int, queue: mp.Queue, render: bool) -> None:
-    """The build's own per-chunk sink (filters off): format, render and append every chunk."""
+    """The build's own per-chunk stages (filters off): format, render and write every chunk."""
+    from plugdata.config import BuildConfig
     from plugdata.formats import ChatRenderer
-    from plugdata.pipeline.sink import ChunkSink
+    from plugdata.pipeline.stages import ChunkSink, format_chunk, worker_plan
     from plugdata.publish import RunDirectory
+    from plugdata.schema import pair_frame
 
     renderer = None
     if render:
@@ -83,6 +85,8 @@ def formats(n: int, queue: mp.Queue, render: bool) -> None:
         renderer = ChatRenderer(tiny_tokenizer([r["instruction"] + r["output"] for r in seed]))
     pairs = make_pairs(n)
     chosen = ["plug"] if render else FORMATS
+    plan = worker_plan(BuildConfig(source="seed", targets=TARGETS, formats=chosen, filters=[]))
+    plan.renderer = renderer
     with tempfile.TemporaryDirectory() as tmp:
         run = RunDirectory(Path(tmp) / "run")
         with run:
@@ -91,16 +95,14 @@ def formats(n: int, queue: mp.Queue, render: bool) -> None:
                 targets=TARGETS,
                 formats=chosen,
                 ext="parquet",
-                pair_filter=None,
-                renderer=renderer,
-                system_prompt=None,
-                no_system=False,
+                rendered=renderer is not None,
                 seed=0,
                 expected_pairs=len(pairs),
             )
             started = time.perf_counter()
             for start in range(0, len(pairs), 4096):
-                sink.add(pairs[start : start + 4096])
+                frame = pair_frame(pairs[start : start + 4096])
+                sink.write(frame, format_chunk(frame, plan))
             sink.close()
             seconds = time.perf_counter() - started
     rows_out = sum(sum(per_lang.values()) for per_lang in sink.counts.values())

@@ -15,7 +15,8 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from plugdata.errors import InputError
+from plugdata.config_checks import check
+from plugdata.errors import ConfigError
 from plugdata.filters import DEFAULT_FILTERS
 from plugdata.formats import DEFAULT_FORMATS, format_names
 
@@ -39,15 +40,6 @@ IDENTITY = (
     "generate",
     "generator_model",
 )
-
-
-class ConfigError(InputError):
-    """A config value is wrong; ``field`` names it (the CLI shows the matching flag)."""
-
-    def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"{name}: {reason}")
-        self.field = name
-        self.reason = reason
 
 
 def opt(
@@ -315,8 +307,6 @@ class BuildConfig:
 
     def validate(self) -> None:
         """Normalise strings into lists, dicts and paths, and check every value."""
-        from plugdata.config_checks import check
-
         check(self)
 
     def recipe(self) -> dict[str, Any]:

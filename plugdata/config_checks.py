@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from plugdata.errors import PlugdataError
+from plugdata.errors import ConfigError, PlugdataError
 from plugdata.filters import FilterConfig, parse_filters
 from plugdata.formats import format_names
 from plugdata.languages import get_language, parse_languages
@@ -57,7 +57,6 @@ NOT_NEGATIVE = (
 
 def check(cfg: BuildConfig) -> None:
     """Normalise and check every field of ``cfg`` in place."""
-    from plugdata.config import ConfigError
 
     def guard(name: str, fn: Callable[[Any], Any]) -> None:
         try:
@@ -101,7 +100,6 @@ def check(cfg: BuildConfig) -> None:
 
 def _check_translator(cfg: BuildConfig) -> None:
     """Resolve ``auto`` (mt unless --model names a chat model) and check the backend's needs."""
-    from plugdata.config import ConfigError
     from plugdata.translate.mt.load import looks_like_mt
 
     if cfg.translator in ("mt", "vllm") or (cfg.translator == "auto" and not _server(cfg)):
@@ -130,8 +128,6 @@ def _server(cfg: BuildConfig) -> bool:
 
 def _check_model_folder(model: str | None) -> None:
     """A --model written as a path (./x, ../x, /x, ~/x) must be a folder that exists."""
-    from plugdata.config import ConfigError
-
     if not model or "=" in model or not model.startswith(("./", "../", "/", "~", ".\\")):
         return
     if not Path(model).expanduser().is_dir():
@@ -140,8 +136,6 @@ def _check_model_folder(model: str | None) -> None:
 
 def _check_scale(cfg: BuildConfig) -> None:
     """The Batch API needs an OpenAI-compatible model; Ray and the Batch API do not mix."""
-    from plugdata.config import ConfigError
-
     if not 0 < cfg.vllm_gpu_memory <= 1:
         share = cfg.vllm_gpu_memory
         raise ConfigError("vllm_gpu_memory", f"must be above 0 and at most 1, not {share!r}")
@@ -169,8 +163,6 @@ def _check_scale(cfg: BuildConfig) -> None:
 
 
 def _check_numbers(cfg: BuildConfig) -> None:
-    from plugdata.config import ConfigError
-
     for name in (*AT_LEAST_ONE, *POSITIVE, *NOT_NEGATIVE):
         value = getattr(cfg, name)
         if value is None:

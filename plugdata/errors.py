@@ -23,6 +23,15 @@ class InputError(PlugdataError):
     """A source file or dataset is malformed; the message names file, line and field."""
 
 
+class ConfigError(InputError):
+    """A config value is wrong; ``field`` names it (the CLI shows the matching flag)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.field = name
+        self.reason = reason
+
+
 class ServerError(PlugdataError):
     """The model server cannot be used at all (unreachable, rejects the key, unknown model)."""
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
@@ -146,6 +147,26 @@ def test_an_unreadable_cache_file_is_one_clear_error(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(PlugdataError, match=r"cannot open the request cache .*cache\.sqlite"):
         RequestCache(path)
+
+
+def test_a_cache_over_a_base_reads_both_and_merges_into_the_base(tmp_path):
+    """The Ray executor's actor caches: misses are read from the run's cache (never written),
+    and merging them back adds each reply once, keeping the one stored first."""
+    base, own = tmp_path / "cache.sqlite", tmp_path / "actor.sqlite"
+    with RequestCache(base) as run:
+        run.put("a" * 64, CachedReply("from the run", "stop", 1, 1, 0.5))
+    with RequestCache(own, base=base) as actor:
+        assert actor.get("a" * 64).content == "from the run"
+        assert asyncio.run(actor.aget("a" * 64)).content == "from the run"
+        assert actor.get("b" * 64) is None
+        actor.put("b" * 64, CachedReply("paid here", "stop", 2, 3, 0.25))
+        actor.put("a" * 64, CachedReply("paid twice", "stop", 1, 1, 0.5))
+        assert len(actor) == 2 and actor.total_cost() == 0.75  # its own file, not the base
+    with RequestCache(base) as run:
+        assert run.merge_from(own) == 1 and run.merge_from(own) == 0
+        assert len(run) == 2 and run.total_cost() == 0.75
+        assert run.get("a" * 64).content == "from the run"
+        assert run.get("b" * 64) == CachedReply("paid here", "stop", 2, 3, 0.25)
 
 
 def test_batch_replies_replayed_on_resume_keep_their_price_and_are_counted_once(

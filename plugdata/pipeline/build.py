@@ -1,8 +1,12 @@
 """``build()``: source -> translate (and generate) -> filter -> format -> run directory.
 
-Source chunks stream through the stages: the runner translates them with no barrier, each
-finished chunk is filtered, written and formatted on a worker thread while the next ones are
-being translated, and statistics are summed as they go. Memory holds a few chunks, however
+``build()`` runs the recipe on the executor the config names: here, or on Ray Data
+(:mod:`plugdata.pipeline.ray_executor`). Both call the same stages
+(:mod:`plugdata.pipeline.stages`) and leave the same run directory.
+
+Here, source chunks stream through the stages: the runner translates them with no barrier,
+each finished chunk is filtered, formatted and written on a worker thread while the next ones
+are being translated, and statistics are summed as they go. Memory holds a few chunks, however
 large the corpus.
 """
 
@@ -11,43 +15,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from plugdata.config import BuildConfig
-from plugdata.errors import Interrupted, PlugdataError, stopped_by
+from plugdata.errors import Interrupted
 from plugdata.filters import PairFilter
-from plugdata.pipeline.clients import make_clients
-from plugdata.pipeline.finish import finish
-from plugdata.pipeline.plan import Plan, make_plan
-from plugdata.pipeline.sink import ChunkSink
-from plugdata.publish import BATCHES_DIR, CACHE_NAME, RunDirectory, push_run
-from plugdata.sources import Source, open_source
-from plugdata.translate import Translator
-from plugdata.translate.batch import BATCH_LEVEL, BatchesPending, Ledger
-from plugdata.translate.cache import CacheWriteError, RequestCache
-from plugdata.translate.generate import LLMGenerator
-from plugdata.translate.pricing import BudgetExceeded, Spend
+from plugdata.pipeline.batches import batch_ledgers, refuse_batch_failures, refuse_open_batches
+from plugdata.pipeline.plan import Plan
+from plugdata.pipeline.stages import (
+    BuildResult,
+    BuildRun,
+    ChunkSink,
+    commit_run,
+    filter_chunk,
+    finish_run,
+    format_chunk,
+    keep_for_resume,
+    make_clients,
+    make_filter,
+    make_runner,
+    open_run,
+    open_sink,
+    push,
+    read_source,
+    translate_chunks,
+)
+from plugdata.schema import pair_frame
+from plugdata.sources import Source
+from plugdata.translate.cache import RequestCache
+from plugdata.translate.pricing import Spend
 from plugdata.translate.runner import PairCallback, Runner
 
+__all__ = ["FILTER_ROWS", "BuildResult", "Interrupted", "batch_ledgers", "build"]
 
-class BatchFailures(PlugdataError):
-    """Rows failed at the Batch API's batch level: the run is kept, not committed."""
-
-
-BATCH_FAILURE_SHARE = 0.01  # rows failed at the batch level that a committed run may hold
-
-
-@dataclass
-class BuildResult:
-    """Where the run went and what it counted."""
-
-    out: Path
-    stats: dict[str, Any]
+# Pairs filtered at once: the filters have a fixed cost per call (and use both cores only on
+# large frames), so small translated chunks are gathered first: 4K pairs a call filter at about
+# half the speed of 16K.
+FILTER_ROWS = 16_384
 
 
 def build(
@@ -74,232 +80,123 @@ def build(
     if config.executor == "ray":
         from plugdata.pipeline.ray_executor import build_on_ray
 
-        return build_on_ray(config, on_pair=on_pair, on_start=on_start)
-    plan = make_plan(config)
-    run = RunDirectory(plan.out, overwrite=config.overwrite)
-    with run, RequestCache(run.staging / CACHE_NAME) as cache:
-        (run.staging / "identity").write_text(config.identity() + "\n")
+        result = build_on_ray(config, on_pair=on_pair, on_start=on_start, started=started)
+    else:
+        result = _build_here(config, started, on_pair, on_start, on_status, on_rejected)
+    return push(result, config)
+
+
+def _build_here(
+    config: BuildConfig,
+    started: float,
+    on_pair: PairCallback | None,
+    on_start: Callable[[dict[str, int | None]], None] | None,
+    on_status: Callable[[str], None] | None,
+    on_rejected: Callable[[str, int], None] | None,
+) -> BuildResult:
+    """The local executor: this process translates; a worker thread filters and writes."""
+    run = open_run(config, started=started)
+    with run, RequestCache(run.cache_path) as cache:
         if not config.batch_api:
-            _refuse_open_batches(run.staging)
+            refuse_open_batches(run.staging)
         spend = Spend(config.max_cost, earlier=cache.total_cost())
-        sink: ChunkSink | None = None
+        chunks: _Chunks | None = None
         try:  # whatever stops the run (an error, Ctrl-C, SIGTERM), paid work is kept
             # Clients first: a missing API key or model fails before the source is read.
             translator, generator = make_clients(
                 config, spend, cache, staging=run.staging, notify=on_status
             )
-            source = _open_checked(config)
-            sink = _sink(run, plan, source, on_rejected)
+            source = read_source(config)
+            chunks = _Chunks(run.plan, open_sink(run, source), make_filter(run.plan), on_rejected)
             if on_start is not None:
-                on_start({t.code: source.total for t in plan.targets})
-            runner = _runner(plan, translator, generator)
-            asyncio.run(_translate(plan, source, sink, runner, on_pair))
+                on_start({t.code: source.total for t in run.plan.targets})
+            runner = make_runner(run.plan, translator, generator)
+            asyncio.run(_translate(run, source, chunks, runner, on_pair))
             cache.flush()  # every answer is on disk now (a failed write is raised here)
-            run.keep = True  # keep them should anything below fail
-            sink.close()
-            stats = finish(run, plan, source, sink, spend, translator, generator, started)
-        except BaseException as exc:
-            if sink is not None:
-                sink.abort()
-            _keep_for_resume(run, cache, config, plan, exc)
-        cache.close()
-        _refuse_batch_failures(sink, run.staging)
-        (run.staging / "identity").unlink(missing_ok=True)
-        result = BuildResult(run.commit(), stats)
-    return push(result, config)
-
-
-def push(result: BuildResult, config: BuildConfig) -> BuildResult:
-    """Upload a committed run to the Hub when ``push_to_hub`` asks for it (stats say where)."""
-    if config.push_to_hub:
-        try:
-            pushed = push_run(
-                result.out,
-                config.push_to_hub,
-                private=config.private,
-                change_visibility=config.change_visibility,
+            run.directory.keep = True  # keep them should anything below fail
+            funnel = chunks.close()
+            stats = finish_run(
+                run, source, chunks.sink, spend, translator, generator, funnel=funnel
             )
-        except KeyboardInterrupt as exc:
-            words, code = stopped_by(exc)
-            raise Interrupted(
-                f"{words} during the upload; the run is complete in {result.out}: "
-                f"upload it with `plugdata push {result.out} --repo "
-                f"{config.push_to_hub}`",
-                code,
-            ) from None
-        result.stats["pushed"] = {
-            "repo": pushed.repo_id,
-            "files": len(pushed.files),
-            "commit_url": pushed.commit_url,
-        }
-    return result
+        except BaseException as exc:
+            if chunks is not None:
+                chunks.abort()
+            keep_for_resume(run, cache, exc)
+        cache.close()
+        refuse_batch_failures(chunks.sink.tally.stats(), run.staging)
+        return commit_run(run, stats)
 
 
-def batch_ledgers(out: Path) -> dict[str, Ledger]:
-    """The Batch API ledgers of a run (its staging folder while it is unfinished), by role."""
-    for root in (out.parent / f".{out.name}.partial", out):
-        if ledgers := _ledgers_in(root):
-            return ledgers
-    return {}
+class _Chunks:
+    """What happens to each translated chunk here, on one worker thread and in order: pairs
+    are gathered to :data:`FILTER_ROWS` when filtering, then filtered, formatted and written."""
 
+    def __init__(
+        self,
+        plan: Plan,
+        sink: ChunkSink,
+        pair_filter: PairFilter | None,
+        on_rejected: Callable[[str, int], None] | None,
+    ) -> None:
+        self.plan, self.sink, self.filter = plan, sink, pair_filter
+        self.on_rejected = on_rejected  # (language, pairs the filters rejected) per call
+        self.waiting: list[dict[str, Any]] = []  # pairs gathered for the next filter call
 
-def _refuse_open_batches(staging: Path) -> None:
-    """A live resume of a run with requests waiting in batches would pay for them twice."""
-    waiting = sum(
-        s.requests for ledger in _ledgers_in(staging).values() for s in ledger.open_shards()
-    )
-    if waiting:
-        raise PlugdataError(
-            f"this run has {waiting:,} request(s) waiting in submitted Batch API batches: run "
-            "the same command with --batch-api to collect them (add --batch-fallback live to "
-            f"send what fails live); to drop them, delete {staging / BATCHES_DIR} first (what "
-            "they would have answered is then paid again)"
-        )
+    def add(self, pairs: list[dict[str, Any]]) -> None:
+        if self.filter is None:
+            self._write(pairs)
+            return
+        self.waiting += pairs
+        if len(self.waiting) >= FILTER_ROWS:
+            self._flush()
 
+    def _flush(self) -> None:
+        if self.waiting:
+            pairs, self.waiting = self.waiting, []
+            self._write(pairs)
 
-def _refuse_batch_failures(sink: ChunkSink, staging: Path) -> None:
-    """Keep the run instead of committing it when a batch failed for good, or when more than
-    a small share of its rows failed at the batch level (not for their own content)."""
-    stats = sink.tally.stats()
-    counts: Counter[str] = Counter()
-    for row in stats["languages"].values():
-        counts.update({r: n for r, n in row["reasons"].items() if r in BATCH_LEVEL})
-    failed, pairs = sum(counts.values()), stats["totals"]["pairs"]
-    if not counts["batch_failed"] and failed <= pairs * BATCH_FAILURE_SHARE:
-        return
-    shards = [s for ledger in _ledgers_in(staging).values() for s in ledger.shards.values()]
-    errors = [f"{s.batch_id} ({s.name}) {s.error}" for s in shards if s.error]
-    reasons = ", ".join(f"{reason}: {n:,}" for reason, n in counts.most_common())
-    raise BatchFailures(
-        f"{failed:,} of {pairs:,} pairs failed at the batch level ({reasons})"
-        + (f"; {errors[-1]}" if errors else "")
-        + f"; the run was not committed: it is kept in "
-        f"{staging}; fix the cause and run the same command again (answered requests are "
-        "replayed from the cache)"
-    )
+    def _write(self, pairs: list[dict[str, Any]]) -> None:
+        frame = pair_frame(pairs)
+        if self.filter is not None:
+            frame, rejected = filter_chunk(self.filter, frame)
+            for lang, n in rejected.items():
+                if self.on_rejected is not None:
+                    self.on_rejected(lang, n)
+        self.sink.write(frame, format_chunk(frame, self.plan))
 
+    def close(self) -> dict[str, Any] | None:
+        """Write what is gathered, finish every file; the filter funnel (None unfiltered)."""
+        self._flush()
+        self.sink.close()
+        if self.filter is None:
+            return None
+        self.filter.close()
+        return self.filter.stats()
 
-def _ledgers_in(root: Path) -> dict[str, Ledger]:
-    """The Batch API ledgers under one run folder, by role (translate, generate)."""
-    return {
-        path.parent.name: Ledger(path.parent)
-        for path in sorted((root / BATCHES_DIR).glob("*/ledger.json"))
-    }
-
-
-def _open_checked(config: BuildConfig) -> Source:
-    """Read the whole source once before anything is sent, so a bad record at the end of a
-    big file fails the run for free; then open it again to stream (with an exact total)."""
-
-    def open_() -> Source:
-        return open_source(
-            config.source,
-            columns=config.columns,
-            limit=config.limit,
-            seed=config.seed,
-            split=config.split,
-        )
-
-    total = sum(len(chunk) for chunk in open_().chunks(4096))
-    source = open_()
-    source.total = total
-    return source
-
-
-def _runner(plan: Plan, translator: Translator, generator: LLMGenerator | None) -> Runner:
-    """The runner; with the Batch API, enough requests in flight to fill the batches."""
-    config = plan.config
-    concurrency, window = config.concurrency, 4
-    if config.batch_api:
-        concurrency = config.batch_inflight
-        window = 2 + concurrency // max(1, config.chunk_size * len(plan.targets))
-    return Runner(translator, generator, config.generate, concurrency, window)  # type: ignore[arg-type]
-
-
-def _sink(
-    run: RunDirectory,
-    plan: Plan,
-    source: Source,
-    on_rejected: Callable[[str, int], None] | None = None,
-) -> ChunkSink:
-    config = plan.config
-    pair_filter = None
-    if plan.filters:
-        pair_filter = PairFilter(plan.filters, plan.filter_config, lid_backend=config.lid_backend)
-    expected = source.total * len(plan.targets) if source.total is not None else None
-    return ChunkSink(
-        run,
-        targets=list(config.targets),
-        formats=list(config.formats),
-        ext=config.file_format,
-        pair_filter=pair_filter,
-        renderer=plan.renderer,
-        system_prompt=config.system_prompt,
-        no_system=config.no_system,
-        seed=config.seed or 0,
-        expected_pairs=expected,
-        on_rejected=on_rejected,
-    )
+    def abort(self) -> None:
+        """Release files and workers after a failure (what was written is rewritten on resume)."""
+        self.sink.abort()
+        if self.filter is not None:
+            with contextlib.suppress(Exception):
+                self.filter.close()
 
 
 async def _translate(
-    plan: Plan, source: Source, sink: ChunkSink, runner: Runner, on_pair: PairCallback | None
+    run: BuildRun, source: Source, chunks: _Chunks, runner: Runner, on_pair: PairCallback | None
 ) -> None:
-    """Translate chunk by chunk; each finished chunk is sunk on a worker thread, in order."""
+    """Translate chunk by chunk; each finished chunk is written on a worker thread, in order."""
     loop = asyncio.get_running_loop()
     pending: asyncio.Future[None] | None = None
-    chunks = source.chunks(plan.config.chunk_size)
+    stream = translate_chunks(runner, run.plan, source.chunks(run.config.chunk_size), on_pair)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugdata-sink") as pool:
         try:
-            async for pairs in runner.stream(chunks, plan.targets, plan.pivot, on_pair):
+            async for pairs in stream:
                 if pending is not None:
                     await pending
-                pending = loop.run_in_executor(pool, sink.add, pairs)
+                pending = loop.run_in_executor(pool, chunks.add, pairs)
             if pending is not None:
                 await pending
         finally:
             await runner.translator.close()
             if runner.generator is not None:
                 await runner.generator.close()
-
-
-def _keep_for_resume(
-    run: RunDirectory, cache: RequestCache, config: BuildConfig, plan: Plan, exc: BaseException
-) -> None:
-    """Keep the staging folder (and its cache) when anything was paid for, and say how to go on."""
-    kept = len(cache)
-    with contextlib.suppress(CacheWriteError):  # told already, or told below with `exc`
-        cache.close()
-    waiting = sum(
-        s.requests for ledger in _ledgers_in(run.staging).values() for s in ledger.open_shards()
-    )
-    submitted = any((run.staging / BATCHES_DIR).glob("*/ledger.json"))
-    if isinstance(exc, KeyboardInterrupt) and kept == 0 and not submitted:
-        how, code = stopped_by(exc)
-        raise Interrupted(f"{how} before any request completed; nothing was kept", code) from None
-    if kept == 0 and not submitted:
-        raise exc
-    run.keep = True
-    if isinstance(exc, BatchesPending):
-        raise BatchesPending(f"{exc} (they are recorded in {run.staging})") from None
-    unit = "translated sentence(s)" if config.translator == "mt" else "completed request(s)"
-    where = f"{kept} {unit} are kept in {run.staging}"
-    how = "run the same command again to resume" + (
-        "" if config.out else f" (or pass --out {plan.out})"
-    )
-    if waiting:
-        where += (
-            f", and {waiting:,} request(s) wait in Batch API batches still running on the "
-            f"server (`plugdata batches {plan.out}` lists them)"
-        )
-        how = how.replace("to resume", "to collect them and resume")
-    if isinstance(exc, KeyboardInterrupt):
-        words, code = stopped_by(exc)
-        raise Interrupted(f"{words}; {where}; {how}", code) from None
-    if isinstance(exc, BudgetExceeded):
-        raise BudgetExceeded(f"{exc}; {where}") from None
-    if isinstance(exc, PlugdataError) and type(exc).__init__ is PlugdataError.__init__:
-        raise type(exc)(f"{exc}; {where}; {how}") from None
-    if hasattr(exc, "add_note"):  # an unexpected error: keep its traceback, say what is kept
-        exc.add_note(f"plugdata: {where}; {how}")
-    raise exc

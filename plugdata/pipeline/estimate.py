@@ -13,20 +13,8 @@ from plugdata.sources import open_source
 from plugdata.translate.batch import BATCH_DISCOUNT
 from plugdata.translate.chat import ChatClient
 from plugdata.translate.llm import LLMTranslator
-from plugdata.translate.pricing import Price, estimate_tokens, price_for
+from plugdata.translate.pricing import EXPANSION, Price, estimate_tokens, price_for
 from plugdata.translate.protect import mask, needs_translation
-
-# Rough output/input token ratios of a translation, by script.
-EXPANSION = {
-    "Latn": 1.2,
-    "Hans": 1.1,
-    "Jpan": 1.2,
-    "Hang": 1.3,
-    "Cyrl": 1.4,
-    "Arab": 1.4,
-    "Deva": 2.0,
-    "Thai": 1.8,
-}
 
 
 def estimate(config: BuildConfig | Mapping[str, Any]) -> dict[str, Any]:

@@ -13,13 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from plugdata.config import BuildConfig
-from plugdata.pipeline.estimate import EXPANSION
 from plugdata.pipeline.plan import make_plan
 from plugdata.schema import FIELDS
 from plugdata.sources import open_source
 from plugdata.translate.mt.preview import Preview, measure, preview
 from plugdata.translate.mt.segment import segment
-from plugdata.translate.pricing import estimate_tokens
+from plugdata.translate.pricing import EXPANSION, estimate_tokens
 from plugdata.translate.protect import needs_translation
 
 SAMPLE = 32  # sentences per language translated in the warm-up

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -32,8 +33,16 @@ def finish(
     translator: Translator,
     generator: LLMGenerator | None,
     started: float,
+    *,
+    funnel: dict[str, Any] | None = None,
+    models: dict[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write the run's metadata files; return its stats."""
+    """Write the run's metadata files; return its stats.
+
+    ``funnel`` is the filters' funnel (None when the pairs were not filtered); ``models`` the
+    translator's :meth:`describe` where its models were loaded elsewhere (on Ray's actors);
+    ``extra`` is added to the stats (the executor's own figures)."""
     config = plan.config
     stats: dict[str, Any] = {
         "source_skipped": source.skipped,
@@ -41,7 +50,6 @@ def finish(
         "formats": sink.counts,
         "seconds": round(time.monotonic() - started, 3),
     }
-    funnel = sink.filter_stats()
     if funnel is not None:
         stats["filters"] = funnel
     if plan.renderer is not None:
@@ -55,7 +63,8 @@ def finish(
         "resumed": run.resumed,
         "run_total_cost_usd": round(spend.total, 6),
     }
-    recipe = _recipe(plan, source, stats, translator, generator)
+    stats.update(extra or {})
+    recipe = _recipe(plan, source, stats, translator, generator, models)
     run.write_yaml("config.yaml", recipe)
     run.write_json("stats.json", stats)
     write_chart(run.path(CHART_NAME), stats, sink.tally.lengths)
@@ -82,6 +91,7 @@ def _recipe(
     stats: dict[str, Any],
     translator: Translator,
     generator: LLMGenerator | None,
+    models: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """``config.yaml``: the config (no key), versions, the model server, prices and cost."""
     client = getattr(translator, "client", None)
@@ -110,6 +120,8 @@ def _recipe(
             "known": price.known,
         }
     describe = getattr(translator, "describe", None)
-    if callable(describe):  # local models: ids, licences and attribution
+    if models is not None:  # local models loaded elsewhere: as they ran there
+        recipe.update(models)
+    elif callable(describe):  # local models: ids, licences and attribution
         recipe.update(describe())
     return recipe

@@ -38,9 +38,7 @@ def make_plan(config: BuildConfig, *, preflight: bool = True) -> Plan:
     """Check ``config`` again (it may have been changed since it was made) and prepare."""
     config.validate()
     filters = list(DEFAULT_FILTERS) if config.filters is None else list(config.filters)
-    renderer = None
-    if config.chat_template and preflight:
-        renderer = ChatRenderer(load_tokenizer(config.chat_template), config.max_row_tokens)
+    renderer = chat_renderer(config) if preflight else None
     out = config.out if config.out is not None else default_out(config)
     filter_config = FilterConfig.parse(config.thresholds)
     if config.adequacy_model:
@@ -64,6 +62,13 @@ def make_plan(config: BuildConfig, *, preflight: bool = True) -> Plan:
             check_hub_login(config.push_to_hub)
             check_visibility(config.push_to_hub, config.private, config.change_visibility)
     return plan
+
+
+def chat_renderer(config: BuildConfig) -> ChatRenderer | None:
+    """The chat-template renderer of ``config`` (None without a chat template)."""
+    if not config.chat_template:
+        return None
+    return ChatRenderer(load_tokenizer(config.chat_template), config.max_row_tokens)
 
 
 def default_out(config: BuildConfig) -> Path:

@@ -8,6 +8,10 @@ cap is the run's total across resumes.
 The event loop never waits on SQLite for a miss: the keys already stored are held in memory as
 64-bit prefixes, and only hits are read, on the cache's own thread.
 
+A cache can sit over a read-only ``base`` (another run's or the whole run's cache file, which
+nobody writes meanwhile): misses are looked up there, new replies go into the cache's own file,
+and :meth:`RequestCache.merge_from` copies one cache file's replies into another.
+
 A write that fails (a full disk, a read-only file) stops the writer from writing but never
 from draining its queue: the failure is raised to whoever stores, flushes or closes next, so
 a run stops at once, and what was written before it stays for the next run.
@@ -28,6 +32,7 @@ from typing import Any
 from plugdata.errors import PlugdataError
 
 _COLUMNS = "content, finish_reason, prompt_tokens, completion_tokens, cost_usd"
+_SELECT = f"SELECT {_COLUMNS} FROM replies WHERE key = ?"
 _STOP = object()
 _INSERT = "INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?, ?, ?)"
 
@@ -64,16 +69,25 @@ def _prefix(key: str) -> int:
 
 
 class RequestCache:
-    """A key → reply store in one SQLite file, with a writer thread."""
+    """A key → reply store in one SQLite file, with a writer thread.
 
-    def __init__(self, path: str | Path) -> None:
+    With ``base``, misses are looked up in that cache file too, opened immutable: nobody may
+    write it while this cache is open (readers then need no lock and leave no WAL files).
+    """
+
+    def __init__(self, path: str | Path, *, base: str | Path | None = None) -> None:
         self.path = Path(path)
+        self._base: sqlite3.Connection | None = None
         try:
             self._db = _open(self.path)
             self._known = {_prefix(k) for (k,) in self._db.execute("SELECT key FROM replies")}
+            if base is not None and Path(base).is_file():
+                uri = f"{Path(base).absolute().as_uri()}?immutable=1"
+                self._base = sqlite3.connect(uri, uri=True, check_same_thread=False)
         except sqlite3.Error as exc:
             raise CacheWriteError(f"cannot open the request cache {self.path}: {exc}") from None
         self._lock = threading.Lock()  # one statement at a time on the connection
+        self._base_lock = threading.Lock()  # and on the base's
         self._queue: queue.Queue[Any] = queue.Queue()
         self._error: CacheWriteError | None = None  # the first failed write
         self._told = False  # has the failure been raised to a caller?
@@ -112,14 +126,19 @@ class RequestCache:
             raise CacheWriteError(str(self._error))
 
     def get(self, key: str) -> CachedReply | None:
-        """The stored reply for ``key``, or None."""
-        if _prefix(key) not in self._known:
+        """The stored reply for ``key`` (here, else in the base), or None."""
+        row = None
+        if _prefix(key) in self._known:
+            self.flush()
+            with self._lock:
+                row = self._db.execute(_SELECT, (key,)).fetchone()
+        return CachedReply(*row) if row else self._from_base(key)
+
+    def _from_base(self, key: str) -> CachedReply | None:
+        if self._base is None:
             return None
-        self.flush()
-        with self._lock:
-            row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM replies WHERE key = ?", (key,)
-            ).fetchone()
+        with self._base_lock:
+            row = self._base.execute(_SELECT, (key,)).fetchone()
         return CachedReply(*row) if row else None
 
     def put(self, key: str, reply: CachedReply) -> None:
@@ -139,9 +158,10 @@ class RequestCache:
         )
 
     async def aget(self, key: str) -> CachedReply | None:
-        """:meth:`get` without blocking the event loop (a miss costs no thread hop)."""
+        """:meth:`get` without blocking the event loop (a miss costs no thread hop; a look-up
+        in the immutable base is one indexed read)."""
         if _prefix(key) not in self._known:
-            return None
+            return self._from_base(key)
         return await asyncio.get_running_loop().run_in_executor(None, self.get, key)
 
     async def aput(self, key: str, reply: CachedReply) -> None:
@@ -154,15 +174,33 @@ class RequestCache:
         self._queue.join()
         self._raise_failure()
 
+    def merge_from(self, other: str | Path) -> int:
+        """Copy every reply stored in the cache file ``other`` into this one (a reply stored
+        here already is kept); return how many were added."""
+        self.flush()
+        with self._lock:
+            self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
+            try:
+                keys = [k for (k,) in self._db.execute("SELECT key FROM other.replies")]
+                added = self._db.execute(
+                    f"INSERT OR IGNORE INTO replies SELECT key, {_COLUMNS} FROM other.replies"
+                ).rowcount
+            finally:
+                self._db.execute("DETACH DATABASE other")
+        self._known.update(map(_prefix, keys))
+        return added
+
     def total_cost(self) -> float:
-        """What every stored reply cost when it was paid for, in USD."""
+        """What every reply stored in this file (not its base) cost when it was paid for, in
+        USD."""
         self._queue.join()
         with self._lock:
             row = self._db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM replies").fetchone()
         return float(row[0])
 
     def __len__(self) -> int:
-        """How many replies are stored (on disk: a failed write is not counted)."""
+        """How many replies this file stores (on disk: a failed write is not counted; the base
+        is not counted)."""
         self._queue.join()
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM replies").fetchone()[0])
@@ -175,8 +213,10 @@ class RequestCache:
         self._closed = True
         self._queue.put(_STOP)
         self._writer.join()
-        with self._lock:
+        with self._lock, self._base_lock:
             self._db.close()
+            if self._base is not None:
+                self._base.close()
         if not self._told:
             self._raise_failure()
 
@@ -196,7 +236,4 @@ def _open(path: Path) -> sqlite3.Connection:
         " finish_reason TEXT NOT NULL, prompt_tokens INTEGER NOT NULL,"
         " completion_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL DEFAULT 0)"
     )
-    columns = {row[1] for row in db.execute("PRAGMA table_info(replies)")}
-    if "cost_usd" not in columns:  # a cache written by plugdata 0.1
-        db.execute("ALTER TABLE replies ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0")
     return db

@@ -99,6 +99,18 @@ class Spend:
             )
 
 
+# Rough output/input token ratios of a translation, by script (for estimates).
+EXPANSION = {
+    "Latn": 1.2,
+    "Hans": 1.1,
+    "Jpan": 1.2,
+    "Hang": 1.3,
+    "Cyrl": 1.4,
+    "Arab": 1.4,
+    "Deva": 2.0,
+    "Thai": 1.8,
+}
+
 _WIDE = re.compile("[\u2e80-\U0010ffff]")
 
 
