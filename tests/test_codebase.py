@@ -255,18 +255,10 @@ def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
     return seen
 
 
-# Circles left in the filters package (another branch owns it): each is a function-level
-# import back. A circle not listed here fails the test; remove an entry once it is gone.
-KNOWN_CYCLES = {
-    ("plugdata.filters.accounting", "plugdata.filters.check"),
-    ("plugdata.filters.langid", "plugdata.filters.workers"),
-}
-
-
 def test_no_import_cycles():
     """No two plugdata modules import each other, directly or round a longer circle, at the top
     or inside a function (see :func:`_import_graph`): every strongly connected component of the
-    import graph is one module (but for :data:`KNOWN_CYCLES`)."""
+    import graph is one module."""
     graph = _import_graph()
     reach = {module: _reachable(graph, module) for module in graph}
     cycles = {
@@ -274,8 +266,7 @@ def test_no_import_cycles():
         for module in graph
         if module in reach[module]
     }
-    new = sorted(cycles - KNOWN_CYCLES)
-    assert not new, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in new)
+    assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in sorted(cycles))
 
 
 def test_the_import_checks_see_a_cycle_and_a_reach_in():

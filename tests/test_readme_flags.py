@@ -35,7 +35,6 @@ ELSEWHERE = {
     "--fresh-outputs": "bench/filters.py",
     "--use-onnx": "bench/calibrate_adequacy.py",
     "--write": "bench/derive_neighbours.py",
-    "--fresh-outputs": "bench/filters.py",
     # vllm serve's own flags (passed through --vllm-args), pip's, uv's and hf download's
     "--enable-prefix-caching": "README.md (vllm serve)",
     "--max-num-seqs": "README.md (vllm)",

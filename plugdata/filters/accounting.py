@@ -28,17 +28,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from plugdata.filters import patterns as P
-from plugdata.filters.check import Context
 from plugdata.filters.markers import WORD, likely_in, words
 from plugdata.filters.neighbour_table import NEIGHBOURS
 from plugdata.filters.prepare import CODE_HINT, FIELDS, judged, pcol, set_aside
 from plugdata.filters.rows import gather, on_rows, positions
 from plugdata.filters.segments import count_chars, key, split
+
+if TYPE_CHECKING:
+    from plugdata.filters.check import Context
 
 __all__ = ["Accounting", "account"]
 

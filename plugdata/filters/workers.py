@@ -2,7 +2,7 @@
 
 lingua holds the interpreter while it loads its models (a second or two) and fastText while it
 predicts, so on a thread they stall the caller's other threads; in a process of their own they
-run beside them. A worker is a fresh interpreter (``python -m plugdata.filters.workers``), not a
+run beside them. A worker is a fresh interpreter (``python -m plugdata.filters.worker_main``), not a
 ``multiprocessing`` child: those run the caller's main script again unless it is guarded by
 ``if __name__ == "__main__"``, and a script that translates before it filters would translate
 twice. The worker reads pickled batches of texts on its stdin and answers each on its stdout,
@@ -19,7 +19,7 @@ import pickle
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 Answer = list[dict[str, float]]  # per text, probability (or confidence) per language code
@@ -37,7 +37,7 @@ class Worker:
     def __init__(self, kind: str, arg: Any) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "plugdata.filters.workers"],
+            [sys.executable, "-m", "plugdata.filters.worker_main"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -96,37 +96,3 @@ def ask_all(workers: Sequence[Worker], batches: Sequence[Sequence[str]]) -> Answ
     finally:
         for lock in with_lock:
             lock.release()
-
-
-def _answerer(kind: str, arg: Any) -> Callable[[list[str]], Answer]:
-    if kind == "lingua":
-        from plugdata.filters.langid import lingua_confidences, lingua_detector
-
-        detector = lingua_detector(arg)
-        return lambda texts: lingua_confidences(detector, texts)
-    from plugdata.filters.langid import FastTextLID
-
-    model = FastTextLID(arg)
-    return model.predict
-
-
-def main() -> None:
-    """The worker: a header ``(kind, arg)``, then batches until stdin closes."""
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # anything printed goes to stderr, never into the answers
-    answer = _answerer(*pickle.load(stdin))
-    while True:
-        try:
-            texts = pickle.load(stdin)
-        except EOFError:
-            return
-        try:
-            message = (True, answer(texts))
-        except Exception as exc:  # the caller raises it
-            message = (False, repr(exc))
-        pickle.dump(message, stdout, protocol=pickle.HIGHEST_PROTOCOL)
-        stdout.flush()
-
-
-if __name__ == "__main__":
-    main()
