@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -24,33 +26,10 @@ from plugdata.formats import format_rows
 from plugdata.testing.tiny import CHATML, tiny_tokenizer
 from plugdata.train.masking import IGNORE, encode
 
+sys.path.insert(0, str(Path(__file__).parent))
+from train_set import WORDS
+
 PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12}
-WORDS = [
-    "model",
-    "data",
-    "answer",
-    "language",
-    "question",
-    "river",
-    "light",
-    "green",
-    "small",
-    "number",
-    "table",
-    "system",
-    "window",
-    "garden",
-    "music",
-    "travel",
-    "city",
-    "water",
-    "friend",
-    "school",
-    "energy",
-    "market",
-    "story",
-    "simple",
-]
 
 
 def synthetic_pairs(n: int, rng: random.Random) -> list[dict]:

@@ -15,6 +15,7 @@ import json
 import random
 from pathlib import Path
 
+# Words the synthetic answers are drawn from (bench/train_gpu.py uses them too).
 WORDS = [
     "model",
     "data",
