@@ -49,6 +49,14 @@ def jsonl_file(tmp_path: Path) -> Path:
     return path
 
 
+def seed_build_args(url: str, out: Path | None, *extra: str, concurrency: int = 4) -> list[str]:
+    """``plugdata build`` arguments: the seed corpus into zh and ko through the stand-in server
+    at ``url``, unfiltered, into ``out`` (no ``--out`` when None), then ``extra``."""
+    args = ["build", "--source", "seed", "--targets", "zh,ko", "--model", "m"]
+    args += ["--base-url", url, "--concurrency", str(concurrency), "--no-filter"]
+    return [*args, *(["--out", str(out)] if out else []), *extra]
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
     """Run the installed ``plugdata`` entry point in a subprocess."""
     return subprocess.run(

@@ -61,7 +61,15 @@ def hub(monkeypatch) -> Iterator[FakeHub]:
         monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", stand_in.url)
         monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
         monkeypatch.setenv("HF_TOKEN", "hf_test_token_not_real")
+        _reset_sessions()  # huggingface_hub < 1 caches a session made while offline
         yield stand_in
+        _reset_sessions()
+
+
+def _reset_sessions() -> None:
+    reset = getattr(huggingface_hub.utils, "reset_sessions", None)
+    if reset is not None:
+        reset()
 
 
 def _cli_env(hub: FakeHub) -> dict[str, str]:

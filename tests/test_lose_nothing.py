@@ -19,7 +19,7 @@ from plugdata.errors import PlugdataError
 from plugdata.testing import FakeOpenAIServer
 from plugdata.translate.cache import CachedReply, RequestCache
 
-from .conftest import run_cli
+from .conftest import run_cli, seed_build_args
 
 # The CLI in a fresh process whose request cache lives on a "disk" that fills up after a few
 # dozen replies: SQLite's own max_page_count gives the real "database or disk is full" error.
@@ -43,22 +43,7 @@ main()
 
 
 def _args(url: str, out: Path) -> list[str]:
-    return [
-        "build",
-        "--source",
-        "seed",
-        "--targets",
-        "zh,ko",
-        "--model",
-        "m",
-        "--base-url",
-        url,
-        "--concurrency",
-        "4",
-        "--no-filter",
-        "--out",
-        str(out),
-    ]
+    return seed_build_args(url, out)
 
 
 def _stored(path: Path) -> int:

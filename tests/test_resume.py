@@ -14,28 +14,13 @@ from plugdata.errors import PlugdataError
 from plugdata.publish import RunDirectory
 from plugdata.testing import FakeOpenAIServer, fault_mix
 
-from .conftest import run_cli
+from .conftest import run_cli, seed_build_args
 
 CONCURRENCY = 4
 
 
 def _args(url: str, out: Path | None, *extra: str) -> list[str]:
-    args = [
-        "build",
-        "--source",
-        "seed",
-        "--targets",
-        "zh,ko",
-        "--model",
-        "m",
-        "--base-url",
-        url,
-        "--concurrency",
-        str(CONCURRENCY),
-        "--no-filter",
-        *extra,
-    ]
-    return [*args, "--out", str(out)] if out else args
+    return seed_build_args(url, out, *extra, concurrency=CONCURRENCY)
 
 
 def _start(args: list[str], cwd: Path | None = None) -> subprocess.Popen:

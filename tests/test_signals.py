@@ -16,30 +16,14 @@ import pytest
 from plugdata.testing import FakeOpenAIServer
 from plugdata.testing.batches import BatchFaults
 
-from .conftest import run_cli
+from .conftest import run_cli, seed_build_args
 
 CONCURRENCY = 4
 TOTAL = 142  # requests of the seed corpus into zh and ko
 
 
 def _args(url: str, out: Path, *extra: str) -> list[str]:
-    return [
-        "build",
-        "--source",
-        "seed",
-        "--targets",
-        "zh,ko",
-        "--model",
-        "m",
-        "--base-url",
-        url,
-        "--concurrency",
-        str(CONCURRENCY),
-        "--no-filter",
-        "--out",
-        str(out),
-        *extra,
-    ]
+    return seed_build_args(url, out, *extra, concurrency=CONCURRENCY)
 
 
 def _start(args: list[str], *, script: str | None = None) -> subprocess.Popen:

@@ -81,8 +81,7 @@ class FakeHub(ThreadedServer):
                 {},
             )
         if rest == ["settings"] and method == "PUT":
-            visibility = json.loads(body or b"{}").get("visibility")
-            repo.private = visibility == "private" if visibility else repo.private
+            repo.private = _private(json.loads(body or b"{}"), repo.private)
             return 200, {}, {}
         if rest[0] == "preupload":
             files = json.loads(body or b"{}").get("files", [])
@@ -113,8 +112,7 @@ class FakeHub(ThreadedServer):
                     },
                     {},
                 )
-            visibility = payload.get("visibility")
-            private = visibility == "private" if visibility else org in self.private_orgs
+            private = _private(payload, org in self.private_orgs)
             self.repos[repo_id] = Repo(private)
         return 200, {"url": f"{self.url}/datasets/{repo_id}"}, {}
 
@@ -170,3 +168,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:
         self._serve("PUT")
+
+
+def _private(payload: dict[str, Any], otherwise: bool) -> bool:
+    """The visibility a create or settings request asks for: ``"visibility": "private"`` from
+    huggingface_hub 1, ``"private": true`` from earlier releases; ``otherwise`` when neither."""
+    if payload.get("visibility"):
+        return payload["visibility"] == "private"
+    if isinstance(payload.get("private"), bool):
+        return payload["private"]
+    return otherwise
