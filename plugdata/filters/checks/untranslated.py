@@ -243,20 +243,22 @@ def _copied_sentences(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Ser
     )
 
 
-def held(f: str, max_extra: int, min_words: int) -> pl.Expr:
-    """The target field holds the pivot's prose whole (``min_words`` plain words or more) and
-    at most ``max_extra`` characters more: ``[zh] Antonym of 'ancient'?``."""
+def held(df: pl.DataFrame, f: str, max_extra: int, min_words: int) -> pl.Series:
+    """The target field holds the pivot's text whole (``min_words`` plain words or more) and
+    at most ``max_extra`` characters more: ``[zh] Antonym of 'ancient'?``. Worked out only on
+    rows whose lengths allow it."""
     p, t = col("pivot", f), col("target", f)
-    extra = t.str.len_chars() - p.str.len_chars()
-    near = extra.is_between(1, max_extra) & (sentence_words(p) >= min_words)
-    return (near & t.str.contains(p, literal=True)).fill_null(False)
+    near = (t.str.len_chars() - p.str.len_chars()).is_between(1, max_extra)
+    whole = (sentence_words(p) >= min_words) & t.str.contains(p, literal=True)
+    (found,) = on_rows(df, near, [whole.fill_null(False).alias(f)], [pl.lit(False)])
+    return found
 
 
 def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
     """An exact copy of a pivot field of ``echo_min_words`` plain words or more (or the pivot
-    text whole with a few characters more); a pivot
-    sentence copied into the target; or, between Latin-script texts, most of the pivot's
-    words again. Copies the pair needs are not held against it."""
+    text whole with a few characters more); a pivot sentence copied into the target; or,
+    between Latin-script texts, most of the pivot's words again. Copies the pair needs are not
+    held against it."""
     cfg = ctx.config
     flags = {}
     for f in FIELDS:
@@ -264,7 +266,8 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
         same = pl.col(f"_same_{f}") & ~keep
         echo = (sentence_words(tcol(f)) >= cfg.echo_min_words).fill_null(False)
         (flags[f],) = on_rows(df, same, [echo.alias(f)], [pl.lit(False)])
-        flags[f] |= df.select(held(f, cfg.echo_max_extra, cfg.echo_min_words) & ~keep).to_series()
+        copy = held(df, f, cfg.echo_max_extra, cfg.echo_min_words)
+        flags[f] |= copy if f == "instruction" else copy & ~df[f"_verbatim_{f}"]
         if f != "instruction":  # (short instructions in the pivot language often read as foreign)
             flags[f] = foreign_pivot(df, ctx, f, flags[f])
     frame = pl.DataFrame(flags).with_columns(df.select(*(tcol(f) for f in FIELDS)))
