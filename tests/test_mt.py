@@ -256,11 +256,11 @@ def test_missing_default_model_fails_before_anything_is_written(tmp_path):
         "--targets",
         "ko",
         "--out",
-        str(tmp_path / "run"),
+        str(tmp_path / "corpora" / "nested" / "run"),
         env={"PLUGDATA_CACHE": str(tmp_path / "c")},
     )
     assert result.returncode == 2
     line = result.stderr.strip().splitlines()[-1]
     assert "facebook/m2m100_1.2B (for ko)" in line and "Traceback" not in result.stderr
     assert "hf download facebook/m2m100_1.2B" in line and "--model ko=models/m2m100_1.2B" in line
-    assert not (tmp_path / "run").exists() and not list(tmp_path.glob(".run*"))
+    assert not (tmp_path / "corpora").exists()  # not even the folders above the run

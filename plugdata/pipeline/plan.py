@@ -85,17 +85,19 @@ def default_out(config: BuildConfig) -> Path:
 
 
 def check_writable(out: Path) -> None:
-    """The folder that will hold ``out`` exists or can be made, and takes new entries."""
+    """The folder that will hold ``out`` exists or can be made, and takes new entries. Nothing
+    is left behind: the test runs in the nearest folder that exists."""
     parent = out.parent if str(out.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        reason = exc.strerror or exc
+    existing = parent.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
         raise ConfigError(
             "out",
-            f"cannot create the folder {parent} (the system says: {reason}); choose another --out",
-        ) from None
-    probe = parent / f".plugdata-write-test-{os.getpid()}"
+            f"cannot create the folder {parent}: {existing} is a file, not a folder; "
+            "choose another --out",
+        )
+    probe = existing / f".plugdata-write-test-{os.getpid()}"
     try:
         probe.mkdir()
         probe.rmdir()
@@ -103,7 +105,8 @@ def check_writable(out: Path) -> None:
         reason = exc.strerror or exc
         raise ConfigError(
             "out",
-            f"cannot create folders in {parent} (the system says: {reason}); choose another --out",
+            f"cannot create folders in {existing} (the system says: {reason}); "
+            "choose another --out",
         ) from None
 
 

@@ -60,9 +60,12 @@ class RunDirectory:
         self.keep = False
         self.resumed = False
         self._lock: Any = None
+        self._made: list[Path] = []
 
     def __enter__(self) -> RunDirectory:
         self.resumed = self.staging.is_dir()
+        # the folders above it this run makes (removed again if it fails before it is kept)
+        self._made = [d for d in self.staging.absolute().parents if not d.exists()]
         self.staging.mkdir(parents=True, exist_ok=True)
         self._lock = FileLock(self.staging / ".lock", timeout=0)
         try:
@@ -82,6 +85,11 @@ class RunDirectory:
         # A staging folder this run found (a resume) holds paid work: never remove it.
         if exc_type is not None and not self.keep and not self.resumed and self.staging.exists():
             shutil.rmtree(self.staging, ignore_errors=True)
+            for folder in self._made:  # deepest first; one that holds anything stays
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
 
     def _unlock(self) -> None:
         if self._lock is not None:
