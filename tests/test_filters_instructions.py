@@ -213,6 +213,20 @@ def test_full_width_numbers_and_inline_lists_are_the_same_structure():
     )
 
 
+def test_a_list_is_judged_within_its_tolerance_both_ways():
+    """One item of ten merged away is within ``list_tolerance``; three of four are not (fewer
+    items than the pivot are counted as such, not as a wrapped-round unsigned difference)."""
+    ten = "\n".join(f"{i}. Item number {i} of the list" for i in range(1, 11))
+    nine = "\n".join(f"{i}. Elemento numero {i} della lista" for i in range(1, 10))
+    ins, t_ins = "List ten things.", "Elenca dieci cose."
+    assert "structure:list" not in reasons(pair("it", ins, t_ins, ten, nine + " e il decimo"))
+    four = "1. Low cost\n2. Low emissions\n3. Easy to build\n4. Quiet"
+    one = "1. Costo basso, emissioni basse, facile da costruire e silenzioso"
+    assert "structure:list" in reasons(
+        pair("it", "List the benefits.", "Elenca i vantaggi.", four, one)
+    )
+
+
 def test_a_copied_answer_that_is_not_in_the_pivot_language_is_kept_and_tagged():
     p_ins = "Independent schools will continue to offer this choice, as the French say:"
     t_ins = "Los colegios independientes seguirán ofreciendo esta opción, como dicen los franceses:"

@@ -113,12 +113,13 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
         missing.list.len() > pn.list.len() * cfg.numbers_max_missing
     )
     flags["structure:numbers"] = _flag(df, pn.list.len() >= cfg.numbers_min_missing, lost)
-    pc, tc = pl.col("_p_items"), list_items(t)
+    # (counts are unsigned: signed before they are subtracted, or fewer items wrap round)
+    pc, tc = pl.col("_p_items").cast(pl.Int64), list_items(t).cast(pl.Int64)
     changed = (pc >= 2) & (
         (tc - pc).abs() > pl.max_horizontal((pc * cfg.list_tolerance).floor(), 1)
     )
     flags["structure:list"] = _flag(df, pc >= 2, changed)
-    pr, tr = pl.col("_p_rows"), t.str.count_matches(P.TABLE_LINE)
+    pr, tr = pl.col("_p_rows").cast(pl.Int64), t.str.count_matches(P.TABLE_LINE).cast(pl.Int64)
     changed = (pr >= 2) & ((tr - pr).abs() > (pr * cfg.list_tolerance).floor())
     flags["structure:table"] = _flag(df, pr >= 2, changed)
     frame = pl.DataFrame(flags).with_columns(df.select("_p", "_t", "_p_numbers"))
