@@ -58,3 +58,12 @@ def test_a_target_holding_the_whole_pivot_with_a_tag_or_label_is_untranslated():
     # a translation that keeps a quoted word, or wraps a shorter part of the pivot, is kept
     assert reasons(pair("it", p_ins, "Contrario di 'ancient'?")) == []
     assert reasons(pair("zh", p_ins, "'ancient' 的反义词是什么？")) == []
+
+
+def test_an_instruction_that_is_a_quote_in_another_language_may_stay_as_it_is():
+    (row,), _ = run(pair("it", "Ich verstehe nur Bahnhof", "Ich verstehe nur Bahnhof"))
+    assert row["kept"], row["reasons"]
+    assert row["tags"] == [TAG_VERBATIM]
+    # a short English instruction the identifier is unsure of is still an untranslated echo
+    for english in ("Write a sports-themed haiku.", "It tears us apart."):
+        assert "untranslated:exact_copy" in reasons(pair("it", english, english)), english

@@ -55,6 +55,8 @@ class FilterConfig:
     echo_min_words: int = 3  # an exact copy of a pivot text this long (names aside) is untranslated
     echo_max_extra: int = 12  # a target holding the whole pivot text and this many characters
     # more (a tag, a label) is a copy too
+    echo_foreign_min_prob: float = 0.9  # a copied instruction whose pivot text is another
+    # language this surely (a French quote in an English record) is what the pair needs
     sentence_min_words: int = 4  # a pivot sentence this long copied into the target: reject
     copy_run_words: int = 6  # a run of this many pivot words copied into the target: reject
     code_max_prose: float = 0.33  # an output with less prose than this share of its letters

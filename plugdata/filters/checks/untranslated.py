@@ -5,8 +5,8 @@ marks aside, or holds it whole with at most ``echo_max_extra`` characters more),
 ``untranslated:copied_sentence`` (a sentence of the pivot, or a run of ``copy_run_words`` of its
 words, stands untranslated in the target), ``untranslated:word_overlap`` (between Latin-script
 texts, most of the pivot's words are found again). Reads ``echo_min_words``,
-``echo_max_extra``, ``sentence_min_words``, ``copy_run_words``, ``copy_min_words``,
-``copy_max_overlap``, ``lid_min_prob``.
+``echo_max_extra``, ``echo_foreign_min_prob``, ``sentence_min_words``, ``copy_run_words``,
+``copy_min_words``, ``copy_max_overlap``, ``lid_min_prob``.
 
 A copy is not held against a pair where the evidence says it is what the pair needs (see
 :mod:`~plugdata.filters.prepare`: code or data by shape, words the target instruction hands
@@ -29,6 +29,7 @@ from plugdata.filters.rows import PIVOT_ID, on_rows, positions
 READS = (
     "echo_min_words",
     "echo_max_extra",
+    "echo_foreign_min_prob",
     "sentence_min_words",
     "copy_run_words",
     "copy_min_words",
@@ -64,13 +65,24 @@ def sentence_words(expr: pl.Expr) -> pl.Expr:
 def foreign_pivot(df: pl.DataFrame, ctx: Context, f: str, echo: pl.Series) -> pl.Series:
     """Echoes of a pivot field that is not in the pivot language (a French quote in an English
     record) are what the pair needs: cleared, and added to ``ctx.verbatim`` for the
-    ``verbatim_expected`` tag. Needs the language identifier (the langid check)."""
+    ``verbatim_expected`` tag. Short instructions in the pivot language often read as foreign,
+    so an instruction counts only where another language is the identifier's sure top label
+    (``echo_foreign_min_prob``). Needs the language identifier (the langid check)."""
     rows = positions(df, echo)
     if ctx.lid is None or not rows.size:
         return echo
     part = df[rows].select(pcol("pivot", f).alias("t"), "pivot_lang")
-    probs = np.array(ctx.lid.probabilities(list(part.iter_rows())))
-    foreign = rows[probs < ctx.config.lid_min_prob]
+    if f == "instruction":
+        sure = ctx.config.echo_foreign_min_prob
+        tops = ctx.lid.distributions(part["t"].to_list())
+        other = [
+            bool(top) and max(top.values()) >= sure and max(top, key=top.get) != lang
+            for top, lang in zip(tops, part["pivot_lang"], strict=True)
+        ]
+        foreign = rows[np.array(other, dtype=bool)]
+    else:
+        probs = np.array(ctx.lid.probabilities(list(part.iter_rows())))
+        foreign = rows[probs < ctx.config.lid_min_prob]
     if not foreign.size:
         return echo
     mark = np.zeros(df.height, dtype=bool)
@@ -268,8 +280,7 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
         (flags[f],) = on_rows(df, same, [echo.alias(f)], [pl.lit(False)])
         copy = held(df, f, cfg.echo_max_extra, cfg.echo_min_words)
         flags[f] |= copy if f == "instruction" else copy & ~df[f"_verbatim_{f}"]
-        if f != "instruction":  # (short instructions in the pivot language often read as foreign)
-            flags[f] = foreign_pivot(df, ctx, f, flags[f])
+        flags[f] = foreign_pivot(df, ctx, f, flags[f])
     frame = pl.DataFrame(flags).with_columns(df.select(*(tcol(f) for f in FIELDS)))
     if ctx.lid is not None:
         copied, field, text = _copied_sentences(df, ctx)
