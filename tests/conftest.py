@@ -49,12 +49,17 @@ def jsonl_file(tmp_path: Path) -> Path:
     return path
 
 
-def seed_build_args(url: str, out: Path | None, *extra: str, concurrency: int = 4) -> list[str]:
-    """``plugdata build`` arguments: the seed corpus into zh and ko through the stand-in server
-    at ``url``, unfiltered, into ``out`` (no ``--out`` when None), then ``extra``."""
-    args = ["build", "--source", "seed", "--targets", "zh,ko", "--model", "m"]
-    args += ["--base-url", url, "--concurrency", str(concurrency), "--no-filter"]
+def seed_args(url: str, out: Path | str | None, *extra: str, targets: str = "zh") -> list[str]:
+    """``plugdata build`` arguments: the seed corpus into ``targets`` through the stand-in
+    server at ``url``, into ``out`` (no ``--out`` when None), then ``extra``."""
+    args = ["build", "--source", "seed", "--targets", targets, "--model", "m", "--base-url", url]
     return [*args, *(["--out", str(out)] if out else []), *extra]
+
+
+def seed_build_args(url: str, out: Path | None, *extra: str, concurrency: int = 4) -> list[str]:
+    """:func:`seed_args` into zh and ko, unfiltered, ``concurrency`` requests at a time."""
+    more = ["--concurrency", str(concurrency), "--no-filter", *extra]
+    return seed_args(url, out, *more, targets="zh,ko")
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):

@@ -18,7 +18,7 @@ from plugdata.testing import FakeOpenAIServer
 from plugdata.testing.batches import BatchFaults
 from plugdata.translate.batch import BatchesPending, Ledger
 
-from .conftest import run_cli
+from .conftest import run_cli, seed_args
 from .test_batch import _config as _full_config
 from .test_batch import _pairs, _translate
 
@@ -91,17 +91,7 @@ def test_the_cli_exits_non_zero_when_rows_failed_at_the_batch_level(tmp_path):
     faults = BatchFaults(fail=1.0, fail_code="invalid_json_line", repeat=True)
     with FakeOpenAIServer(batch_faults=faults) as srv:
         done = run_cli(
-            "build",
-            "--source",
-            "seed",
-            "--targets",
-            "zh",
-            "--model",
-            "m",
-            "--base-url",
-            srv.url,
-            "--out",
-            str(tmp_path / "run"),
+            *seed_args(srv.url, str(tmp_path / "run")),
             "--no-filter",
             "--batch-api",
             "--batch-poll",

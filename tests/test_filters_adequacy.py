@@ -27,7 +27,7 @@ from plugdata.filters import encoder as enc
 from plugdata.filters.checks import adequacy as adq
 from plugdata.schema import pair_frame
 from plugdata.testing.encoder import tiny_encoder
-from tests.conftest import one_line_error, run_cli
+from tests.conftest import one_line_error, run_cli, seed_args
 
 CAT = "The cat sleeps on the mat."
 MARKET = "Stock markets fell sharply on Monday after the bank raised rates."
@@ -194,17 +194,7 @@ def test_adequacy_model_needs_the_adequacy_filter(encoder):
 
 def test_a_missing_model_fails_the_build_in_one_line_before_any_request(server, tmp_path):
     result = run_cli(
-        "build",
-        "--source",
-        "seed",
-        "--targets",
-        "zh",
-        "--model",
-        "m",
-        "--base-url",
-        server.url,
-        "--out",
-        str(tmp_path / "run"),
+        *seed_args(server.url, str(tmp_path / "run")),
         "--filters",
         "+adequacy",
         "--adequacy-model",
@@ -218,17 +208,7 @@ def test_a_missing_model_fails_the_build_in_one_line_before_any_request(server, 
 def test_build_with_adequacy_writes_scores_stats_and_card(server, tmp_path, encoder):
     out = tmp_path / "run"
     result = run_cli(
-        "build",
-        "--source",
-        "seed",
-        "--targets",
-        "zh,it",
-        "--model",
-        "m",
-        "--base-url",
-        server.url,
-        "--out",
-        str(out),
+        *seed_args(server.url, str(out), targets="zh,it"),
         "--filters",
         "adequacy",
         "--adequacy-model",

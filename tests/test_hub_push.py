@@ -19,7 +19,7 @@ from plugdata.publish import push_run
 from plugdata.testing import FakeOpenAIServer
 from plugdata.testing.hub import FakeHub, Repo
 
-from .conftest import RECORDS, run_cli
+from .conftest import RECORDS, run_cli, seed_args
 
 
 def _run(root: Path, source: str) -> Path:
@@ -126,17 +126,7 @@ def test_build_checks_visibility_before_it_translates_anything(tmp_path, hub):
     hub.repos["me/open"] = Repo(private=False)
     with FakeOpenAIServer() as srv:
         done = run_cli(
-            "build",
-            "--source",
-            "seed",
-            "--targets",
-            "zh",
-            "--model",
-            "m",
-            "--base-url",
-            srv.url,
-            "--out",
-            str(tmp_path / "run"),
+            *seed_args(srv.url, str(tmp_path / "run")),
             "--no-filter",
             "--push-to-hub",
             "me/open",

@@ -14,24 +14,14 @@ import pytest
 
 from plugdata.testing import FakeOpenAIServer
 
-from .conftest import one_line_error, run_cli
+from .conftest import one_line_error, run_cli, seed_args
 
 NARROW = {"COLUMNS": "80"}
 
 
 def _build(url: str, out: Path, *extra: str, env: dict[str, str] | None = None):
     return run_cli(
-        "build",
-        "--source",
-        "seed",
-        "--targets",
-        "zh",
-        "--model",
-        "m",
-        "--base-url",
-        url,
-        "--out",
-        str(out),
+        *seed_args(url, str(out)),
         *extra,
         env=env,
     )
@@ -214,17 +204,7 @@ def test_train_with_a_model_it_cannot_load_is_one_lowercase_line(tmp_path):
 def test_build_summary_fits_80_columns_and_keeps_every_count(tmp_path):
     with FakeOpenAIServer() as srv:
         result = run_cli(
-            "build",
-            "--source",
-            "seed",
-            "--targets",
-            "zh,it",
-            "--model",
-            "m",
-            "--base-url",
-            srv.url,
-            "--out",
-            str(tmp_path / "run"),
+            *seed_args(srv.url, str(tmp_path / "run"), targets="zh,it"),
             "--filters",
             "script,untranslated,structure",
             env=NARROW,
@@ -324,17 +304,7 @@ def test_messages_name_the_flag_and_the_real_problem(tmp_path):
             str(tmp_path / "run"),
         )
         proc = run_cli(
-            "build",
-            "--source",
-            "seed",
-            "--targets",
-            "zh",
-            "--model",
-            "m",
-            "--base-url",
-            srv.url,
-            "--out",
-            "/proc/plugdata-run",
+            *seed_args(srv.url, "/proc/plugdata-run"),
         )
     assert "map one with --columns instruction=COLUMN" in one_line_error(missing, 2)
     line = one_line_error(proc, 2)

@@ -19,7 +19,7 @@ from plugdata import (
     translate_rows,
 )
 from plugdata.testing import FakeOpenAIServer
-from tests.conftest import one_line_error, run_cli
+from tests.conftest import one_line_error, run_cli, seed_args
 
 
 def _one_line(result, code=2) -> str:
@@ -107,17 +107,7 @@ def test_concurrency_defaults_per_backend_and_an_explicit_value_wins():
 
 def test_progress_lines_when_stderr_is_not_a_terminal(server, tmp_path):
     result = run_cli(
-        "build",
-        "--source",
-        "seed",
-        "--targets",
-        "zh,ko",
-        "--model",
-        "m",
-        "--base-url",
-        server.url,
-        "--out",
-        str(tmp_path / "run"),
+        *seed_args(server.url, str(tmp_path / "run"), targets="zh,ko"),
         "--no-filter",
         "--limit",
         "20",
@@ -144,17 +134,7 @@ def test_unwritable_out_fails_before_any_request(server, tmp_path):
     blocker.write_text("not a folder")
     line = _one_line(
         run_cli(
-            "build",
-            "--source",
-            "seed",
-            "--targets",
-            "zh",
-            "--model",
-            "m",
-            "--base-url",
-            server.url,
-            "--out",
-            str(blocker / "run"),
+            *seed_args(server.url, str(blocker / "run")),
         )
     )
     assert line.startswith("error: --out:") and server.requests == []
@@ -163,17 +143,7 @@ def test_unwritable_out_fails_before_any_request(server, tmp_path):
 def test_hub_login_is_checked_before_any_request(server, tmp_path):
     line = _one_line(
         run_cli(
-            "build",
-            "--source",
-            "seed",
-            "--targets",
-            "zh",
-            "--model",
-            "m",
-            "--base-url",
-            server.url,
-            "--out",
-            str(tmp_path / "run"),
+            *seed_args(server.url, str(tmp_path / "run")),
             "--push-to-hub",
             "me/data",
             env={"HF_TOKEN": "hf_fake"},
