@@ -28,26 +28,47 @@ class Language:
         return f"{label}{text}" if label.endswith("：") else f"{label} {text}"
 
 
-# One language a row (code, name, native name, script, instruction label, response label):
-# `fmt: skip` keeps the rows whole, `noqa: E501` lets the longest pass 100 columns.
+# One language a row (code, name, native name, script, instruction label, response label).
 _LANGUAGES = [
     Language("en", "English", "English", "Latn", "English instruction:", "English response:"),
     Language("zh", "Chinese", "中文", "Hans", "中文指令：", "中文回复："),
     Language("ko", "Korean", "한국어", "Hang", "한국어 지시:", "한국어 응답:"),
-    Language("it", "Italian", "Italiano", "Latn", "Istruzione in italiano:", "Risposta in italiano:"),  # noqa: E501
-    Language("es", "Spanish", "Español", "Latn", "Instrucción en español:", "Respuesta en español:"),  # noqa: E501
+    Language(
+        "it", "Italian", "Italiano", "Latn", "Istruzione in italiano:", "Risposta in italiano:"
+    ),
+    Language(
+        "es", "Spanish", "Español", "Latn", "Instrucción en español:", "Respuesta en español:"
+    ),
     Language("ja", "Japanese", "日本語", "Jpan", "日本語の指示：", "日本語の回答："),
-    Language("fr", "French", "Français", "Latn", "Instruction en français :", "Réponse en français :"),  # noqa: E501
+    Language(
+        "fr", "French", "Français", "Latn", "Instruction en français :", "Réponse en français :"
+    ),
     Language("de", "German", "Deutsch", "Latn", "Anweisung auf Deutsch:", "Antwort auf Deutsch:"),
-    Language("pt", "Portuguese", "Português", "Latn", "Instrução em português:", "Resposta em português:"),  # noqa: E501
+    Language(
+        "pt", "Portuguese", "Português", "Latn", "Instrução em português:", "Resposta em português:"
+    ),
     Language("ru", "Russian", "Русский", "Cyrl", "Инструкция на русском:", "Ответ на русском:"),
     Language("ar", "Arabic", "العربية", "Arab", "التعليمات بالعربية:", "الرد بالعربية:"),
     Language("hi", "Hindi", "हिन्दी", "Deva", "हिंदी में निर्देश:", "हिंदी में उत्तर:"),
-    Language("vi", "Vietnamese", "Tiếng Việt", "Latn", "Hướng dẫn bằng tiếng Việt:", "Phản hồi bằng tiếng Việt:"),  # noqa: E501
+    Language(
+        "vi",
+        "Vietnamese",
+        "Tiếng Việt",
+        "Latn",
+        "Hướng dẫn bằng tiếng Việt:",
+        "Phản hồi bằng tiếng Việt:",
+    ),
     Language("th", "Thai", "ไทย", "Thai", "คำสั่งภาษาไทย:", "คำตอบภาษาไทย:"),
-    Language("id", "Indonesian", "Bahasa Indonesia", "Latn", "Instruksi dalam bahasa Indonesia:", "Respons dalam bahasa Indonesia:"),  # noqa: E501
+    Language(
+        "id",
+        "Indonesian",
+        "Bahasa Indonesia",
+        "Latn",
+        "Instruksi dalam bahasa Indonesia:",
+        "Respons dalam bahasa Indonesia:",
+    ),
     Language("sw", "Swahili", "Kiswahili", "Latn", "Maagizo kwa Kiswahili:", "Jibu kwa Kiswahili:"),
-]  # fmt: skip  # a literal table
+]
 
 LANGUAGES: dict[str, Language] = {lang.code: lang for lang in _LANGUAGES}
 

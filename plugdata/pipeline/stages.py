@@ -29,7 +29,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import polars as pl
 
@@ -50,7 +50,7 @@ from plugdata.translate.batch import BatchesPending
 from plugdata.translate.cache import CacheWriteError, RequestCache
 from plugdata.translate.generate import LLMGenerator
 from plugdata.translate.pricing import BudgetExceeded, Spend
-from plugdata.translate.runner import PairCallback, Runner
+from plugdata.translate.runner import Generate, PairCallback, Runner
 
 __all__ = [
     "BuildResult",
@@ -164,7 +164,8 @@ def make_runner(plan: Plan, translator: Translator, generator: LLMGenerator | No
     if config.batch_api:
         concurrency = config.batch_inflight
         window = 2 + concurrency // max(1, config.chunk_size * len(plan.targets))
-    return Runner(translator, generator, config.generate, concurrency, window)  # type: ignore[arg-type]
+    generate = cast("Generate | None", config.generate)  # config_checks allows no other value
+    return Runner(translator, generator, generate, concurrency, window)
 
 
 def translate_chunks(
