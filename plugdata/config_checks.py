@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plugdata.errors import ConfigError, PlugdataError
-from plugdata.filters import FilterConfig, parse_filters
+from plugdata.filters import LID_BACKENDS, FilterConfig, parse_filters
 from plugdata.formats import format_names
 from plugdata.languages import get_language, parse_languages
 from plugdata.schema import FIELDS
@@ -22,7 +22,7 @@ CHOICES = {
     "response_format": ("auto", "json_schema", "json_object", "none"),
     "generate": (None, "pivot", "target"),
     "file_format": ("parquet", "jsonl"),
-    "lid_backend": ("fasttext", "langdetect"),
+    "lid_backend": LID_BACKENDS,
     "mt_engine": ("auto", "ctranslate2", "transformers"),
     "mt_device": ("auto", "cpu", "cuda"),
     "batch_fallback": ("batch", "live"),

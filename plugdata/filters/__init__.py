@@ -28,7 +28,7 @@ _EXPORTS = {
     "CHECKS": "plugdata.filters.checks",
     "DEFAULT_FILTERS": "plugdata.filters.checks",
     "FilterConfig": "plugdata.filters.config",
-    "LID_BACKENDS": "plugdata.filters.pair_filter",
+    "LID_BACKENDS": "plugdata.filters.langid",
     "TAG_VERBATIM": "plugdata.filters.pair_filter",
     "PairFilter": "plugdata.filters.pair_filter",
     "filter_frame": "plugdata.filters.pair_filter",
@@ -55,8 +55,8 @@ if TYPE_CHECKING:
     from plugdata.filters.check import EVIDENCE, Check, Context, Score
     from plugdata.filters.checks import CHECKS, DEFAULT_FILTERS
     from plugdata.filters.config import FilterConfig
+    from plugdata.filters.langid import LID_BACKENDS
     from plugdata.filters.pair_filter import (
-        LID_BACKENDS,
         TAG_VERBATIM,
         PairFilter,
         filter_frame,

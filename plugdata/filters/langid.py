@@ -285,8 +285,11 @@ def make_short_identifier(languages: Sequence[str]) -> ShortTextLID | None:
         return None
 
 
+LID_BACKENDS = ("fasttext", "langdetect")  # what make_identifier builds; the first is the default
+
+
 def make_identifier(backend: str) -> LanguageIdentifier:
-    """``fasttext`` (default) or ``langdetect``."""
+    """One of :data:`LID_BACKENDS`."""
     if backend == "fasttext":
         return FastTextLID()
     if backend == "langdetect":

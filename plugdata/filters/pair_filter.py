@@ -22,10 +22,10 @@ from plugdata.filters.check import EVIDENCE, Context, as_verdicts
 from plugdata.filters.checks import CHECKS, DEFAULT_FILTERS
 from plugdata.filters.config import FilterConfig
 from plugdata.filters.funnel import Funnel
+from plugdata.filters.langid import LID_BACKENDS
 from plugdata.filters.prepare import prepare
 from plugdata.filters.rows import gather, on_rows, positions
 
-LID_BACKENDS = ("fasttext", "langdetect")
 TAG_VERBATIM = "verbatim_expected"
 THREAD_MIN = 2_000  # pairs in a chunk before the accounting gets a thread of its own
 _EMPTY = pl.lit([], dtype=pl.List(pl.String))
