@@ -37,6 +37,10 @@ class LanguageIdentifier(Protocol):
         """Probabilities for many (text, expected language) pairs."""
         ...
 
+    def distributions(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """The top languages and their probabilities, per text."""
+        ...
+
     def close(self) -> None:
         """Release held resources."""
         ...
