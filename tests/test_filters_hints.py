@@ -125,3 +125,20 @@ def test_the_margin_settles_no_text_of_another_language(expected):
         for text in [ins, *sentences]
     ]
     assert not any(_likely([*others, *EN], expected, margin=True))
+
+
+def test_the_margin_is_taken_against_each_rival_in_turn():
+    # Each of its stopwords is listed by some rival (so none is Spanish's alone), but against
+    # each rival in turn it holds two more Spanish words than words of that rival.
+    es = "Los vecinos del barrio dijeron que el grupo no estaba de acuerdo con la forma del proyecto."
+    assert _likely([es], "es", margin=False) == [False]
+    assert _likely([es], "es", margin=True) == [True]
+    pt = "Este desconcerto surge dos planos de mudar o nome da Assembleia para Parlamento."
+    assert _likely([pt], "es", margin=True) == [False]
+
+
+def test_letters_of_another_script_or_of_the_alphabet_do_not_block_russian():
+    # (Russian's list spells no ф; a name in Latin letters says nothing of Belarusian)
+    ru = "Компания Yandex объявила о финансировании, но это было не так, как все думали."
+    be = "Урад заявіў, што новы закон будзе прыняты на наступным тыдні, але не ўсе згодныя."
+    assert _likely([ru, be], "ru", margin=True) == [True, False]
