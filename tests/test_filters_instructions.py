@@ -188,6 +188,18 @@ def test_short_texts_in_a_neighbouring_language_are_rejected():
     assert reasons(pair("it", "Who founded Microsoft?", "Chi ha fondato Microsoft?")) == []
 
 
+def test_times_and_decades_are_the_same_numbers_however_written():
+    p = "He entered the market at 4.40 am and left at 11.15 am, as he had done since the 1980s."
+    kept = "Entró en el mercado a las 4:40 y salió a las 11:15, como hacía desde los años 80."
+    assert reasons(pair("es", "What did he do?", "¿Qué hizo?", p, kept)) == []
+    lost = "Entró en el mercado de madrugada y salió por la mañana, como hacía desde los años 80."
+    assert "structure:numbers" in reasons(pair("es", "What did he do?", "¿Qué hizo?", p, lost))
+    # a year and a day are not a time
+    p = "2004: A major quake struck Aceh province on December 26, killing 226,000 people."
+    zh = "2004:12月26日，亚齐省发生大地震，造成226,000人死亡。"
+    assert reasons(pair("zh", "What happened?", "发生了什么？", p, zh)) == []
+
+
 def test_full_width_numbers_and_inline_lists_are_the_same_structure():
     p = "It costs 3,250 points and 1,400 coins in 2021."
     assert (

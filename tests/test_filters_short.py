@@ -67,3 +67,12 @@ def test_an_instruction_that_is_a_quote_in_another_language_may_stay_as_it_is():
     # a short English instruction the identifier is unsure of is still an untranslated echo
     for english in ("Write a sports-themed haiku.", "It tears us apart."):
         assert "untranslated:exact_copy" in reasons(pair("it", english, english)), english
+
+
+def test_a_short_instruction_quoting_a_neighbours_language_may_stay_as_it_is():
+    # French is a neighbour of Spanish: the short-text judgement must let the quote stand too
+    (row,), _ = run(pair("es", "Il faut bien le faire.", "Il faut bien le faire."))
+    assert row["kept"], row["reasons"]
+    assert row["tags"] == [TAG_VERBATIM]
+    english = "I'll be with you soon."  # a short English instruction copied is still an echo
+    assert "untranslated:exact_copy" in reasons(pair("es", english, english))

@@ -62,7 +62,7 @@ class FilterConfig:
     code_max_prose: float = 0.33  # an output with less prose than this share of its letters
     # is code, data or a formula by shape (a copy of it is expected)
     # structure
-    numbers_min_digits: int = 3  # numbers with fewer digits are not compared
+    numbers_min_digits: int = 3  # numbers with fewer digits (and decades, 1980s) are not compared
     numbers_min_missing: int = 2  # this many of the pivot's numbers lost, and...
     numbers_max_missing: float = 0.5  # ...more than this share of them: reject
     list_tolerance: float = 0.25  # list items or table rows may change by this share

@@ -289,6 +289,19 @@ def make_short_identifier(languages: Sequence[str]) -> ShortTextLID | None:
         return None
 
 
+def surely_other(
+    lid: LanguageIdentifier, texts: Sequence[str], langs: Sequence[str], min_prob: float
+) -> list[bool]:
+    """Per text, whether another language than its own (``langs``) is the identifier's top
+    label with ``min_prob`` or more: a quote in another language, not a short text in its own
+    that merely reads as foreign (fastText gives "Write a haiku." little English)."""
+    tops = lid.distributions(list(texts))
+    return [
+        bool(top) and max(top.values()) >= min_prob and max(top, key=top.get) != lang
+        for top, lang in zip(tops, langs, strict=True)
+    ]
+
+
 LID_BACKENDS = ("fasttext", "langdetect")  # what make_identifier builds; the first is the default
 
 

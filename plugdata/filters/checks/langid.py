@@ -12,7 +12,8 @@ Reads ``lid_min_share``, ``lid_min_letters``, ``lid_min_prob``, ``lid_pivot_min_
 ``short_max_words`` and, through the accounting and short texts, ``lid_markers``,
 ``segment_min_letters``, ``segment_own_script``, ``neighbour_min_prob``, ``neighbour_margin``,
 ``foreign_min_prob``, ``short_min_words``,
-``short_margin``, ``short_pivot_margin``, ``pair_margin``, ``pivot_min_letters``.
+``short_margin``, ``short_pivot_margin``, ``pair_margin``, ``pivot_min_letters``,
+``echo_foreign_min_prob``.
 
 Scores (per field ``f``): ``share_target_f`` and ``share_pivot_f`` (shares of the field's
 counted prose), ``lid_target_f`` (mean probability of the target language over its identified
@@ -27,6 +28,7 @@ import polars as pl
 from plugdata.filters import patterns as P
 from plugdata.filters import shorttext
 from plugdata.filters.check import VERDICT, Check, Context, Score
+from plugdata.filters.langid import surely_other
 from plugdata.filters.prepare import FIELDS, judged, pcol, set_aside
 from plugdata.filters.rows import positions
 
@@ -47,6 +49,7 @@ READS = (
     "short_pivot_margin",
     "pair_margin",
     "pivot_min_letters",
+    "echo_foreign_min_prob",
 )
 REASONS = (
     "langid:pivot_not_pivot",
@@ -133,7 +136,8 @@ def _field(df: pl.DataFrame, ctx: Context, f: str, out: list[dict | None]) -> No
 
 def _short(df: pl.DataFrame, ctx: Context, f: str, rows, out: list[dict | None]) -> None:
     """The short-text verdicts on field ``f`` at ``rows`` (a copy of a pivot input or output
-    that is not in the pivot language is what the pair needs, and is not held against it)."""
+    that is not in the pivot language, or of an instruction surely in another language, is
+    what the pair needs, and is not held against it)."""
     cfg = ctx.config
     if not rows.size:
         return
@@ -147,9 +151,14 @@ def _short(df: pl.DataFrame, ctx: Context, f: str, rows, out: list[dict | None])
         scores[i] = p
         if verdict and out[i] is None:
             hits.append((i, verdict, query[0]))
-    copies = [i for i, *_ in hits if f != "instruction" and df[f"_same_{f}"][i]]
-    probs = _same_foreign(df, ctx, f, copies, [None] * df.height) if copies else {}
-    keep = {i for i, p in probs.items() if p < cfg.lid_min_prob}
+    copies = [i for i, *_ in hits if df[f"_same_{f}"][i]]
+    if f == "instruction" and copies:  # (short instructions often read as foreign: be sure)
+        texts = df[copies].select(set_aside(pcol("pivot", f)), "pivot_lang")
+        sure = surely_other(ctx.lid, *texts.get_columns(), cfg.echo_foreign_min_prob)
+        keep = {i for i, other in zip(copies, sure, strict=True) if other}
+    else:
+        probs = _same_foreign(df, ctx, f, copies, [None] * df.height) if copies else {}
+        keep = {i for i, p in probs.items() if p < cfg.lid_min_prob}
     for i, verdict, text in hits:
         if i not in keep:
             out[i] = {"reason": verdict, "field": f, "text": text}

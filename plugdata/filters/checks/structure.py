@@ -23,6 +23,7 @@ REASONS = tuple(
 
 # A pivot without these has no list item (patterns.LIST_ITEM, digits read full width too).
 LIST_HINT = r"(?m)^[ \t\u3000]*[-*+•]|\d[.)、．。]"
+DECADE = r"\b\d{2}(\d0)['’]?s\b"  # 1980s, 1980's
 SPANS = {"code": (P.CODE_BLOCK, P.INLINE_CODE), "url": (P.URL,), "placeholder": (P.PLACEHOLDER,)}
 
 
@@ -37,8 +38,11 @@ def normalise_numbers(expr: pl.Expr) -> pl.Expr:
 
 def numbers(expr: pl.Expr, min_digits: int) -> pl.Expr:
     """Numbers as significant digits: "20.4 million" and "2040 万" both give "204", "3，250点"
-    and "3,250 points" both give "325", so scale words, units and separators do not matter."""
-    found = normalise_numbers(expr.str.replace_all(P.CODE_BLOCK, " ")).str.extract_all(P.NUMBER)
+    and "3,250 points" both give "325", "4:40" and "4.40" both "44", so scale words, units and
+    separators do not matter. A decade counts by its two last digits ("the 1980s" is "los años
+    80", "80 年代")."""
+    text = normalise_numbers(expr.str.replace_all(P.CODE_BLOCK, " "))
+    found = text.str.replace_all(DECADE, "$1").str.extract_all(P.NUMBER)
     digits = found.list.eval(pl.element().str.replace_all(r"\D", ""))
     digits = digits.list.eval(pl.element().filter(pl.element().str.len_chars() >= min_digits))
     return digits.list.eval(pl.element().str.strip_chars_end("0"))

@@ -23,6 +23,7 @@ import polars as pl
 
 from plugdata.filters import markers
 from plugdata.filters.check import Check, Context, verdicts
+from plugdata.filters.langid import surely_other
 from plugdata.filters.prepare import FIELDS, OWN_SCRIPT, col, judged, pcol, tcol
 from plugdata.filters.rows import PIVOT_ID, on_rows, positions
 
@@ -74,11 +75,7 @@ def foreign_pivot(df: pl.DataFrame, ctx: Context, f: str, echo: pl.Series) -> pl
     part = df[rows].select(pcol("pivot", f).alias("t"), "pivot_lang")
     if f == "instruction":
         sure = ctx.config.echo_foreign_min_prob
-        tops = ctx.lid.distributions(part["t"].to_list())
-        other = [
-            bool(top) and max(top.values()) >= sure and max(top, key=top.get) != lang
-            for top, lang in zip(tops, part["pivot_lang"], strict=True)
-        ]
+        other = surely_other(ctx.lid, part["t"].to_list(), part["pivot_lang"].to_list(), sure)
         foreign = rows[np.array(other, dtype=bool)]
     else:
         probs = np.array(ctx.lid.probabilities(list(part.iter_rows())))
@@ -256,9 +253,9 @@ def _copied_sentences(df: pl.DataFrame, ctx: Context) -> tuple[pl.Series, pl.Ser
 
 
 def held(df: pl.DataFrame, f: str, max_extra: int, min_words: int) -> pl.Series:
-    """The target field holds the pivot's text whole (``min_words`` plain words or more) and
-    at most ``max_extra`` characters more: ``[zh] Antonym of 'ancient'?``. Worked out only on
-    rows whose lengths allow it."""
+    """The target field holds the pivot's text whole (``min_words`` plain words or
+    more) and at most ``max_extra`` characters more: ``[zh] Antonym of 'ancient'?``. Worked out
+    only on rows whose lengths allow it."""
     p, t = col("pivot", f), col("target", f)
     near = (t.str.len_chars() - p.str.len_chars()).is_between(1, max_extra)
     whole = (sentence_words(p) >= min_words) & t.str.contains(p, literal=True)
@@ -267,8 +264,8 @@ def held(df: pl.DataFrame, f: str, max_extra: int, min_words: int) -> pl.Series:
 
 
 def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
-    """An exact copy of a pivot field of ``echo_min_words`` plain words or more (or the pivot
-    text whole with a few characters more); a pivot sentence copied into the target; or,
+    """An exact copy of a pivot field of ``echo_min_words`` plain words or more (or the
+    pivot text whole with a few characters more); a pivot sentence copied into the target; or,
     between Latin-script texts, most of the pivot's words again. Copies the pair needs are not
     held against it."""
     cfg = ctx.config
