@@ -130,7 +130,10 @@ def test_the_margin_settles_no_text_of_another_language(expected):
 def test_the_margin_is_taken_against_each_rival_in_turn():
     # Each of its stopwords is listed by some rival (so none is Spanish's alone), but against
     # each rival in turn it holds two more Spanish words than words of that rival.
-    es = "Los vecinos del barrio dijeron que el grupo no estaba de acuerdo con la forma del proyecto."
+    es = (
+        "Los vecinos del barrio dijeron que el grupo no estaba de acuerdo con la forma del "
+        "proyecto."
+    )
     assert _likely([es], "es", margin=False) == [False]
     assert _likely([es], "es", margin=True) == [True]
     pt = "Este desconcerto surge dos planos de mudar o nome da Assembleia para Parlamento."

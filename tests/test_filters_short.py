@@ -1,6 +1,8 @@
 """Short texts and copies on invented pairs: neighbours judged by fastText and lingua, and a copy
 of the pivot that only changed its quote marks is still a copy."""
 
+import pytest
+
 from plugdata.filters import TAG_VERBATIM
 
 from .test_filters_instructions import pair, reasons, run
@@ -60,13 +62,17 @@ def test_a_target_holding_the_whole_pivot_with_a_tag_or_label_is_untranslated():
     assert reasons(pair("zh", p_ins, "'ancient' 的反义词是什么？")) == []
 
 
-def test_an_instruction_that_is_a_quote_in_another_language_may_stay_as_it_is():
-    (row,), _ = run(pair("it", "Ich verstehe nur Bahnhof", "Ich verstehe nur Bahnhof"))
+@pytest.mark.parametrize("lang", ["it", "ko"])
+def test_an_instruction_that_is_a_quote_in_another_language_may_stay_as_it_is(lang):
+    # (for Korean, the script check too must let a quote in Latin letters stand)
+    (row,), _ = run(pair(lang, "Ich verstehe nur Bahnhof", "Ich verstehe nur Bahnhof"))
     assert row["kept"], row["reasons"]
     assert row["tags"] == [TAG_VERBATIM]
     # a short English instruction the identifier is unsure of is still an untranslated echo
     for english in ("Write a sports-themed haiku.", "It tears us apart."):
-        assert "untranslated:exact_copy" in reasons(pair("it", english, english)), english
+        found = reasons(pair(lang, english, english))
+        assert "untranslated:exact_copy" in found, english
+        assert lang != "ko" or "script:low_share" in found
 
 
 def test_a_short_instruction_quoting_a_neighbours_language_may_stay_as_it_is():

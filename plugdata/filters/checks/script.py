@@ -2,20 +2,30 @@
 hi, th) must be mostly written in it, counting only what should have been translated.
 
 Sub-reasons: ``script:low_share`` (evidence: the text), ``script:kana`` (Chinese with kana).
-Reads ``script_min_share``, ``script_min_letters``, ``kana_max_share``, ``kana_min_letters``.
+Reads ``script_min_share``, ``script_min_letters``, ``kana_max_share``, ``kana_min_letters``,
+``echo_foreign_min_prob`` (an instruction that quotes another language may stay in its script,
+where the language identifier is loaded).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from plugdata.filters import patterns as P
 from plugdata.filters.check import VERDICT, Check, Context, place, verdicts
-from plugdata.filters.prepare import FIELDS, copied_letters, copied_tokens, judged
+from plugdata.filters.langid import surely_other
+from plugdata.filters.prepare import FIELDS, copied_letters, copied_tokens, judged, pcol
 from plugdata.filters.rows import gather, positions
 from plugdata.filters.segments import count_chars
 
-READS = ("script_min_share", "script_min_letters", "kana_max_share", "kana_min_letters")
+READS = (
+    "script_min_share",
+    "script_min_letters",
+    "kana_max_share",
+    "kana_min_letters",
+    "echo_foreign_min_prob",
+)
 
 
 def _copied(part: str) -> pl.Expr:
@@ -77,13 +87,33 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
     names and quotes copied from the pivot aside, a CJK character counting three) are under
     ``script_min_share`` in the language's script;
     Chinese holds kana. Copied names and quotes are looked for only where the share is low
-    without them."""
+    without them; an instruction that is a quote in another language may stay as it is."""
     out = pl.Series("x", [None] * df.height, dtype=VERDICT)
     for lang in sorted(set(df["target_lang"].unique().to_list()) & set(P.SCRIPTS)):
         rows = positions(df, pl.col("target_lang") == lang)
         if rows.size:
             out = place(out, rows, _language(df[rows], lang, ctx))
-    return out
+    return _quotes_kept(df, ctx, out)
+
+
+def _quotes_kept(df: pl.DataFrame, ctx: Context, out: pl.Series) -> pl.Series:
+    """An instruction (with no input) copied from a pivot instruction that the identifier
+    surely puts in another language (``echo_foreign_min_prob``: "Ich verstehe nur Bahnhof" for
+    a Korean target) is a quote the pair needs, not text left in the wrong script."""
+    verdict = pl.col("x").struct
+    low = (verdict.field("reason") == "script:low_share") & (
+        verdict.field("field") == "instruction"
+    )
+    copied = pl.col("_same_instruction") & (judged("input") == "")
+    rows = positions(df.with_columns(out), (low & copied).fill_null(False))
+    if ctx.lid is None or not rows.size:
+        return out
+    part = df[rows].select(pcol("pivot", "instruction"), "pivot_lang")
+    sure = surely_other(ctx.lid, *part.get_columns(), ctx.config.echo_foreign_min_prob)
+    kept = rows[np.array(sure, dtype=bool)]
+    if not kept.size:
+        return out
+    return place(out, kept, pl.Series([None] * kept.size, dtype=VERDICT))
 
 
 CHECK = Check("script", run, reasons=("script:low_share", "script:kana"), reads=READS)
