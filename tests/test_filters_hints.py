@@ -145,3 +145,12 @@ def test_letters_of_another_script_or_of_the_alphabet_do_not_block_russian():
     ru = "Компания Yandex объявила о финансировании, но это было не так, как все думали."
     be = "Урад заявіў, што новы закон будзе прыняты на наступным тыдні, але не ўсе згодныя."
     assert _likely([ru, be], "ru", margin=True) == [True, False]
+
+
+def test_words_are_found_beside_elisions_and_punctuation_of_every_script():
+    # (words are split at spaces once punctuation, digits and symbols are replaced by spaces)
+    fr = "L'État a dit qu'il n'y aurait pas d'accord."
+    ar = "قالت الحكومة، إن القانون الجديد سيطبق في الأسبوع المقبل، ولكن ليس قبل ذلك."
+    assert _likely([fr], "fr", margin=True) == [True]
+    assert _likely([ar], "ar", margin=True) == [True]
+    assert _likely(["L'État a dit (qu'il), 2024."], "fr", margin=True) == [True]
