@@ -23,7 +23,7 @@ from plugdata.filters.checks import CHECKS, DEFAULT_FILTERS
 from plugdata.filters.config import FilterConfig
 from plugdata.filters.funnel import Funnel
 from plugdata.filters.langid import LID_BACKENDS
-from plugdata.filters.prepare import prepare
+from plugdata.filters.prepare import add_sizes, prepare
 from plugdata.filters.rows import gather, on_rows, positions
 
 TAG_VERBATIM = "verbatim_expected"
@@ -114,7 +114,7 @@ class PairFilter:
         every = rows.size == frame.height  # the usual case: no gathering in and out
         active = frame if every else frame[rows]
         self._identifiers(active)
-        active = prepare(active, self.config.code_max_prose)
+        active = prepare(active, self.config.code_max_prose, sizes=False)
         self._ctx.new_chunk()
         checked = self._verdicts(active)
         self._funnel.add(checked)
@@ -126,7 +126,8 @@ class PairFilter:
         return self._merge(frame, checked.drop("target_lang"))
 
     def _verdicts(self, active: pl.DataFrame) -> pl.DataFrame:
-        """Per pair: its language, the new evidence list, whether it is tagged, the scores."""
+        """Per pair: its language, the new evidence list, whether it is tagged, the scores
+        (``active``: prepared without sizes)."""
         found = self._run(active)
         verdicts = pl.DataFrame(
             [as_verdicts(found[n]).alias(f"_f_{n}") for n in self.names], height=active.height
@@ -178,17 +179,19 @@ class PairFilter:
         that thread goes on with the last of them, beside the others."""
         ctx, names = self._ctx, self.names
         if not self._identifies or len(names) == 1 or active.height < THREAD_MIN:
+            active = add_sizes(active)
             return {name: CHECKS[name].run(active, ctx) for name in names}
         mine = sorted(names, key=lambda n: CHECKS[n].identifies)
         theirs = mine.pop()  # a check that identifies (there is one)
 
         def beside() -> pl.Series:
-            ctx.account(active)
+            ctx.account(active)  # (it reads no sizes: they are added meanwhile)
             return CHECKS[theirs].run(active, ctx)
 
         with ThreadPoolExecutor(1) as pool:
             pending = pool.submit(beside)
-            found = {name: CHECKS[name].run(active, ctx) for name in mine}
+            sized = add_sizes(active)
+            found = {name: CHECKS[name].run(sized, ctx) for name in mine}
             found[theirs] = pending.result()
         return {name: found[name] for name in names}
 

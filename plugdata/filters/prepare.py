@@ -108,9 +108,10 @@ def _prose_side(df: pl.DataFrame, side: str) -> pl.DataFrame:
     return df
 
 
-def prepare(df: pl.DataFrame, max_prose: float) -> pl.DataFrame:
+def prepare(df: pl.DataFrame, max_prose: float, sizes: bool = True) -> pl.DataFrame:
     """Add the helper columns the checks share (see the module docstring); ``max_prose``:
-    :func:`code_like`'s share."""
+    :func:`code_like`'s share. Without ``sizes``, the ``_size_*`` columns (which the language
+    accounting does not read) are left for :func:`add_sizes`."""
     df = _prose(df)
     # The translatable remainder: unfenced code removed where a character it needs occurs.
     trans = [
@@ -133,6 +134,11 @@ def prepare(df: pl.DataFrame, max_prose: float) -> pl.DataFrame:
         for f in ("input", "output")
     ]
     df = df.with_columns(on_rows(df, same["input"] | same["output"], flags, [pl.lit(False)] * 2))
+    return add_sizes(df) if sizes else df
+
+
+def add_sizes(df: pl.DataFrame) -> pl.DataFrame:
+    """The ``_size_*`` columns of a prepared frame."""
     return df.with_columns(_sizes(df))
 
 
