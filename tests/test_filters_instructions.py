@@ -188,6 +188,32 @@ def test_short_texts_in_a_neighbouring_language_are_rejected():
     assert reasons(pair("it", "Who founded Microsoft?", "Chi ha fondato Microsoft?")) == []
 
 
+def test_code_may_have_its_comments_and_messages_translated_but_not_its_code():
+    ask, chiedi = (
+        "Write a function that halves a number.",
+        "Scrivi una funzione che dimezza un numero.",
+    )
+    code = (
+        '```python\ndef half(n):\n    # Halve the number\n    print("Halving")  # say so\n'
+        "    return (n + 1) // 2\n```"
+    )
+    translated = (
+        code.replace("Halve the number", "Dimezza il numero")
+        .replace('"Halving"', '"Dimezzo"')
+        .replace("say so", "lo dice")
+    )
+    assert reasons(pair("it", ask, chiedi, code, translated)) == []
+    # the code itself changed: an operator, or the floor division read as a comment
+    for broken in (translated.replace("n + 1", "n - 1"), translated.replace("// 2", "// 3")):
+        assert "structure:code" in reasons(pair("it", ask, chiedi, code, broken)), broken
+    c_code = "```c\nint half(int n) {\n    return n / 2; // halve it\n}\n```"
+    c_translated = c_code.replace("halve it", "dimezzalo")
+    assert reasons(pair("it", ask, chiedi, c_code, c_translated)) == []
+    assert "structure:code" in reasons(
+        pair("it", ask, chiedi, c_code, c_translated.replace("/ 2;", "/ 4;"))
+    )
+
+
 def test_times_and_decades_are_the_same_numbers_however_written():
     p = "He entered the market at 4.40 am and left at 11.15 am, as he had done since the 1980s."
     kept = "Entró en el mercado a las 4:40 y salió a las 11:15, como hacía desde los años 80."

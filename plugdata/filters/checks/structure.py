@@ -23,6 +23,15 @@ REASONS = tuple(
 
 # A pivot without these has no list item (patterns.LIST_ITEM, digits read full width too).
 LIST_HINT = r"(?m)^[ \t\u3000]*[-*+•]|\d[.)、．。]"
+# Comments in code: block and HTML comments, whole lines of a comment (after #, //, or -- and a
+# space), a line's rest after a space, # and a space (Python, shell, Ruby), or after ;, { or }
+# and // (C and its kin; "(a + b) // 2" in Python is no comment).
+CODE_COMMENT = (
+    r"(?s:/\*.*?\*/)|(?s:<!--.*?-->)|(?m:^[ \t]*(?:#|//|--[ \t])[^\n]*$)"
+    r"|(?m:[ \t]#[ \t][^\n]*$)|(?m:[;{}][ \t]*//[^\n]*$)"
+)
+# String literals (triple-quoted ones across lines).
+CODE_STRING = r'(?s:""".*?"""|' + r"'''.*?''')" + r'|"(?:[^"\\\n]|\\.)*"' + r"|'(?:[^'\\\n]|\\.)*'"
 DECADE = r"\b\d{2}(\d0)['’]?s\b"  # 1980s, 1980's
 SPANS = {"code": (P.CODE_BLOCK, P.INLINE_CODE), "url": (P.URL,), "placeholder": (P.PLACEHOLDER,)}
 
@@ -83,6 +92,22 @@ def _pivot_features(df: pl.DataFrame, cfg: FilterConfig) -> pl.DataFrame:
     return df.with_columns(found, items, rows)
 
 
+def _spans(text: pl.Expr, pattern: str, code: bool) -> pl.Expr:
+    """The spans of ``pattern`` in each text, sorted; code without its comments and with its
+    string literals emptied, spaces squeezed (translators rightly translate comments and the
+    messages a program prints: the code itself must stay)."""
+    found = text.str.extract_all(pattern)
+    if code:
+        found = found.list.eval(
+            pl.element()
+            .str.replace_all(CODE_COMMENT, " ")
+            .str.replace_all(CODE_STRING, '""')
+            .str.replace_all(r"\s+", " ")
+            .str.strip_chars()
+        )
+    return found.list.sort()
+
+
 def _lost(p: pl.Expr, t: pl.Expr, pattern: str) -> pl.Expr:
     """The pivot's spans of ``pattern`` the target does not hold, joined (null where none)."""
     missing = p.str.extract_all(pattern).list.set_difference(t.str.extract_all(pattern))
@@ -102,7 +127,7 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
     spans = [
         pl.any_horizontal(
             [
-                p.str.extract_all(pattern).list.sort() != t.str.extract_all(pattern).list.sort()
+                _spans(p, pattern, name == "code") != _spans(t, pattern, name == "code")
                 for pattern in patterns
             ]
         )
