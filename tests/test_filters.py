@@ -172,6 +172,27 @@ def test_short_chinese_labelled_japanese_counts_as_chinese_and_korean_needs_hang
     assert "script:low_share" in verdict(pair("ko", target_output=GOOD["zh"][1]))
 
 
+def test_chinese_given_for_japanese_is_rejected_and_kanji_without_kana_kept():
+    # 况 and 糟 are not Japanese characters (outside JIS X 0208); 東京五輪延期 is a headline
+    answer = (
+        "定期的な運動は心臓と肺を強くし、健康的な体重を保つのに役立ち、気分も良くします。"
+        "糖尿病のリスクも下げ、よく眠れるようになります。"
+    )
+
+    def ja(instruction: str) -> dict:
+        return pair(
+            "zh",
+            target_lang="ja",
+            pivot_instruction="It is very bad.",
+            target_instruction=instruction,
+            target_output=answer,
+        )
+
+    assert "script:hanzi" in verdict(ja("情况十分糟糕。"))
+    for japanese in ("とても悪い状況です。", "東京五輪延期"):
+        assert "script:hanzi" not in verdict(ja(japanese)), japanese
+
+
 def test_duplicates_per_language_and_rejected_pairs_are_left_alone():
     rows = [
         pair("it"),

@@ -43,6 +43,7 @@ class FilterConfig:
     script_min_letters: int = 5  # fewer translatable letters are not judged
     kana_max_share: float = 0.05  # Chinese with more kana than this share of its letters...
     kana_min_letters: int = 2  # ...and at least this many kana: reject
+    hanzi_min: int = 1  # Japanese with no kana and this many Han characters Japanese lacks: reject
     # length_ratio and truncated
     length_ratio_low: float = 2.0  # shorter than expected by this factor: reject
     length_ratio_high: float = 2.2  # longer than expected by this factor: reject
