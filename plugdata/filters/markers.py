@@ -124,11 +124,12 @@ def likely_in(
     sets = _sets(lang, pivot)
     if sets is None or k <= 0:
         return pl.Series("likely", [False] * df.height, dtype=pl.Boolean)
-    lower = text.str.to_lowercase()
-    split = lower.str.replace_many(SEPARATORS, [" "] * len(SEPARATORS)).str.split(" ")
-    words = df.select(split.alias("w")).with_row_index("i")
+    # Texts are not lower-cased (slow for most scripts): words are looked up as written, in
+    # lower case or capitalised (see _forms), and counted once whatever their case.
+    split = text.str.replace_many(SEPARATORS, [" "] * len(SEPARATORS)).str.split(" ")
+    words = df.select(split.alias("form")).with_row_index("i")
     table = _pairwise(lang, pivot) if margin else _table(lang, pivot)
-    hits = words.explode("w").join(table, on="w", how="inner").unique(["i", "w"])
+    hits = words.explode("form").join(table, on="form", how="inner").unique(["i", "w"])
     if margin:
         nets = [c for c in table.columns if c.startswith("net_")]
         per_row = hits.group_by("i").agg(pl.col("pivot").any(), *(pl.col(c).sum() for c in nets))
@@ -145,7 +146,8 @@ def likely_in(
     found[per_row.filter(settled)["i"].to_numpy()] = True
     likely = pl.Series("likely", found, dtype=pl.Boolean)
     if sets[2] is not None:  # a rival without a list: no letter the language never spells
-        likely = likely & ~df.select(lower.str.contains(sets[2])).to_series().fill_null(False)
+        foreign = text.str.contains("(?i)" + sets[2])
+        likely = likely & ~df.select(foreign).to_series().fill_null(False)
     return likely.alias("likely")
 
 
@@ -159,9 +161,10 @@ def _table(lang: str, pivot: str) -> pl.DataFrame:
     own, foreign, _ = _sets(lang, pivot)
     pivots = words(pivot)
     sides = [MINE] * len(own) + [PIVOT if w in pivots else OTHER for w in foreign]
-    return pl.DataFrame(
+    table = pl.DataFrame(
         {"w": [*own, *foreign], "side": sides}, schema={"w": pl.String, "side": pl.Int8}
     )
+    return _forms(table)
 
 
 @cache
@@ -179,4 +182,14 @@ def _pairwise(lang: str, pivot: str) -> pl.DataFrame:
         {"w": every, "pivot": [w in pivots for w in every], **columns},
         schema={"w": pl.String, "pivot": pl.Boolean, **{c: pl.Int8 for c in columns}},
     )
-    return frame.filter(pl.col("pivot") | pl.any_horizontal(pl.col(c) != 0 for c in columns))
+    return _forms(
+        frame.filter(pl.col("pivot") | pl.any_horizontal(pl.col(c) != 0 for c in columns))
+    )
+
+
+def _forms(table: pl.DataFrame) -> pl.DataFrame:
+    """A word table (``w``, lower case) with ``form``: each word as written in lower case and
+    capitalised ("los", "Los")."""
+    title = table.with_columns(pl.col("w").str.to_titlecase().alias("form"))
+    lower = table.with_columns(pl.col("w").alias("form"))
+    return pl.concat([lower, title.filter(pl.col("form") != pl.col("w"))])
