@@ -154,3 +154,11 @@ def test_words_are_found_beside_elisions_and_punctuation_of_every_script():
     assert _likely([fr], "fr", margin=True) == [True]
     assert _likely([ar], "ar", margin=True) == [True]
     assert _likely(["L'État a dit (qu'il), 2024."], "fr", margin=True) == [True]
+
+
+def test_a_text_in_another_registered_script_is_never_settled_by_stopwords():
+    korean = "디 자이트(Die Zeit) 신문에 따르면, 승인이 2019년 상반기로 연기됐다고 보도했습니다."
+    assert _likely([korean], "de", margin=True) == [False]
+    assert _likely(["Die Zeit berichtet, dass die Zulassung verschoben wurde."], "de", True) == [
+        True
+    ]
