@@ -21,9 +21,9 @@ class FilterConfig:
     lid_min_share: float = 0.8  # a field with less of its prose in the target language: reject
     lid_min_prob: float = 0.3  # a segment this likely to be in the target language counts as it
     lid_pivot_min_prob: float = 0.05  # a pivot instruction this unlikely to be pivot: reject
-    lid_markers: int = 2  # distinct stopwords only the expected language uses, beyond the words
-    # only its other rivals use (and none only the pivot uses), put a segment in it without
-    # identification (0: identify every segment)
+    lid_markers: int = 2  # distinct stopwords of the expected language beyond those of each
+    # rival in turn (and none only the pivot uses) put a segment in it without identification
+    # (0: identify every segment)
     lid_min_letters: int = 20  # fields with less prose are judged by the short-text rules
     segment_min_letters: int = 12  # shorter segments are not identified or counted
     segment_own_script: float = 0.9  # a segment this much in a script only its language
