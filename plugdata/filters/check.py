@@ -74,6 +74,20 @@ class Context:
                 self.accounting.set_exception(exc)
         return self.accounting.result()
 
+    def quoted_instructions(self, frame: pl.DataFrame, rows: np.ndarray) -> np.ndarray:
+        """Those of ``rows`` whose pivot instruction the identifier surely puts in another
+        language than the pivot (its top label, with ``echo_foreign_min_prob``): a quote that a
+        copy may keep ("Il faut bien le faire." in an English record), not a short instruction
+        in the pivot language that merely reads as foreign. None without an identifier."""
+        if self.lid is None or not rows.size:
+            return rows[:0]
+        from plugdata.filters.langid import surely_other
+        from plugdata.filters.prepare import pcol
+
+        part = frame[rows].select(pcol("pivot", "instruction"), "pivot_lang")
+        sure = surely_other(self.lid, *part.get_columns(), self.config.echo_foreign_min_prob)
+        return rows[np.array(sure, dtype=bool)]
+
     def new_chunk(self) -> None:
         """Forget what the last chunk worked out."""
         self.scores, self.accounting, self.verbatim = {}, None, None

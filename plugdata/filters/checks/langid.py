@@ -23,12 +23,12 @@ pivot language, where it was needed), ``lid_pivot_instruction``.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from plugdata.filters import patterns as P
 from plugdata.filters import shorttext
 from plugdata.filters.check import VERDICT, Check, Context, Score
-from plugdata.filters.langid import surely_other
 from plugdata.filters.prepare import FIELDS, judged, pcol, set_aside
 from plugdata.filters.rows import positions
 
@@ -152,10 +152,8 @@ def _short(df: pl.DataFrame, ctx: Context, f: str, rows, out: list[dict | None])
         if verdict and out[i] is None:
             hits.append((i, verdict, query[0]))
     copies = [i for i, *_ in hits if df[f"_same_{f}"][i]]
-    if f == "instruction" and copies:  # (short instructions often read as foreign: be sure)
-        texts = df[copies].select(set_aside(pcol("pivot", f)), "pivot_lang")
-        sure = surely_other(ctx.lid, *texts.get_columns(), cfg.echo_foreign_min_prob)
-        keep = {i for i, other in zip(copies, sure, strict=True) if other}
+    if f == "instruction":  # (short instructions often read as foreign: be sure)
+        keep = set(ctx.quoted_instructions(df, np.array(copies, dtype=np.int64)).tolist())
     else:
         probs = _same_foreign(df, ctx, f, copies, [None] * df.height) if copies else {}
         keep = {i for i, p in probs.items() if p < cfg.lid_min_prob}

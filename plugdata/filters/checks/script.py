@@ -18,8 +18,7 @@ import polars as pl
 
 from plugdata.filters import patterns as P
 from plugdata.filters.check import VERDICT, Check, Context, place, verdicts
-from plugdata.filters.langid import surely_other
-from plugdata.filters.prepare import FIELDS, copied_letters, copied_tokens, judged, pcol
+from plugdata.filters.prepare import FIELDS, copied_letters, copied_tokens, judged
 from plugdata.filters.rows import gather, positions
 from plugdata.filters.segments import count_chars
 
@@ -143,11 +142,7 @@ def _quotes_kept(df: pl.DataFrame, ctx: Context, out: pl.Series) -> pl.Series:
     )
     copied = pl.col("_same_instruction") & (judged("input") == "")
     rows = positions(df.with_columns(out), (low & copied).fill_null(False))
-    if ctx.lid is None or not rows.size:
-        return out
-    part = df[rows].select(pcol("pivot", "instruction"), "pivot_lang")
-    sure = surely_other(ctx.lid, *part.get_columns(), ctx.config.echo_foreign_min_prob)
-    kept = rows[np.array(sure, dtype=bool)]
+    kept = ctx.quoted_instructions(df, rows)
     if not kept.size:
         return out
     return place(out, kept, pl.Series([None] * kept.size, dtype=VERDICT))

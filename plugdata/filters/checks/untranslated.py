@@ -23,7 +23,6 @@ import polars as pl
 
 from plugdata.filters import markers
 from plugdata.filters.check import Check, Context, verdicts
-from plugdata.filters.langid import surely_other
 from plugdata.filters.prepare import FIELDS, OWN_SCRIPT, col, judged, pcol, tcol
 from plugdata.filters.rows import PIVOT_ID, on_rows, positions
 
@@ -68,16 +67,15 @@ def foreign_pivot(df: pl.DataFrame, ctx: Context, f: str, echo: pl.Series) -> pl
     record) are what the pair needs: cleared, and added to ``ctx.verbatim`` for the
     ``verbatim_expected`` tag. Short instructions in the pivot language often read as foreign,
     so an instruction counts only where another language is the identifier's sure top label
-    (``echo_foreign_min_prob``). Needs the language identifier (the langid check)."""
+    (:meth:`~plugdata.filters.check.Context.quoted_instructions`). Needs the language identifier
+    (the langid check)."""
     rows = positions(df, echo)
     if ctx.lid is None or not rows.size:
         return echo
-    part = df[rows].select(pcol("pivot", f).alias("t"), "pivot_lang")
     if f == "instruction":
-        sure = ctx.config.echo_foreign_min_prob
-        other = surely_other(ctx.lid, part["t"].to_list(), part["pivot_lang"].to_list(), sure)
-        foreign = rows[np.array(other, dtype=bool)]
+        foreign = ctx.quoted_instructions(df, rows)
     else:
+        part = df[rows].select(pcol("pivot", f), "pivot_lang")
         probs = np.array(ctx.lid.probabilities(list(part.iter_rows())))
         foreign = rows[probs < ctx.config.lid_min_prob]
     if not foreign.size:
