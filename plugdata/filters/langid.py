@@ -23,7 +23,7 @@ from plugdata.errors import PlugdataError
 from plugdata.filters.workers import Worker, WorkerGone, ask_all
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
-PARALLEL_MIN = 10000  # texts in one batch before identification is spread over processes
+PARALLEL_MIN = 10_000  # texts in one batch before identification is spread over processes
 
 
 class LanguageIdentifier(Protocol):

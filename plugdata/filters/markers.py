@@ -47,7 +47,6 @@ from functools import cache
 import numpy as np
 import polars as pl
 
-from plugdata.filters import patterns as P
 from plugdata.filters.neighbour_table import NEIGHBOURS
 from plugdata.languages import LANGUAGES
 
@@ -58,19 +57,35 @@ WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|[\u0300-\u036f\u0900-\u109f\u1780-\u17ff
 # "الحكومة،"). Replacing them all at once and splitting on spaces is about twice as fast as
 # extracting runs of letters by pattern; a word next to a rarer sign is left unmatched.
 SEPARATORS = [
-    *"\t\n\r\xa0\u2009\u202f.,;:!?\"'`()[]{}<>«»“”‘’„‚‹›—–-…/\\|¿¡%$€£*&#@+=~^_",
+    *"\t\n\r\xa0\u2009\u202f",
+    *".,;:!?\"'`()[]{}<>/\\|%$*&#@+=~^_-",
+    *"«»“”‘’„‚‹›—–…¿¡€£",
     *"0123456789",
     *"。、，！？：；（）「」『』《》【】·।॥،؛؟٪٫٬",
 ]
-# Unicode script classes of the registered scripts that stopword lists cover.
-_SCRIPT_CLASS = {"Latn": "Latin", "Cyrl": "Cyrillic", "Arab": "Arabic", "Deva": "Devanagari"}
+# The Unicode scripts each registered script (ISO 15924, as in plugdata.languages) writes in.
+SCRIPT_CLASSES = {
+    "Latn": ("Latin",),
+    "Cyrl": ("Cyrillic",),
+    "Arab": ("Arabic",),
+    "Deva": ("Devanagari",),
+    "Hans": ("Han",),
+    "Jpan": ("Han", "Hiragana", "Katakana"),
+    "Hang": ("Hangul",),
+    "Thai": ("Thai",),
+}
 # The letters of the registered languages that have a rival without a stopword list: CLDR's
 # main exemplar characters (letters only; for Hindi with the nukta letters of its auxiliary
 # set). A stopword list alone misses some (Russian lists spell no ф or ъ, Arabic no ظ).
 ALPHABETS = {
     "ru": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
     "ar": "ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىيـ",
-    "hi": "अआइईउऊऋएऐऑओऔकखगघङचछजझञटठडढणतथदधनपफबभमयरलवशषसहक़ख़ग़ज़ड़ढ़फ़य़",
+    "hi": (
+        "अआइईउऊऋएऐऑओऔ"  # vowels
+        + "कखगघङचछजझञटठडढण"  # consonants
+        + "तथदधनपफबभमयरलवशषसह"
+        + "क़ख़ग़ज़ड़ढ़फ़य़"  # with a nukta
+    ),
     "sw": "abcdefghijklmnoprstuvwyz",
 }
 
@@ -109,8 +124,8 @@ def _sets(lang: str, pivot: str) -> tuple[list[str], list[str], str | None] | No
     alphabet = None
     if len(listed) < len(rivals(lang, pivot)):
         letters = "".join(sorted({c for w in own for c in w} | set(ALPHABETS.get(lang, ""))))
-        script = _SCRIPT_CLASS.get(LANGUAGES[lang].script if lang in LANGUAGES else "", "L")
-        alphabet = f"[\\p{{L}}&&\\p{{{script}}}&&[^" + re.escape(letters).replace("]", "\\]") + "]]"
+        script = "".join(f"\\p{{{name}}}" for name in _scripts(lang)) or "\\p{L}"
+        alphabet = f"[\\p{{L}}&&[{script}]&&[^" + re.escape(letters).replace("]", "\\]") + "]]"
     return sorted(own - theirs), sorted(theirs - own), alphabet
 
 
@@ -161,13 +176,18 @@ def likely_in(
     return likely.alias("likely")
 
 
+def _scripts(lang: str) -> tuple[str, ...]:
+    """The Unicode scripts a registered language writes in (none for another)."""
+    return SCRIPT_CLASSES.get(LANGUAGES[lang].script, ()) if lang in LANGUAGES else ()
+
+
 @cache
 def _other_scripts(lang: str) -> str:
     """A pattern of the letters of the scripts other registered languages write and ``lang``
     does not (Latin aside: names are written in it everywhere): text holding one is not
     settled by stopwords."""
-    names = {c: set(re.findall(r"\\p\{(\w+)\}", x)) for c, x in P.SCRIPTS.items()}
-    others = set().union(*names.values()) - names.get(lang, set())
+    others = {name for code in LANGUAGES for name in _scripts(code)}
+    others -= {*_scripts(lang), "Latin"}
     return "[" + "".join(f"\\p{{{name}}}" for name in sorted(others)) + "]"
 
 
