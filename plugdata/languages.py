@@ -41,11 +41,21 @@ _LANGUAGES = [
     ),
     Language("ja", "Japanese", "日本語", "Jpan", "日本語の指示：", "日本語の回答："),
     Language(
-        "fr", "French", "Français", "Latn", "Instruction en français :", "Réponse en français :"
+        "fr",
+        "French",
+        "Français",
+        "Latn",
+        "Instruction en français :",
+        "Réponse en français :",
     ),
     Language("de", "German", "Deutsch", "Latn", "Anweisung auf Deutsch:", "Antwort auf Deutsch:"),
     Language(
-        "pt", "Portuguese", "Português", "Latn", "Instrução em português:", "Resposta em português:"
+        "pt",
+        "Portuguese",
+        "Português",
+        "Latn",
+        "Instrução em português:",
+        "Resposta em português:",
     ),
     Language("ru", "Russian", "Русский", "Cyrl", "Инструкция на русском:", "Ответ на русском:"),
     Language("ar", "Arabic", "العربية", "Arab", "التعليمات بالعربية:", "الرد بالعربية:"),
