@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from plugdata.filters.config import FilterConfig
+from plugdata.filters.rows import gather
 from plugdata.schema import EVIDENCE, VERDICT
 
 if TYPE_CHECKING:
@@ -116,9 +117,19 @@ Case = tuple[str, str, pl.Expr, pl.Expr | None]
 
 def verdicts(df: pl.DataFrame, cases: Sequence[Case]) -> pl.Series:
     """The first case whose condition holds, per row, as a :data:`VERDICT` (null where none
-    does). A case is ``(sub-reason, field, condition, evidence text or None)``."""
+    does). A case is ``(sub-reason, field, condition, evidence text or None)``; the evidence is
+    read from ``df``'s columns on the failing rows only (a when/then chain would build every
+    case's struct and excerpt on every row)."""
+    none = pl.Series("x", [None] * df.height, dtype=VERDICT)
     if not cases:
-        return pl.Series("x", [None] * df.height, dtype=VERDICT)
+        return none
+    names = [f"_case{i}" for i in range(len(cases))]
+    conds = df.select(
+        [cond.fill_null(False).alias(n) for n, (_, _, cond, _) in zip(names, cases, strict=True)]
+    )
+    rows = np.flatnonzero(conds.select(pl.any_horizontal(names)).to_series().to_numpy())
+    if not rows.size:
+        return none
 
     def struct(name: str, where: str, text: pl.Expr | None) -> pl.Expr:
         excerpt = pl.lit("") if text is None else text.fill_null("").str.slice(0, EVIDENCE_CHARS)
@@ -126,11 +137,12 @@ def verdicts(df: pl.DataFrame, cases: Sequence[Case]) -> pl.Series:
             pl.lit(name).alias("reason"), pl.lit(where).alias("field"), excerpt.alias("text")
         )
 
-    name, where, cond, text = cases[0]
-    expr = pl.when(cond.fill_null(False)).then(struct(name, where, text))
-    for name, where, cond, text in cases[1:]:
-        expr = expr.when(cond.fill_null(False)).then(struct(name, where, text))
-    return df.select(expr.otherwise(pl.lit(None, VERDICT)).alias("x"))["x"]
+    expr = pl.when(pl.lit(False)).then(pl.lit(None, VERDICT))
+    for n, (name, where, _, text) in zip(names, cases, strict=True):
+        expr = expr.when(pl.col(n)).then(struct(name, where, text))
+    part = df[rows].with_columns(conds[rows])
+    found = part.select(expr.otherwise(pl.lit(None, VERDICT)).alias("x"))["x"]
+    return gather(found.cast(VERDICT), rows, df.height)
 
 
 def add_evidence(df: pl.DataFrame, found: pl.Series, texts: dict[str, pl.Expr]) -> pl.Series:
@@ -153,8 +165,6 @@ def add_evidence(df: pl.DataFrame, found: pl.Series, texts: dict[str, pl.Expr]) 
 
 def place(out: pl.Series, rows: np.ndarray, values: pl.Series) -> pl.Series:
     """``out`` with ``values`` at ``rows`` (polars cannot scatter structs)."""
-    from plugdata.filters.rows import gather
-
     mask = np.zeros(out.len(), dtype=bool)
     mask[rows] = True
     new = gather(values.cast(out.dtype), rows, out.len())

@@ -6,8 +6,9 @@ CODE_BLOCK = r"(?s)```.*?```|~~~.*?~~~"
 INLINE_CODE = r"`[^`\n]+`"
 URL = r"https?://[^\s<>()\"'`]*[^\s<>()\"'`.,;:!?]"
 PLACEHOLDER = r"\{\{[^{}]*\}\}|\{[A-Za-z_][\w.]*\}|%\([A-Za-z_]\w*\)[sdif]|%[sd]"
-# A number; a time (4:40) reads as one, as 4.40 does.
-NUMBER = r"\b\d{1,2}:\d{2}\b|\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?"
+# A number; a time (4:40) reads as one, as 4.40 does. (ASCII word boundaries: the regex engine's
+# fast path cannot take Unicode ones in non-ASCII text, and 午後4:40 is a time too.)
+NUMBER = r"(?-u:\b)\d{1,2}:\d{2}(?-u:\b)|\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?"
 LIST_LINE = r"(?m)^\s*(?:[-*+•]|\d+[.)])\s+\S"
 TABLE_LINE = r"(?m)^\s*\|.*\|\s*$"
 MARKER = r"\[\[P\d+\]\]"

@@ -32,7 +32,7 @@ CODE_COMMENT = (
 )
 # String literals (triple-quoted ones across lines).
 CODE_STRING = r'(?s:""".*?"""|' + r"'''.*?''')" + r'|"(?:[^"\\\n]|\\.)*"' + r"|'(?:[^'\\\n]|\\.)*'"
-DECADE = r"\b\d{2}(\d0)['’]?s\b"  # 1980s, 1980's
+DECADE = r"(?-u:\b)\d{2}(\d0)['’]?s(?-u:\b)"  # 1980s, 1980's (ASCII boundaries, as in NUMBER)
 SPANS = {"code": (P.CODE_BLOCK, P.INLINE_CODE), "url": (P.URL,), "placeholder": (P.PLACEHOLDER,)}
 
 
