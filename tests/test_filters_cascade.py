@@ -244,3 +244,39 @@ def test_lingua_loads_only_for_languages_with_confusable_neighbours(monkeypatch)
         assert pf._ctx.short is None  # zh and ko: no short-text neighbours, nothing built
         pf.apply(pl.DataFrame([pair("it")], schema_overrides={"reasons": pl.List(pl.String)}))
         assert pf._ctx.short is not None and {"it", "es", "fr", "en"} <= pf._short_langs
+
+
+def test_prefetched_texts_come_back_from_the_worker_processes_as_identified_in_process(
+    monkeypatch,
+):
+    import warnings
+
+    from plugdata.filters import langid
+
+    monkeypatch.setattr(langid, "PARALLEL_MIN", 2)
+    sentences = [s for lang in ("it", "es", "de", "zh") for s in TEXTS[lang][1]]
+    # several batches of some 300 KB each handed over before any answer is read: the pipes
+    # must not fill up
+    batches = [[f"{s} {i} {k}" for i in range(1500) for s in sentences[:2]] for k in range(3)]
+    texts = [t for b in batches for t in b]
+    here = langid.FastTextLID()
+    expected = here.predict(texts[::97])
+    lid = langid.FastTextLID()
+    lid.prepare(10)
+    assert len(lid._workers) > 1  # (two cores or more)
+    try:
+        for batch in batches:
+            lid.prefetch(batch)
+        assert lid.distributions(texts[::97]) == expected
+        assert not lid._pending
+        for worker in lid._workers:  # workers that end: identified in this process instead
+            worker._proc.kill()
+            worker._proc.wait()
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            lid.prefetch(["Dies ist ein deutscher Satz.", "Questa è una frase."])
+            found = lid.distributions(["Dies ist ein deutscher Satz.", "Questa è una frase."])
+        assert "identifying in this process" in str(said[0].message)
+        assert max(found[0], key=found[0].get) == "de" and max(found[1], key=found[1].get) == "it"
+    finally:
+        lid.close()

@@ -89,6 +89,7 @@ def account(df: pl.DataFrame, ctx: Context) -> Accounting:
     # ones are told apart by a 64-bit hash of the three (as duplicate pairs are).
     segs = segs.with_columns(pl.struct(*_TEXT).hash(seed=18).alias("_key"))
     texts = segs.select("_key", *_TEXT, "weight").unique("_key", maintain_order=True)
+    ctx.lid.prepare(texts.height)  # (worker processes start, for a large batch)
     texts = _identify(texts.with_columns(_settled(texts, ctx).alias("settled")), ctx)
     found = texts.drop(*_TEXT, "weight")
     segs = segs.join(found, on="_key", how="left", maintain_order="left").drop("_key")
@@ -98,7 +99,9 @@ def account(df: pl.DataFrame, ctx: Context) -> Accounting:
 
 
 def _settled(segs: pl.DataFrame, ctx: Context) -> pl.Series:
-    """Per segment, whether its script or its stopwords put it in the target language."""
+    """Per segment, whether its script or its stopwords put it in the target language. Each
+    language's unsettled segments are handed to the identifier as soon as they are known, so
+    that it works on them while the next language is settled."""
     cfg = ctx.config
     out = pl.Series("settled", [False] * segs.height, dtype=pl.Boolean)
     if not segs.height:
@@ -112,6 +115,7 @@ def _settled(segs: pl.DataFrame, ctx: Context) -> pl.Series:
             hit = likely_in(part, pl.col("text"), lang, pivot, cfg.lid_markers, margin=True)
         if hit.any():
             out = out.scatter(part["_i"].filter(hit), True)
+        ctx.lid.prefetch(part["text"].filter(~hit).to_list())
     return out
 
 

