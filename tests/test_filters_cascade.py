@@ -269,6 +269,8 @@ def test_prefetched_texts_come_back_from_the_worker_processes_as_identified_in_p
             lid.prefetch(batch)
         assert lid.distributions(texts[::97]) == expected
         assert not lid._pending
+        lid.prefetch(texts[:10])  # all known: nothing to hand over
+        assert not lid._pending
         for worker in lid._workers:  # workers that end: identified in this process instead
             worker._proc.kill()
             worker._proc.wait()

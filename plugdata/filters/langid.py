@@ -148,6 +148,8 @@ class FastTextLID(_Cached):
             if not self._workers:
                 return
             new = list(dict.fromkeys(t for t in texts if t not in self._cache))
+            if not new:
+                return
             size = -(-len(new) // len(self._workers))
             try:
                 for worker, i in zip(self._workers, range(0, len(new), size), strict=False):
