@@ -6,6 +6,7 @@ stdout until stdin closes. Apart from this entry point, the filters never import
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 from collections.abc import Callable
@@ -34,8 +35,9 @@ def main() -> None:
     while True:
         try:
             texts = pickle.load(stdin)
-        except EOFError:
-            return
+        except EOFError:  # done: end now, without freeing the models one by one
+            sys.stderr.flush()
+            os._exit(0)
         try:
             message = (True, answer(texts))
         except Exception as exc:  # the caller raises it
