@@ -25,7 +25,16 @@ from plugdata.schema import EVIDENCE, VERDICT
 if TYPE_CHECKING:
     from plugdata.filters.accounting import Accounting
 
-__all__ = ["EVIDENCE", "VERDICT", "Check", "Context", "Score", "verdicts"]
+__all__ = [
+    "EVIDENCE",
+    "VERDICT",
+    "Check",
+    "Context",
+    "Score",
+    "no_verdicts",
+    "verdict_column",
+    "verdicts",
+]
 
 EVIDENCE_CHARS = 200  # an evidence excerpt's length at most
 
@@ -120,16 +129,15 @@ def verdicts(df: pl.DataFrame, cases: Sequence[Case]) -> pl.Series:
     does). A case is ``(sub-reason, field, condition, evidence text or None)``; the evidence is
     read from ``df``'s columns on the failing rows only (a when/then chain would build every
     case's struct and excerpt on every row)."""
-    none = pl.Series("x", [None] * df.height, dtype=VERDICT)
     if not cases:
-        return none
+        return no_verdicts(df.height)
     names = [f"_case{i}" for i in range(len(cases))]
     conds = df.select(
         [cond.fill_null(False).alias(n) for n, (_, _, cond, _) in zip(names, cases, strict=True)]
     )
     rows = np.flatnonzero(conds.select(pl.any_horizontal(names)).to_series().to_numpy())
     if not rows.size:
-        return none
+        return no_verdicts(df.height)
 
     def struct(name: str, where: str, text: pl.Expr | None) -> pl.Expr:
         excerpt = pl.lit("") if text is None else text.fill_null("").str.slice(0, EVIDENCE_CHARS)
@@ -143,6 +151,21 @@ def verdicts(df: pl.DataFrame, cases: Sequence[Case]) -> pl.Series:
     part = df[rows].with_columns(conds[rows])
     found = part.select(expr.otherwise(pl.lit(None, VERDICT)).alias("x"))["x"]
     return gather(found.cast(VERDICT), rows, df.height)
+
+
+def no_verdicts(height: int) -> pl.Series:
+    """A column of ``height`` null verdicts (every pair passes)."""
+    return pl.repeat(None, height, dtype=VERDICT, eager=True).alias("x")
+
+
+def verdict_column(found: Sequence[dict | None]) -> pl.Series:
+    """Verdicts worked out in Python (a dict or None per row) as a :data:`VERDICT` column
+    (built from the failing rows: a column of nulls is built in one step)."""
+    rows = [i for i, v in enumerate(found) if v is not None]
+    if not rows:
+        return no_verdicts(len(found))
+    values = pl.Series("x", [found[i] for i in rows], dtype=VERDICT)
+    return gather(values, np.array(rows, dtype=np.int64), len(found))
 
 
 def add_evidence(df: pl.DataFrame, found: pl.Series, texts: dict[str, pl.Expr]) -> pl.Series:

@@ -28,9 +28,9 @@ import polars as pl
 
 from plugdata.filters import patterns as P
 from plugdata.filters import shorttext
-from plugdata.filters.check import VERDICT, Check, Context, Score
+from plugdata.filters.check import Check, Context, Score, verdict_column
 from plugdata.filters.prepare import FIELDS, judged, pcol, set_aside
-from plugdata.filters.rows import positions
+from plugdata.filters.rows import gather, on_rows, positions
 
 READS = (
     "lid_min_share",
@@ -114,8 +114,7 @@ def _field(df: pl.DataFrame, ctx: Context, f: str, out: list[dict | None]) -> No
     for side in ("share_target", "share_pivot", "lid_target"):
         ctx.scores[f"{side}_{f}"] = fields[f"{side}_{f}"]
     sure = (fields[f"major_{f}"] == "other") & (fields[f"p_foreign_{f}"] >= cfg.foreign_min_prob)
-    short = _words(f, min(cfg.short_min_words, 2)) & ~_words(f, 2 * cfg.short_max_words + 1)
-    long_, few = df.select(_long(f, ctx).alias("long"), short.alias("few"))
+    long_ = df.select(_long(f, ctx).alias("long")).to_series()
     enough = (fields[f"weight_{f}"].fill_null(0) >= cfg.lid_min_letters) & (
         long_ | sure.fill_null(False)
     )
@@ -129,9 +128,12 @@ def _field(df: pl.DataFrame, ctx: Context, f: str, out: list[dict | None]) -> No
             out[i] = {"reason": MAJOR[majors[i]], "field": f, "text": foreign[i] or ""}
     if f != "instruction":
         name = f"lid_pivot_{f}"
-        values = [max(pivot[i], 0.0) if i in pivot else None for i in range(df.height)]
-        ctx.scores[name] = pl.Series(name, values, dtype=pl.Float64)
-    _short(df, ctx, f, positions(df, ~enough & few), out)
+        known = pl.Series(name, [max(pivot[i], 0.0) for i in rows], dtype=pl.Float64)
+        ctx.scores[name] = gather(known, np.array(rows, dtype=np.int64), df.height)
+    # the short texts among the rest (their words counted there only)
+    short = _words(f, min(cfg.short_min_words, 2)) & ~_words(f, 2 * cfg.short_max_words + 1)
+    (few,) = on_rows(df, ~enough, [short.alias("few")], [pl.lit(False)])
+    _short(df, ctx, f, positions(df, few), out)
 
 
 def _short(df: pl.DataFrame, ctx: Context, f: str, rows, out: list[dict | None]) -> None:
@@ -144,11 +146,11 @@ def _short(df: pl.DataFrame, ctx: Context, f: str, rows, out: list[dict | None])
     part = df.select(shorttext.columns(f))[rows]
     at, asked = shorttext.queries(part, f, ctx)
     found = shorttext.judge(ctx, asked)
-    scores = ctx.scores[f"lid_target_{f}"].to_list()
-    hits = []
+    hits, where, chances = [], [], []
     for (j, (verdict, p)), query in zip(zip(at, found, strict=True), asked, strict=True):
         i = int(rows[j])
-        scores[i] = p
+        where.append(i)
+        chances.append(p)
         if verdict and out[i] is None:
             hits.append((i, verdict, query[0]))
     copies = [i for i, *_ in hits if df[f"_same_{f}"][i]]
@@ -160,7 +162,10 @@ def _short(df: pl.DataFrame, ctx: Context, f: str, rows, out: list[dict | None])
     for i, verdict, text in hits:
         if i not in keep:
             out[i] = {"reason": verdict, "field": f, "text": text}
-    ctx.scores[f"lid_target_{f}"] = pl.Series(f"lid_target_{f}", scores, dtype=pl.Float64)
+    if where:
+        name = f"lid_target_{f}"
+        scores = ctx.scores[name].clone()  # (the accounting's column stays as it was)
+        ctx.scores[name] = scores.scatter(where, pl.Series(chances, dtype=pl.Float64))
 
 
 def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
@@ -176,7 +181,7 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
     ]
     for f in FIELDS:
         _field(df, ctx, f, out)
-    return pl.Series("x", out, dtype=VERDICT)
+    return verdict_column(out)
 
 
 CHECK = Check("langid", run, reasons=REASONS, reads=READS, scores=SCORES, identifies=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from plugdata.filters import patterns as P
-from plugdata.filters.check import VERDICT, Check, Context, place, verdicts
+from plugdata.filters.check import Check, Context, no_verdicts, place, verdicts
 from plugdata.filters.prepare import FIELDS, col
 from plugdata.filters.rows import positions
 
@@ -23,7 +23,7 @@ def chatter(
     the match as evidence; the pivot is only searched where the target matched."""
     pattern = f"(?i){pattern}"  # cheaper than lower-casing every text first
     rows = positions(df, target.str.contains(pattern))
-    out = pl.Series("x", [None] * df.height, dtype=VERDICT)
+    out = no_verdicts(df.height)
     if not rows.size:
         return out
     part = df[rows].select(target.alias("t"), pivot.alias("p"))

@@ -11,7 +11,7 @@ from collections import Counter
 
 import polars as pl
 
-from plugdata.filters.check import VERDICT, Check, Context
+from plugdata.filters.check import Check, Context, verdict_column
 from plugdata.filters.prepare import col, relative_size
 
 READS = (
@@ -61,7 +61,7 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
             and share >= repeated_share(pivot, n) + cfg.repetition_over_pivot
         ):
             out[i] = {"reason": "repetition:loop", "field": "output", "text": _piece(target, n)}
-    return pl.Series("x", out, dtype=VERDICT)
+    return verdict_column(out)
 
 
 CHECK = Check("repetition", run, reasons=("repetition:loop",), reads=READS)

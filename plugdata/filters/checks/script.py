@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from plugdata.filters import patterns as P
-from plugdata.filters.check import VERDICT, Check, Context, place, verdicts
+from plugdata.filters.check import VERDICT, Check, Context, no_verdicts, place, verdicts
 from plugdata.filters.prepare import FIELDS, copied_letters, copied_tokens, judged
 from plugdata.filters.rows import gather, positions
 from plugdata.filters.segments import count_chars
@@ -124,7 +124,7 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
     ``script_min_share`` in the language's script; Chinese holds kana; "Japanese" is Chinese.
     Copied names and quotes are looked for only where the share is low without them; an
     instruction that is a quote in another language may stay as it is."""
-    out = pl.Series("x", [None] * df.height, dtype=VERDICT)
+    out = no_verdicts(df.height)
     for lang in sorted(set(df["target_lang"].unique().to_list()) & set(P.SCRIPTS)):
         rows = positions(df, pl.col("target_lang") == lang)
         if rows.size:
