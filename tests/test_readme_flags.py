@@ -33,6 +33,7 @@ ELSEWHERE = {
     "--batch-token-limit": "plugdata/testing/serve.py",
     "--only": "bench/batch.py",
     "--fresh-outputs": "bench/filters.py",
+    "--repeat": "bench/filters.py",
     "--use-onnx": "bench/calibrate_adequacy.py",
     "--write": "bench/derive_neighbours.py",
     # vllm serve's own flags (passed through --vllm-args), pip's, uv's and hf download's
