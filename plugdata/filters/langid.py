@@ -24,6 +24,7 @@ from plugdata.filters.workers import Worker, WorkerGone, ask_all
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
 PARALLEL_MIN = 10_000  # texts in one batch before identification is spread over processes
+STARTED_MIN = 1_000  # texts in one batch before processes already started take it
 
 
 class LanguageIdentifier(Protocol):
@@ -176,6 +177,8 @@ class FastTextLID(_Cached):
 
     def _top_many(self, texts: list[str]) -> list[dict[str, float]]:
         workers = self._start() if len(texts) >= PARALLEL_MIN else []
+        if not workers and len(texts) >= STARTED_MIN:
+            workers = self._workers  # started already: they free this process's interpreter
         if workers:
             size = -(-len(texts) // len(workers))
             try:
