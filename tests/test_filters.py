@@ -151,6 +151,35 @@ def test_structure_protects_code_urls_placeholders_numbers_and_lists():
     )
 
 
+def test_a_structure_verdict_names_the_field_that_lost_the_span():
+    def where(row: dict) -> list[tuple[str, str]]:
+        (out,), _ = filter_pairs([row], ["structure"])
+        return [(e["reason"], e["field"]) for e in out["evidence"]]
+
+    code = "\n\n```python\nprint(total)\n```"
+    it_i, it_o = GOOD["it"]
+    broken = code.replace("total", "totale")
+    lost_out = pair(pivot_output=EN_O + code, target_output=it_o + broken)
+    assert where(lost_out) == [("structure:code", "output")]
+    lost_in = pair(
+        pivot_instruction=EN_I + code,
+        target_instruction=it_i + broken,
+        pivot_output=EN_O + code,
+        target_output=it_o + code,
+    )
+    assert where(lost_in) == [("structure:code", "instruction")]
+    numbers = pair(  # one number lost in each field: the record loses two, the instruction first
+        pivot_instruction=EN_I + " It cost 4500.",
+        target_instruction=it_i + " Costava molto.",
+        pivot_output=EN_O + " In 2004 it cost 5200.",
+        target_output=it_o + " Nel 2004 costava molto.",
+    )
+    assert where(numbers) == [("structure:numbers", "instruction")]
+    # the code block moved from the output into the input: the record keeps it, no verdict
+    moved = pair(pivot_output=EN_O + code, target_input=code.strip(), target_output=it_o)
+    assert where(moved) == []
+
+
 def test_short_chinese_labelled_japanese_counts_as_chinese_and_korean_needs_hangul():
     short = pair(
         "zh",

@@ -11,10 +11,10 @@ from __future__ import annotations
 import polars as pl
 
 from plugdata.filters import patterns as P
-from plugdata.filters.check import Check, Context, add_evidence, verdicts
+from plugdata.filters.check import Check, Context, add_evidence, place, verdicts
 from plugdata.filters.config import FilterConfig
 from plugdata.filters.prepare import FIELDS, col
-from plugdata.filters.rows import on_rows, per_pivot
+from plugdata.filters.rows import on_rows, per_pivot, positions
 
 READS = ("numbers_min_digits", "numbers_min_missing", "numbers_max_missing", "list_tolerance")
 REASONS = tuple(
@@ -114,48 +114,91 @@ def _lost(p: pl.Expr, t: pl.Expr, pattern: str) -> pl.Expr:
     return pl.when(missing.list.len() > 0).then(missing.list.join(" ")).otherwise(None)
 
 
-def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
-    """Code blocks, inline code, URLs, placeholders, numbers and list/table shape kept; each
-    compared only on the rows where a cheap hint says it can occur. The pivot's side is worked
-    out once per distinct pivot record. Translations rewrite some numbers ("1930s" -> "20 世纪
+def _conditions(
+    p: pl.Expr, t: pl.Expr, numbers_: pl.Expr, items: pl.Expr, rows: pl.Expr, cfg: FilterConfig
+) -> dict[str, pl.Expr]:
+    """Each sub-reason's condition, from the pivot and target texts and the pivot's multi-digit
+    numbers, list items and table lines. Translations rewrite some numbers ("1930s" -> "20 世纪
     30 年代", "three" for "3"), so only losing most of the pivot's numbers, and several, counts."""
-    cfg = ctx.config
-    pivot = per_pivot(df, lambda frame: _pivot_features(frame, cfg))
-    df = pivot.with_columns(df.select(_whole("target").alias("_t"))[:, 0])  # joined once
-    p, t = pl.col("_p"), pl.col("_t")
-    maybe = pl.col("_p_spans") | t.str.contains(P.SPAN_HINT)
-    spans = [
-        pl.any_horizontal(
+    out = {
+        f"structure:{name}": pl.any_horizontal(
             [
                 _spans(p, pattern, name == "code") != _spans(t, pattern, name == "code")
                 for pattern in patterns
             ]
-        )
-        .fill_null(False)
-        .alias(f"structure:{name}")
+        ).fill_null(False)
         for name, patterns in SPANS.items()
-    ]
-    flags = {s.name: s for s in on_rows(df, maybe, spans, [pl.lit(False)] * len(spans))}
-    pn = pl.col("_p_numbers")
-    missing = pn.list.set_difference(numbers(t, 1))
-    lost = (missing.list.len() >= cfg.numbers_min_missing) & (
-        missing.list.len() > pn.list.len() * cfg.numbers_max_missing
+    }
+    missing = numbers_.list.set_difference(numbers(t, 1))
+    out["structure:numbers"] = (missing.list.len() >= cfg.numbers_min_missing) & (
+        missing.list.len() > numbers_.list.len() * cfg.numbers_max_missing
     )
-    flags["structure:numbers"] = _flag(df, pn.list.len() >= cfg.numbers_min_missing, lost)
     # (counts are unsigned: signed before they are subtracted, or fewer items wrap round)
-    pc, tc = pl.col("_p_items").cast(pl.Int64), list_items(t).cast(pl.Int64)
-    changed = (pc >= 2) & (
+    pc, tc = items.cast(pl.Int64), list_items(t).cast(pl.Int64)
+    out["structure:list"] = (pc >= 2) & (
         (tc - pc).abs() > pl.max_horizontal((pc * cfg.list_tolerance).floor(), 1)
     )
-    flags["structure:list"] = _flag(df, pc >= 2, changed)
-    pr, tr = pl.col("_p_rows").cast(pl.Int64), t.str.count_matches(P.TABLE_LINE).cast(pl.Int64)
-    changed = (pr >= 2) & ((tr - pr).abs() > (pr * cfg.list_tolerance).floor())
-    flags["structure:table"] = _flag(df, pr >= 2, changed)
+    pr, tr = rows.cast(pl.Int64), t.str.count_matches(P.TABLE_LINE).cast(pl.Int64)
+    out["structure:table"] = (pr >= 2) & ((tr - pr).abs() > (pr * cfg.list_tolerance).floor())
+    return out
+
+
+def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
+    """Code blocks, inline code, URLs, placeholders, numbers and list/table shape kept; each
+    compared only on the rows where a cheap hint says it can occur, over the record's fields
+    joined (the verdict names the first field whose own comparison fails). The pivot's side
+    is worked out once per distinct pivot record. Translations rewrite some numbers ("1930s"
+    -> "20 世纪 30 年代", "three" for "3"), so only losing most of the pivot's numbers, and
+    several, counts."""
+    cfg = ctx.config
+    pivot = per_pivot(df, lambda frame: _pivot_features(frame, cfg))
+    pairs, df = df, pivot.with_columns(df.select(_whole("target").alias("_t"))[:, 0])
+    p, t, pn = pl.col("_p"), pl.col("_t"), pl.col("_p_numbers")
+    items, rows = pl.col("_p_items"), pl.col("_p_rows")
+    cond = _conditions(p, t, pn, items, rows, cfg)
+    maybe = pl.col("_p_spans") | t.str.contains(P.SPAN_HINT)
+    spans = [cond[f"structure:{name}"].alias(f"structure:{name}") for name in SPANS]
+    flags = {s.name: s for s in on_rows(df, maybe, spans, [pl.lit(False)] * len(spans))}
+    hints = {
+        "structure:numbers": pn.list.len() >= cfg.numbers_min_missing,
+        "structure:list": items >= 2,
+        "structure:table": rows >= 2,
+    }
+    for name, hint in hints.items():
+        flags[name] = _flag(df, hint, cond[name])
     frame = pl.DataFrame(flags).with_columns(df.select("_p", "_t", "_p_numbers"))
     found = verdicts(frame, [(name, "", pl.col(name), None) for name in flags])
     evidence = {f"structure:{n}": _lost(p, t, "|".join(SPANS[n])) for n in SPANS}
-    evidence["structure:numbers"] = missing.list.join(" ")
-    return add_evidence(frame, found, evidence)
+    evidence["structure:numbers"] = pn.list.set_difference(numbers(t, 1)).list.join(" ")
+    found = add_evidence(frame, found, evidence)
+    return _name_fields(pairs, found, cfg)
+
+
+def _name_fields(df: pl.DataFrame, found: pl.Series, cfg: FilterConfig) -> pl.Series:
+    """The failing verdicts with their field: the first field whose own pivot and target fail
+    the same comparison, or for numbers, whose target lost one of its pivot's (empty where no
+    field does alone: a span moved between fields)."""
+    reason = found.struct.field("reason")
+    at = positions(df, reason.is_not_null())
+    if not at.size:
+        return found
+    part = df[at].with_columns(reason.gather(at).alias("_reason"))
+    name = pl.lit("")
+    for f in reversed(FIELDS):  # (the first field wins)
+        p, t = col("pivot", f), col("target", f)
+        pn = numbers(p, cfg.numbers_min_digits).list.unique()
+        items, lines = list_items(p), p.str.count_matches(P.TABLE_LINE)
+        cond = _conditions(p, t, pn, items, lines, cfg)
+        cond["structure:numbers"] = pn.list.set_difference(numbers(t, 1)).list.len() > 0
+        fails = pl.lit(False)
+        for r, c in cond.items():
+            fails = pl.when(pl.col("_reason") == r).then(c.fill_null(False)).otherwise(fails)
+        name = pl.when(fails).then(pl.lit(f)).otherwise(name)
+    named = part.select(name.alias("field")).to_series()
+    fixed = pl.DataFrame({"v": found.gather(at)}).select(
+        pl.col("v").struct.with_fields(named.alias("field"))
+    )
+    return place(found, at, fixed.to_series())
 
 
 CHECK = Check("structure", run, reasons=REASONS, reads=READS)
