@@ -108,7 +108,10 @@ def test_default_output_folder_is_found_again_on_resume(tmp_path, clean_run):
         (partial,) = (tmp_path / "corpora").glob(".seed-*.partial")
         result = run_cli(*_args(srv.url, None), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
-    assert len(srv.requests) <= total + CONCURRENCY
+    # redone: the requests in flight, and the replies a kill caught in the cache writer's queue
+    # (written within milliseconds, a few more on a loaded machine); a resume that lost the
+    # folder would redo a third of them
+    assert len(srv.requests) <= total + 2 * CONCURRENCY
     _same_pairs(tmp_path / "corpora" / partial.name[1 : -len(".partial")], clean)
 
 
