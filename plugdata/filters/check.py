@@ -145,9 +145,13 @@ def verdicts(df: pl.DataFrame, cases: Sequence[Case]) -> pl.Series:
             pl.lit(name).alias("reason"), pl.lit(where).alias("field"), excerpt.alias("text")
         )
 
-    expr = pl.when(pl.lit(False)).then(pl.lit(None, VERDICT))
-    for n, (name, where, _, text) in zip(names, cases, strict=True):
-        expr = expr.when(pl.col(n)).then(struct(name, where, text))
+    chain = [
+        (pl.col(n), struct(name, where, text))
+        for n, (name, where, _, text) in zip(names, cases, strict=True)
+    ]
+    expr = pl.when(chain[0][0]).then(chain[0][1])
+    for cond, verdict in chain[1:]:
+        expr = expr.when(cond).then(verdict)
     part = df[rows].with_columns(conds[rows])
     found = part.select(expr.otherwise(pl.lit(None, VERDICT)).alias("x"))["x"]
     return gather(found.cast(VERDICT), rows, df.height)

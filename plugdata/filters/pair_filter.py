@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from plugdata.errors import PlugdataError
@@ -244,9 +243,8 @@ def _evidence(verdicts: pl.DataFrame) -> pl.Series:
     """``_new``: per row, the non-null verdicts of its columns, in column order (built on
     the failing rows from one long frame: ``concat_list`` of struct columns costs fifty times
     as much)."""
-    rows = np.zeros(0, dtype=np.int64)
-    if verdicts.width:
-        rows = positions(verdicts, pl.any_horizontal(pl.all().is_not_null()))
+    failing = pl.any_horizontal(pl.all().is_not_null()) if verdicts.width else pl.lit(False)
+    rows = positions(verdicts, failing)
     if not rows.size:
         return pl.select(pl.repeat(_NO_EVIDENCE, verdicts.height)).to_series().alias("_new")
     long = verdicts[rows].with_row_index("_r").unpivot(index="_r").drop_nulls("value")

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from plugdata.filters import patterns as P
-from plugdata.filters.check import VERDICT, Check, Context, no_verdicts, place, verdicts
+from plugdata.filters.check import Check, Context, no_verdicts, place, verdicts
 from plugdata.filters.prepare import FIELDS, copied_letters, copied_tokens, judged
 from plugdata.filters.rows import gather, positions
 from plugdata.filters.segments import count_chars
@@ -145,7 +145,7 @@ def _quotes_kept(df: pl.DataFrame, ctx: Context, out: pl.Series) -> pl.Series:
     kept = ctx.quoted_instructions(df, rows)
     if not kept.size:
         return out
-    return place(out, kept, pl.Series([None] * kept.size, dtype=VERDICT))
+    return place(out, kept, no_verdicts(kept.size))
 
 
 CHECK = Check("script", run, reasons=REASONS, reads=READS)

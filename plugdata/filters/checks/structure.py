@@ -108,6 +108,11 @@ def _spans(text: pl.Expr, pattern: str, code: bool) -> pl.Expr:
     return found.list.sort()
 
 
+def _lost_numbers(numbers_: pl.Expr, t: pl.Expr) -> pl.Expr:
+    """The pivot's numbers (``numbers_``) the target text does not hold."""
+    return numbers_.list.set_difference(numbers(t, 1))
+
+
 def _lost(p: pl.Expr, t: pl.Expr, pattern: str) -> pl.Expr:
     """The pivot's spans of ``pattern`` the target does not hold, joined (null where none)."""
     missing = p.str.extract_all(pattern).list.set_difference(t.str.extract_all(pattern))
@@ -129,7 +134,7 @@ def _conditions(
         ).fill_null(False)
         for name, patterns in SPANS.items()
     }
-    missing = numbers_.list.set_difference(numbers(t, 1))
+    missing = _lost_numbers(numbers_, t)
     out["structure:numbers"] = (missing.list.len() >= cfg.numbers_min_missing) & (
         missing.list.len() > numbers_.list.len() * cfg.numbers_max_missing
     )
@@ -169,7 +174,7 @@ def run(df: pl.DataFrame, ctx: Context) -> pl.Series:
     frame = pl.DataFrame(flags).with_columns(df.select("_p", "_t", "_p_numbers"))
     found = verdicts(frame, [(name, "", pl.col(name), None) for name in flags])
     evidence = {f"structure:{n}": _lost(p, t, "|".join(SPANS[n])) for n in SPANS}
-    evidence["structure:numbers"] = pn.list.set_difference(numbers(t, 1)).list.join(" ")
+    evidence["structure:numbers"] = _lost_numbers(pn, t).list.join(" ")
     found = add_evidence(frame, found, evidence)
     return _name_fields(pairs, found, cfg)
 
@@ -189,7 +194,7 @@ def _name_fields(df: pl.DataFrame, found: pl.Series, cfg: FilterConfig) -> pl.Se
         pn = numbers(p, cfg.numbers_min_digits).list.unique()
         items, lines = list_items(p), p.str.count_matches(P.TABLE_LINE)
         cond = _conditions(p, t, pn, items, lines, cfg)
-        cond["structure:numbers"] = pn.list.set_difference(numbers(t, 1)).list.len() > 0
+        cond["structure:numbers"] = _lost_numbers(pn, t).list.len() > 0
         fails = pl.lit(False)
         for r, c in cond.items():
             fails = pl.when(pl.col("_reason") == r).then(c.fill_null(False)).otherwise(fails)
